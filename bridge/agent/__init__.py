@@ -1,0 +1,1 @@
+"""The agent: conversation, tools, the rules agent and the LLM providers."""

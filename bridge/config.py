@@ -1,0 +1,68 @@
+"""Process settings, read from the environment and `.env` (never from code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the bridge; each field is an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Where Twilio reaches us: the scheme and host Twilio signs requests with.
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
+    bridge_host: str = Field(default="127.0.0.1", alias="BRIDGE_HOST")
+    bridge_port: int = Field(default=8080, alias="BRIDGE_PORT")
+    dialplans_dir: Path = Field(default=Path("dialplans"), alias="DIALPLANS_DIR")
+    data_dir: Path = Field(default=Path("var"), alias="BRIDGE_DATA_DIR")
+
+    twilio_account_sid: str = Field(default="", alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr = Field(default=SecretStr(""), alias="TWILIO_AUTH_TOKEN")
+    # Empty means the real Twilio API; the simulator points this at its local fake.
+    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
+    # Development only: accept unsigned webhooks and media sockets (logged loudly).
+    twilio_skip_signature: bool = Field(default=False, alias="TWILIO_SKIP_SIGNATURE")
+
+    # Bearer token for /api; without it /api answers loopback clients only.
+    admin_token: SecretStr = Field(default=SecretStr(""), alias="BRIDGE_ADMIN_TOKEN")
+
+    # Speech: "local" (faster-whisper + piper) or "openai".
+    stt_provider: str = Field(default="local", alias="STT_PROVIDER")
+    tts_provider: str = Field(default="local", alias="TTS_PROVIDER")
+    speech_workers: int = Field(default=2, alias="SPEECH_WORKERS", ge=1, le=32)
+    speech_queue_limit: int = Field(default=64, alias="SPEECH_QUEUE_LIMIT", ge=1)
+
+    # LLM providers; the agent uses whichever is configured, else the rules agent.
+    openai_api_key: SecretStr = Field(default=SecretStr(""), alias="OPENAI_API_KEY")
+    openai_base_url: str = Field(default="", alias="OPENAI_BASE_URL")
+    openai_org_id: str = Field(default="", alias="OPENAI_ORG_ID")
+    openai_model: str = Field(default="gpt-4o-mini", alias="OPENAI_MODEL")
+    anthropic_api_key: SecretStr = Field(default=SecretStr(""), alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str = Field(default="", alias="ANTHROPIC_BASE_URL")
+    anthropic_model: str = Field(default="claude-3-5-haiku-latest", alias="ANTHROPIC_MODEL")
+    llm_temperature: float = Field(default=0.3, alias="LLM_TEMPERATURE", ge=0, le=2)
+    llm_max_tokens: int = Field(default=300, alias="LLM_MAX_TOKENS", ge=16)
+
+    max_concurrent_calls: int = Field(default=500, alias="MAX_CONCURRENT_CALLS", ge=1)
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("public_base_url", "twilio_api_base_url", "openai_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def public_ws_base(self) -> str:
+        """The `wss://` form of the public base URL, for `<Stream url>` and its signature."""
+        base = self.public_base_url
+        if base.startswith("https://"):
+            return "wss://" + base.removeprefix("https://")
+        if base.startswith("http://"):
+            return "ws://" + base.removeprefix("http://")
+        return base

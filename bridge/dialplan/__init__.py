@@ -1,0 +1,1 @@
+"""Per-number configuration: models (`models.py`) and the YAML loader (`loader.py`)."""

@@ -1,0 +1,138 @@
+"""What an admin can set per phone number, validated (unknown keys are errors)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_target(value: str) -> str:
+    if E164.match(value) or value.startswith(("sip:", "sips:")):
+        return value
+    raise ValueError(f"{value!r} is neither an E.164 number (+15551234567) nor a SIP URI")
+
+
+class Department(Strict):
+    """Somewhere a caller can be transferred: a number or a SIP URI."""
+
+    target: str = Field(description="E.164 number or sip:/sips: URI")
+    synonyms: list[str] = Field(default_factory=list)
+    announcement: str = ""  # spoken by Twilio before dialing; default "Transferring you to X."
+
+    @field_validator("target")
+    @classmethod
+    def _target_is_dialable(cls, value: str) -> str:
+        return _check_target(value)
+
+
+class TurnSettings(Strict):
+    """How the caller's turns are found in the audio."""
+
+    vad_aggressiveness: int = Field(default=2, ge=0, le=3)
+    onset_ms: int = Field(default=60, ge=20, le=1000)  # speech this long starts a turn
+    silence_ms: int = Field(default=600, ge=100, le=5000)  # silence this long ends it
+    min_utterance_ms: int = Field(default=250, ge=0, le=5000)  # shorter: a cough, dropped
+    max_utterance_ms: int = Field(default=15000, ge=1000, le=60000)  # longer: cut here
+
+
+class CsvOrders(Strict):
+    type: Literal["csv"] = "csv"
+    path: Path  # relative paths are relative to the dialplan file
+
+
+class SqliteOrders(Strict):
+    type: Literal["sqlite"] = "sqlite"
+    path: Path
+    table: str = "orders"
+
+
+class HttpOrders(Strict):
+    type: Literal["http"] = "http"
+    url: str  # GET {url}/{order_id} -> JSON order, 404 when unknown
+    timeout_s: float = Field(default=3.0, gt=0, le=30)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+OrderBackend = CsvOrders | SqliteOrders | HttpOrders
+
+
+class KeyAction(Strict):
+    """What one DTMF key does when pressed on its own."""
+
+    transfer: str | None = None  # a department name
+    say: str | None = None
+
+
+class DtmfSettings(Strict):
+    keys: dict[str, KeyAction] = Field(default_factory=dict)
+    order_id_terminator: str = "#"
+    inter_digit_timeout_ms: int = Field(default=5000, ge=500, le=30000)
+
+    @field_validator("keys")
+    @classmethod
+    def _keys_are_digits(cls, keys: dict[str, KeyAction]) -> dict[str, KeyAction]:
+        for key in keys:
+            if key not in "0123456789*#" or len(key) != 1:
+                raise ValueError(f"key {key!r} is not one of 0-9, * or #")
+        return keys
+
+
+class VoiceSettings(Strict):
+    provider: Literal["local", "openai"] = "local"
+    name: str = ""  # provider's voice name; empty for its default
+    speed: float = Field(default=1.0, gt=0.25, le=4.0)
+
+
+class Dialplan(Strict):
+    """One business line: who answers, how, and what the agent may do."""
+
+    name: str
+    numbers: list[str] = Field(default_factory=list)  # the `To` numbers it serves
+    default: bool = False  # serves numbers no other dialplan claims
+    business_name: str = ""
+    business_info: str = ""  # hours, address...: context the agent may use
+    prompt: str = ""  # system prompt for LLM agents; empty for the voice-first default
+    greeting: str = "Hello, how can I help you?"
+    greet_in_twiml: bool = False  # speak the greeting with Twilio's <Say> before the stream
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    caller_id: str | None = None  # callerId for transfers; defaults to the called number
+    departments: dict[str, Department] = Field(default_factory=dict)
+    orders: OrderBackend | None = Field(default=None, discriminator="type")
+    turns: TurnSettings = Field(default_factory=TurnSettings)
+    dtmf: DtmfSettings = Field(default_factory=DtmfSettings)
+    goodbye: str = "Thank you for calling. Goodbye!"
+    reprompt: str = "Sorry, I can help with order status or connect you to a department."
+
+    # Where the file came from, set by the loader (not a YAML key).
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("numbers")
+    @classmethod
+    def _numbers_are_e164(cls, numbers: list[str]) -> list[str]:
+        for number in numbers:
+            if not E164.match(number):
+                raise ValueError(f"{number!r} is not an E.164 number like +15551234567")
+        return numbers
+
+    @field_validator("caller_id")
+    @classmethod
+    def _caller_id_is_e164(cls, value: str | None) -> str | None:
+        if value is not None and not E164.match(value):
+            raise ValueError(f"{value!r} is not an E.164 number like +15551234567")
+        return value
+
+    @model_validator(mode="after")
+    def _keys_name_departments(self) -> Dialplan:
+        for key, action in self.dtmf.keys.items():
+            if action.transfer and action.transfer not in self.departments:
+                raise ValueError(f"dtmf key {key!r} transfers to unknown department {action.transfer!r}")
+        return self

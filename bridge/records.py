@@ -1,0 +1,75 @@
+"""Call records: the shape every store keeps and every report prints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+CallStatus = Literal["active", "completed", "transferred", "failed", "interrupted"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ToolCallRecord(BaseModel):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class TurnLatency(BaseModel):
+    """Milliseconds, each measured from the end of the caller's speech (None: not reached)."""
+
+    stt: float | None = None
+    agent: float | None = None
+    tts_first_audio: float | None = None
+    first_media: float | None = None
+
+
+class TurnUsage(BaseModel):
+    provider: str = ""
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class TurnRecord(BaseModel):
+    index: int
+    source: Literal["speech", "dtmf", "greeting"] = "speech"
+    caller: str = ""
+    agent: str = ""
+    heard: str = ""
+    interrupted: bool = False
+    tools: list[ToolCallRecord] = Field(default_factory=list)
+    latency_ms: TurnLatency = Field(default_factory=TurnLatency)
+    usage: TurnUsage | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+
+
+class TwilioAction(BaseModel):
+    """A REST request the bridge made to Twilio for this call."""
+
+    method: str
+    path: str
+    params: dict[str, str] = Field(default_factory=dict)
+    ok: bool = True
+    error: str = ""
+    at: datetime = Field(default_factory=utcnow)
+
+
+class CallRecord(BaseModel):
+    call_sid: str
+    stream_sid: str = ""
+    from_number: str = ""
+    to_number: str = ""
+    dialplan: str = ""
+    status: CallStatus = "active"
+    end_reason: str = ""
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    turns: list[TurnRecord] = Field(default_factory=list)
+    twilio_actions: list[TwilioAction] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Speech: STT and TTS behind two small protocols (see `base.py`)."""
