@@ -134,5 +134,7 @@ class Dialplan(Strict):
     def _keys_name_departments(self) -> Dialplan:
         for key, action in self.dtmf.keys.items():
             if action.transfer and action.transfer not in self.departments:
-                raise ValueError(f"dtmf key {key!r} transfers to unknown department {action.transfer!r}")
+                raise ValueError(
+                    f"dtmf key {key!r} transfers to unknown department {action.transfer!r}"
+                )
         return self
