@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     bridge_port: int = Field(default=8080, alias="BRIDGE_PORT")
     dialplans_dir: Path = Field(default=Path("dialplans"), alias="DIALPLANS_DIR")
     data_dir: Path = Field(default=Path("var"), alias="BRIDGE_DATA_DIR")
+    # Empty: call records go to SQLite under data_dir; else a PostgreSQL DSN.
+    database_url: SecretStr = Field(default=SecretStr(""), alias="DATABASE_URL")
 
     twilio_account_sid: str = Field(default="", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr = Field(default=SecretStr(""), alias="TWILIO_AUTH_TOKEN")
