@@ -21,8 +21,14 @@ class ToolCallRecord(BaseModel):
 
 
 class TurnLatency(BaseModel):
-    """Milliseconds, each measured from the end of the caller's speech (None: not reached)."""
+    """Milliseconds (None: not reached).
 
+    `endpointing` runs from the end of the caller's speech to the end-of-turn decision (the
+    silence window); every other figure runs from that decision. So end of speech to first
+    agent audio on the wire is `endpointing + first_media`.
+    """
+
+    endpointing: float | None = None
     stt: float | None = None
     agent: float | None = None
     tts_first_audio: float | None = None
