@@ -1,0 +1,168 @@
+"""Finds the caller's turns in 20 ms frames of 8 kHz PCM16 with webrtcvad.
+
+Plain synchronous code called once per frame on the hot path: one webrtcvad call (a few
+microseconds), a few integer updates, and an event object only when something happens.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from enum import Enum
+from typing import Literal
+
+import webrtcvad
+
+from bridge.audio.framing import FRAME_MS, frame_bytes
+from bridge.audio.turns import (
+    SilenceStarted,
+    SpeechResumed,
+    SpeechStarted,
+    TurnDropped,
+    TurnEnded,
+    TurnEvent,
+)
+from bridge.dialplan.models import TurnSettings
+
+SAMPLE_RATE = 8000
+FRAME_BYTES = frame_bytes(SAMPLE_RATE)  # 320
+PREROLL_MS = 200  # audio kept from before the onset, so the first syllable isn't clipped
+TAIL_MS = 100  # silence kept after the last voiced frame; Whisper likes a little
+
+
+def _frames(ms: int) -> int:
+    """Whole frames needed to cover `ms` (at least one)."""
+    return max(1, -(-ms // FRAME_MS))
+
+
+class _State(Enum):
+    IDLE = "idle"  # no turn: waiting for onset
+    SPEAKING = "speaking"  # in a turn, last frame voiced
+    PAUSED = "paused"  # in a turn, silence window running
+
+
+class TurnDetector:
+    """Turns a stream of frames into turn events; `push` returns at most one event per frame.
+
+    Onset and resume are debounced alike: `onset_ms` of voiced frames in a row. A voiced frame
+    that does not complete that run leaves the silence window running, so line noise cannot
+    keep a turn open. When two events fall on one frame, the turn's end wins (a max-length cut
+    beats SilenceStarted/SpeechResumed). After a turn ends, its last PREROLL_MS become the
+    next turn's pre-roll, so speech that resumes right at the end of the window is not lost.
+    """
+
+    def __init__(self, settings: TurnSettings) -> None:
+        self.settings = settings
+        self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
+        self._onset_frames = _frames(settings.onset_ms)
+        self._silence_frames = _frames(settings.silence_ms)
+        self._max_frames = _frames(settings.max_utterance_ms)
+        self._tail_bytes = _frames(TAIL_MS) * FRAME_BYTES
+        # Pre-roll plus the onset run itself: everything the turn's audio starts with.
+        self._recent: deque[bytes] = deque(maxlen=_frames(PREROLL_MS) + self._onset_frames)
+        self._frame = 0  # frames pushed: the stream clock in FRAME_MS units
+        self._state = _State.IDLE
+        self._run = 0  # voiced frames in a row, toward onset (IDLE) or resume (PAUSED)
+        self._silence = 0  # frames since SilenceStarted
+        self._audio = bytearray()  # the turn so far, pre-roll included
+        self._onset_frame = 0  # first voiced frame of the onset run
+        self._speech_end_frame = 0  # last frame heard as speech
+        self._speech_end_bytes = 0  # len(self._audio) at that frame
+
+    @property
+    def clock_ms(self) -> int:
+        """The stream clock: frames pushed so far x 20 ms."""
+        return self._frame * FRAME_MS
+
+    @property
+    def in_turn(self) -> bool:
+        """True from SpeechStarted until the turn ends or is dropped."""
+        return self._state is not _State.IDLE
+
+    def push(self, frame: bytes) -> TurnEvent | None:
+        """Feeds one 20 ms frame of 8 kHz mono PCM16 (320 bytes)."""
+        if len(frame) != FRAME_BYTES:
+            raise ValueError(f"a frame is {FRAME_BYTES} bytes, got {len(frame)}")
+        self._frame += 1
+        voiced = self._vad.is_speech(frame, SAMPLE_RATE)
+        if self._state is _State.IDLE:
+            return self._idle(frame, voiced)
+        self._audio += frame
+        if self._state is _State.SPEAKING:
+            event = self._speaking(voiced)
+        else:
+            event = self._paused(voiced)
+            if event is not None and not isinstance(event, SpeechResumed):
+                return event
+        if self._frame - self._onset_frame + 1 >= self._max_frames:
+            return self._finish("max_length")
+        return event
+
+    def reset(self) -> None:
+        """Abandons any turn in progress (no event) and the pre-roll; the clock runs on."""
+        self._state = _State.IDLE
+        self._run = 0
+        self._silence = 0
+        self._audio = bytearray()
+        self._recent.clear()
+
+    def _idle(self, frame: bytes, voiced: bool) -> SpeechStarted | None:
+        self._recent.append(frame)
+        if not voiced:
+            self._run = 0
+            return None
+        self._run += 1
+        if self._run < self._onset_frames:
+            return None
+        self._state = _State.SPEAKING
+        self._run = 0
+        self._onset_frame = self._frame - self._onset_frames + 1
+        self._audio = bytearray(b"".join(self._recent))
+        self._recent.clear()
+        self._mark_speech()
+        return SpeechStarted(self.clock_ms)
+
+    def _speaking(self, voiced: bool) -> SilenceStarted | None:
+        if voiced:
+            self._mark_speech()
+            return None
+        self._state = _State.PAUSED
+        self._silence = 1
+        self._run = 0
+        return SilenceStarted(self.clock_ms)
+
+    def _paused(self, voiced: bool) -> TurnEvent | None:
+        self._silence += 1
+        self._run = self._run + 1 if voiced else 0
+        if self._run >= self._onset_frames:
+            self._state = _State.SPEAKING
+            self._run = 0
+            self._mark_speech()
+            return SpeechResumed(self.clock_ms)
+        if self._silence >= self._silence_frames:
+            return self._finish("silence")
+        return None
+
+    def _mark_speech(self) -> None:
+        self._speech_end_frame = self._frame
+        self._speech_end_bytes = len(self._audio)
+
+    def _finish(self, reason: Literal["silence", "max_length"]) -> TurnEnded | TurnDropped:
+        duration_ms = (self._speech_end_frame - self._onset_frame + 1) * FRAME_MS
+        at_ms = self.clock_ms
+        audio = self._audio
+        event: TurnEnded | TurnDropped
+        if reason == "silence" and duration_ms < self.settings.min_utterance_ms:
+            event = TurnDropped(duration_ms, at_ms)
+        else:
+            cut = min(len(audio), self._speech_end_bytes + self._tail_bytes)
+            event = TurnEnded(bytes(audio[:cut]), duration_ms, reason, at_ms)
+        # Hand the last frames on as the next turn's pre-roll, with any voiced run under way.
+        keep = min(len(audio), (self._recent.maxlen or 0) * FRAME_BYTES)
+        self._recent.extend(
+            bytes(audio[i : i + FRAME_BYTES])
+            for i in range(len(audio) - keep, len(audio), FRAME_BYTES)
+        )
+        self._state = _State.IDLE
+        self._silence = 0
+        self._audio = bytearray()
+        return event
