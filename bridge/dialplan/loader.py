@@ -1,0 +1,277 @@
+"""Load every dialplan YAML in a folder, and say exactly where each mistake is.
+
+Each problem names the file, the field path (`departments.sales.target`) and the YAML line,
+because the person reading it is an admin with the file open in an editor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+from bridge.dialplan.models import CsvOrders, Dialplan, SqliteOrders
+
+# Serves calls when the folder holds no dialplan at all.
+BUILTIN_DEFAULT = Dialplan(name="builtin-default", default=True)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in one dialplan file."""
+
+    file: Path
+    line: int | None  # 1-based; None when the mistake has no single place
+    field: str  # dotted path such as `departments.sales.target`; "" for the whole file
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        return f"{where}: {self.field or '(file)'}: {self.message}"
+
+
+class DialplanError(ValueError):
+    """The dialplans cannot be served; `problems` lists every mistake found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class DialplanSet:
+    """Every loaded dialplan, and which one answers a given `To` number."""
+
+    dialplans: tuple[Dialplan, ...]
+
+    def __iter__(self) -> Iterator[Dialplan]:
+        return iter(self.dialplans)
+
+    def __len__(self) -> int:
+        return len(self.dialplans)
+
+    def for_number(self, to: str) -> Dialplan:
+        """The dialplan listing `to`, else the default one, else the only one, else a built-in."""
+        for dialplan in self.dialplans:
+            if to in dialplan.numbers:
+                return dialplan
+        for dialplan in self.dialplans:
+            if dialplan.default:
+                return dialplan
+        if len(self.dialplans) == 1:
+            return self.dialplans[0]
+        return BUILTIN_DEFAULT
+
+
+def load_dialplans(directory: Path) -> DialplanSet:
+    """Every `*.yaml` in `directory`, validated together; DialplanError lists all problems."""
+    dialplans, problems = _load_all(directory)
+    if problems:
+        raise DialplanError(problems)
+    return DialplanSet(tuple(dialplans))
+
+
+def check_dialplans(directory: Path) -> list[Problem]:
+    """Every problem `load_dialplans` would raise, as a list (empty: all good)."""
+    return _load_all(directory)[1]
+
+
+def _load_all(directory: Path) -> tuple[list[Dialplan], list[Problem]]:
+    if not directory.is_dir():
+        return [], [Problem(directory, None, "", "dialplans folder not found")]
+    dialplans: list[Dialplan] = []
+    problems: list[Problem] = []
+    lines: dict[Path, Node] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        dialplan, root, file_problems = _load_file(path)
+        problems += file_problems
+        if dialplan is not None and root is not None:
+            dialplans.append(dialplan)
+            lines[path] = root
+    problems += _cross_file_problems(dialplans, lines)
+    return dialplans, problems
+
+
+def _load_file(path: Path) -> tuple[Dialplan | None, Node | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, None, [Problem(path, None, "", f"cannot read: {exc}")]
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return None, None, [Problem(path, line, "", f"YAML syntax: {exc}".splitlines()[0])]
+    finally:
+        loader.dispose()
+    if root is None or not isinstance(data, dict):
+        return None, None, [Problem(path, 1, "", "expected a mapping of dialplan settings")]
+    data = _string_keys(data)
+    problems = _dtmf_target_problems(path, data, root)
+    try:
+        dialplan = Dialplan.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            if error["loc"] == () and problems:
+                continue  # the same mistake, already placed on its line above
+            problems.append(_problem_from_error(path, root, error))
+        return None, None, problems
+    dialplan = _resolve_paths(dialplan, path)
+    problems += _order_file_problems(dialplan, path, root)
+    if problems:
+        return None, None, problems
+    return dialplan, root, []
+
+
+def _string_keys(value: Any) -> Any:
+    """YAML reads `0:` as an int; every key in a dialplan is a name, so read it as text."""
+    if isinstance(value, dict):
+        return {str(key): _string_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(item) for item in value]
+    return value
+
+
+def _dtmf_target_problems(path: Path, data: dict[str, Any], root: Node) -> list[Problem]:
+    """The model checks this too, but only for the whole dialplan; here it gets its line."""
+    dtmf = data.get("dtmf")
+    departments = data.get("departments")
+    keys = dtmf.get("keys") if isinstance(dtmf, dict) else None
+    if not isinstance(keys, dict):
+        return []
+    known = set(departments) if isinstance(departments, dict) else set()
+    problems = []
+    for key, action in keys.items():
+        target = action.get("transfer") if isinstance(action, dict) else None
+        if isinstance(target, str) and target not in known:
+            loc = ("dtmf", "keys", key, "transfer")
+            problems.append(
+                Problem(
+                    path,
+                    _line_of(root, loc),
+                    ".".join(loc),
+                    f"unknown department {target!r} (known: {', '.join(sorted(known)) or 'none'})",
+                )
+            )
+    return problems
+
+
+def _problem_from_error(path: Path, root: Node, error: Any) -> Problem:
+    loc = _yaml_loc(root, tuple(error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "string_type" and isinstance(error.get("input"), int):
+        message += " (put quotes around it in the YAML, e.g. '+15555550100')"
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    return Problem(path, _line_of(root, loc), ".".join(str(part) for part in loc), message)
+
+
+def _yaml_loc(root: Node, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Drop the parts of a pydantic `loc` the YAML does not have (union tags, `[key]`)."""
+    kept: list[str | int] = []
+    node: Node | None = root
+    for index, part in enumerate(loc):
+        child = _child(node, part) if node is not None else None
+        last = index == len(loc) - 1
+        if child is not None:
+            kept.append(part)
+            node = child
+        elif last and part != "[key]":
+            kept.append(part)  # a missing key: name it, placed on its parent's line
+    return tuple(kept)
+
+
+def _line_of(root: Node, loc: tuple[str | int, ...]) -> int:
+    """The 1-based line of the deepest node on `loc` (for a mapping entry: its key's line)."""
+    node = root
+    line = root.start_mark.line
+    for part in loc:
+        if isinstance(node, MappingNode):
+            pair = next((p for p in node.value if str(p[0].value) == str(part)), None)
+            if pair is None:
+                break
+            line = pair[0].start_mark.line
+            node = pair[1]
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line
+        else:
+            break
+    return line + 1
+
+
+def _child(node: Node, part: str | int) -> Node | None:
+    if isinstance(node, MappingNode):
+        return next((value for key, value in node.value if str(key.value) == str(part)), None)
+    if isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def _resolve_paths(dialplan: Dialplan, path: Path) -> Dialplan:
+    """Relative order files are relative to the YAML's folder, not to where the bridge runs."""
+    orders = dialplan.orders
+    if isinstance(orders, CsvOrders | SqliteOrders) and not orders.path.is_absolute():
+        orders = orders.model_copy(update={"path": (path.parent / orders.path).resolve()})
+    return dialplan.model_copy(update={"orders": orders, "source": path})
+
+
+def _order_file_problems(dialplan: Dialplan, path: Path, root: Node) -> list[Problem]:
+    orders = dialplan.orders
+    if isinstance(orders, CsvOrders | SqliteOrders) and not orders.path.is_file():
+        loc = ("orders", "path")
+        return [Problem(path, _line_of(root, loc), "orders.path", f"no such file: {orders.path}")]
+    return []
+
+
+def _cross_file_problems(dialplans: list[Dialplan], roots: dict[Path, Node]) -> list[Problem]:
+    """Mistakes no single file shows: one number in two dialplans, two defaults, one name twice."""
+    problems: list[Problem] = []
+    owners: dict[str, Dialplan] = {}
+    names: dict[str, Dialplan] = {}
+    default: Dialplan | None = None
+    for dialplan in dialplans:
+        assert dialplan.source is not None  # set by _resolve_paths
+        root = roots[dialplan.source]
+        for index, number in enumerate(dialplan.numbers):
+            owner = owners.setdefault(number, dialplan)
+            if owner is not dialplan:
+                problems.append(
+                    Problem(
+                        dialplan.source,
+                        _line_of(root, ("numbers", index)),
+                        f"numbers.{index}",
+                        f"{number} is already served by {owner.source}",
+                    )
+                )
+        if dialplan.default:
+            if default is not None:
+                problems.append(
+                    Problem(
+                        dialplan.source,
+                        _line_of(root, ("default",)),
+                        "default",
+                        f"only one dialplan may be the default; {default.source} already is",
+                    )
+                )
+            else:
+                default = dialplan
+        first = names.setdefault(dialplan.name, dialplan)
+        if first is not dialplan:
+            problems.append(
+                Problem(
+                    dialplan.source,
+                    _line_of(root, ("name",)),
+                    "name",
+                    f"name {dialplan.name!r} is already used by {first.source}",
+                )
+            )
+    return problems
