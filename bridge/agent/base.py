@@ -58,6 +58,9 @@ class ToolEvent:
     transferred: bool = False
     # Hang up once everything said so far has played.
     ends_call: bool = False
+    # What the call's history gains from it: the agent's tool call and the tool's result,
+    # in the agent's own words (the session appends them in order).
+    messages: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True)
