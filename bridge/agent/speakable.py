@@ -26,7 +26,7 @@ _EMPHASIS = re.compile(r"(\*{1,3}|(?<!\w)_{1,3})(\S(?:.*?\S)?)\1(?!\w)")
 _STRAY_MARKUP = re.compile(r"[*#`|]+|~~")
 
 # Numbers.
-_MONEY = re.compile(r"\$(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?(?!\d)")
+_MONEY = re.compile(r"(?<!\w)\$(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?(?!\d)")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?:\s*([AaPp])\.?\s?[Mm](?![a-zA-Z]))?")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
@@ -42,23 +42,41 @@ _KEYED_ID = re.compile(
 _LONG_DIGITS = re.compile(r"(?<![\w.,$])\d{6,}(?![\w,]|\.\d)")
 _MIXED_ID = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
 _SPACES = re.compile(r"[ \t]+")
+_MAX_ROUNDS = 8
 _SYMBOLS: dict[str, str] = {"&": " and ", "%": " percent", "@": " at "}
 
 
 def make_speakable(text: str) -> str:
     """Return `text` as a TTS should read it."""
+    # One rewrite can expose work for an earlier one ("A0:00" -> "A 0:00"); every rewrite
+    # only removes markup or splits tokens, so a few rounds reach the fixed point.
+    for _ in range(_MAX_ROUNDS):
+        spoken = _rewrite_once(text)
+        if spoken == text:
+            break
+        text = spoken
+    return text
+
+
+def _rewrite_once(text: str) -> str:
     for rewrite in _REWRITES:
         text = rewrite(text)
     return _SPACES.sub(" ", text).strip()
 
 
 def _strip_markdown(text: str) -> str:
+    # Each removal can expose more markup ("**- x**"); it only deletes, so it settles.
+    while (stripped := _strip_markdown_once(text)) != text:
+        text = stripped
+    return text
+
+
+def _strip_markdown_once(text: str) -> str:
     text = _CODE_FENCE.sub("", text)
     text = _INLINE_CODE.sub(r"\1", text)
     text = _IMAGE_OR_LINK.sub(r"\1", text)
     text = _RULE.sub("", text)
-    while (stripped := _EMPHASIS.sub(r"\2", text)) != text:
-        text = stripped
+    text = _EMPHASIS.sub(r"\2", text)
     text = _LINE_MARKERS.sub("", text)
     return _STRAY_MARKUP.sub(" ", text)
 
