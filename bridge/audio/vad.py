@@ -1,7 +1,11 @@
 """Finds the caller's turns in 20 ms frames of 8 kHz PCM16 with webrtcvad.
 
-Plain synchronous code called once per frame on the hot path: one webrtcvad call (a few
-microseconds), a few integer updates, and an event object only when something happens.
+A frame counts as voiced when webrtcvad says speech AND its level stands clear of the line's
+noise floor. webrtcvad alone keeps saying "speech" for ~100 ms after any burst (its hangover),
+which would turn a 20 ms click into a confirmed onset; the level gate rejects those frames.
+
+Plain synchronous code called once per frame on the hot path: one webrtcvad call and one RMS
+(a few microseconds), a few number updates, and an event object only when something happens.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Literal
 
 import webrtcvad
 
+from bridge.audio._audioop import audioop
+from bridge.audio.codec import SAMPLE_WIDTH
 from bridge.audio.framing import FRAME_MS, frame_bytes
 from bridge.audio.turns import (
     SilenceStarted,
@@ -27,11 +33,33 @@ SAMPLE_RATE = 8000
 FRAME_BYTES = frame_bytes(SAMPLE_RATE)  # 320
 PREROLL_MS = 200  # audio kept from before the onset, so the first syllable isn't clipped
 TAIL_MS = 100  # silence kept after the last voiced frame; Whisper likes a little
+MIN_SPEECH_RMS = 60  # about -55 dBFS: quieter frames are never speech
+SPEECH_OVER_NOISE = 2.0  # voiced frames are at least 6 dB above the noise floor
 
 
 def _frames(ms: int) -> int:
     """Whole frames needed to cover `ms` (at least one)."""
     return max(1, -(-ms // FRAME_MS))
+
+
+class _NoiseFloor:
+    """The line's background level, learned from frames webrtcvad calls non-speech: it follows
+    a quieter line at once and a louder one slowly, so quiet speech cannot drag it up."""
+
+    def __init__(self) -> None:
+        self.level: float | None = None  # set from the first frame
+
+    def gate(self) -> float:
+        """The RMS a voiced frame must reach."""
+        return max(MIN_SPEECH_RMS, (self.level or 0.0) * SPEECH_OVER_NOISE)
+
+    def learn(self, rms: int) -> None:
+        if self.level is None:
+            self.level = float(rms)
+        elif rms < self.level:
+            self.level += (rms - self.level) * 0.5
+        else:
+            self.level += (rms - self.level) * 0.02
 
 
 class _State(Enum):
@@ -53,6 +81,7 @@ class TurnDetector:
     def __init__(self, settings: TurnSettings) -> None:
         self.settings = settings
         self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
+        self._floor = _NoiseFloor()
         self._onset_frames = _frames(settings.onset_ms)
         self._silence_frames = _frames(settings.silence_ms)
         self._max_frames = _frames(settings.max_utterance_ms)
@@ -83,7 +112,7 @@ class TurnDetector:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"a frame is {FRAME_BYTES} bytes, got {len(frame)}")
         self._frame += 1
-        voiced = self._vad.is_speech(frame, SAMPLE_RATE)
+        voiced = self._voiced(frame)
         if self._state is _State.IDLE:
             return self._idle(frame, voiced)
         self._audio += frame
@@ -104,6 +133,14 @@ class TurnDetector:
         self._silence = 0
         self._audio = bytearray()
         self._recent.clear()
+
+    def _voiced(self, frame: bytes) -> bool:
+        rms = audioop.rms(frame, SAMPLE_WIDTH)
+        speech = self._vad.is_speech(frame, SAMPLE_RATE)
+        if not speech or self._floor.level is None:
+            self._floor.learn(rms)
+            return False
+        return rms >= self._floor.gate()
 
     def _idle(self, frame: bytes, voiced: bool) -> SpeechStarted | None:
         self._recent.append(frame)
