@@ -1,0 +1,79 @@
+"""The call-store seam: where call records, turns and Twilio actions are kept durably."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from bridge.records import CallRecord, CallStatus, TurnRecord, TwilioAction
+
+
+class UnknownCallError(LookupError):
+    """A write named a call that was never opened."""
+
+
+class CallQuery(BaseModel):
+    """Filters for listing calls; every filter left as None matches everything."""
+
+    # Substring of the caller's or the called number.
+    number: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    dialplan: str | None = None
+    status: CallStatus | None = None
+    limit: int = Field(default=50, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class CallSummary(BaseModel):
+    """One line of a call listing: the call without its turns and actions."""
+
+    call_sid: str
+    from_number: str
+    to_number: str
+    dialplan: str
+    status: CallStatus
+    end_reason: str
+    started_at: datetime
+    ended_at: datetime | None
+    turn_count: int
+
+
+class CallStore(Protocol):
+    async def migrate(self) -> None:
+        """Bring the schema to the newest version; safe to run any number of times."""
+
+    async def open_call(self, record: CallRecord) -> None:
+        """Record a new call (with any turns and actions it already holds).
+
+        Opening a call that exists already keeps the stored call row.
+        """
+
+    async def add_turn(self, call_sid: str, turn: TurnRecord) -> None:
+        """Keep one turn, durably once this returns; a turn with the same index is replaced."""
+
+    async def add_action(self, call_sid: str, action: TwilioAction) -> None:
+        """Keep one REST request made to Twilio for the call."""
+
+    async def set_stream(self, call_sid: str, stream_sid: str) -> None:
+        """Attach the media stream's sid to the call."""
+
+    async def close_call(self, call_sid: str, status: CallStatus, reason: str) -> bool:
+        """End the call; True if this closed it, False if it was closed already or unknown.
+
+        Only an "active" call changes, so a late or repeated close keeps the first outcome.
+        """
+
+    async def get(self, call_sid: str) -> CallRecord | None:
+        """The whole call with its turns (by index) and actions (in the order made)."""
+
+    async def list_calls(self, query: CallQuery) -> list[CallSummary]:
+        """Calls matching the query, newest first."""
+
+    async def close_interrupted(self) -> int:
+        """Mark every call still "active" as "interrupted" (run at startup after a crash)."""
+
+    async def close(self) -> None:
+        """Release the connection(s); the store is unusable afterwards."""

@@ -1,0 +1,84 @@
+"""The call store's statements, in the SQL both SQLite and PostgreSQL accept (`?` placeholders)."""
+
+from __future__ import annotations
+
+INSERT_CALL = """
+INSERT INTO calls (call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
+                   started_at, ended_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_sid) DO NOTHING
+"""
+
+UPSERT_TURN = """
+INSERT INTO turns (call_sid, idx, source, caller, agent, heard, interrupted, tools, latency_ms,
+                   usage, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_sid, idx) DO UPDATE SET
+    source = excluded.source,
+    caller = excluded.caller,
+    agent = excluded.agent,
+    heard = excluded.heard,
+    interrupted = excluded.interrupted,
+    tools = excluded.tools,
+    latency_ms = excluded.latency_ms,
+    usage = excluded.usage,
+    started_at = excluded.started_at
+"""
+
+INSERT_ACTION = """
+INSERT INTO twilio_actions (call_sid, method, path, params, ok, error, at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+
+CALL_EXISTS = "SELECT 1 AS found FROM calls WHERE call_sid = ?"
+
+SET_STREAM = "UPDATE calls SET stream_sid = ? WHERE call_sid = ?"
+
+# Only an active call closes, which makes a second close keep the first outcome.
+CLOSE_CALL = """
+UPDATE calls SET status = ?, end_reason = ?, ended_at = ?
+WHERE call_sid = ? AND status = 'active'
+"""
+
+CLOSE_INTERRUPTED = """
+UPDATE calls SET status = 'interrupted', end_reason = ?, ended_at = ?
+WHERE status = 'active'
+"""
+
+SELECT_CALL = """
+SELECT call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
+       started_at, ended_at
+FROM calls WHERE call_sid = ?
+"""
+
+SELECT_TURNS = """
+SELECT idx, source, caller, agent, heard, interrupted, tools, latency_ms, usage, started_at
+FROM turns WHERE call_sid = ? ORDER BY idx
+"""
+
+SELECT_ACTIONS = """
+SELECT method, path, params, ok, error, at
+FROM twilio_actions WHERE call_sid = ? ORDER BY id
+"""
+
+LIST_CALLS_HEAD = """
+SELECT c.call_sid, c.from_number, c.to_number, c.dialplan, c.status, c.end_reason,
+       c.started_at, c.ended_at,
+       (SELECT COUNT(*) FROM turns t WHERE t.call_sid = c.call_sid) AS turn_count
+FROM calls c
+"""
+
+LIST_CALLS_TAIL = "ORDER BY c.started_at DESC, c.call_sid DESC LIMIT ? OFFSET ?"
+
+# Filters of a listing; `\\` escapes LIKE wildcards in the number the user typed.
+FILTER_NUMBER = "(c.from_number LIKE ? ESCAPE '\\' OR c.to_number LIKE ? ESCAPE '\\')"
+FILTER_SINCE = "c.started_at >= ?"
+FILTER_UNTIL = "c.started_at < ?"
+FILTER_DIALPLAN = "c.dialplan = ?"
+FILTER_STATUS = "c.status = ?"
+
+
+def like_substring(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

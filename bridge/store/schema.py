@@ -1,0 +1,79 @@
+"""Versioned schema of the call store, shared by SQLite and PostgreSQL.
+
+Migrations are append-only: never edit a released one, add the next number instead.
+Type tokens (`{ts}`, `{json}`, `{id_pk}`) are rendered by the dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    statements: tuple[str, ...]
+
+
+CREATE_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    applied_at {ts} NOT NULL
+)
+"""
+
+CURRENT_VERSION = "SELECT COALESCE(MAX(version), 0) AS version FROM schema_version"
+
+RECORD_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        statements=(
+            """
+            CREATE TABLE calls (
+                call_sid TEXT PRIMARY KEY,
+                stream_sid TEXT NOT NULL DEFAULT '',
+                from_number TEXT NOT NULL DEFAULT '',
+                to_number TEXT NOT NULL DEFAULT '',
+                dialplan TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL,
+                end_reason TEXT NOT NULL DEFAULT '',
+                started_at {ts} NOT NULL,
+                ended_at {ts}
+            )
+            """,
+            "CREATE INDEX calls_started_at ON calls (started_at)",
+            "CREATE INDEX calls_status ON calls (status)",
+            """
+            CREATE TABLE turns (
+                call_sid TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+                idx INTEGER NOT NULL,
+                source TEXT NOT NULL,
+                caller TEXT NOT NULL DEFAULT '',
+                agent TEXT NOT NULL DEFAULT '',
+                heard TEXT NOT NULL DEFAULT '',
+                interrupted BOOLEAN NOT NULL DEFAULT FALSE,
+                tools {json} NOT NULL,
+                latency_ms {json} NOT NULL,
+                usage {json},
+                started_at {ts} NOT NULL,
+                PRIMARY KEY (call_sid, idx)
+            )
+            """,
+            """
+            CREATE TABLE twilio_actions (
+                id {id_pk},
+                call_sid TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+                method TEXT NOT NULL,
+                path TEXT NOT NULL,
+                params {json} NOT NULL,
+                ok BOOLEAN NOT NULL,
+                error TEXT NOT NULL DEFAULT '',
+                at {ts} NOT NULL
+            )
+            """,
+            "CREATE INDEX twilio_actions_call ON twilio_actions (call_sid, id)",
+        ),
+    ),
+)
