@@ -1,0 +1,181 @@
+"""The turn detector on synthetic audio: a harmonic buzz that webrtcvad hears as voice,
+digital silence, tones and noise. Frames line up with segment edges, so event times are exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
+from bridge.audio.framing import Framer
+from bridge.audio.turns import (
+    SilenceStarted,
+    SpeechResumed,
+    SpeechStarted,
+    TurnDropped,
+    TurnEnded,
+    TurnEvent,
+)
+from bridge.audio.vad import FRAME_BYTES, TurnDetector
+from bridge.dialplan.models import TurnSettings
+
+RATE = 8000
+DEFAULTS = TurnSettings()  # onset 60, silence 600, min 250, max 15000, aggressiveness 2
+
+
+def voice(ms: int) -> np.ndarray:
+    """A 120 Hz buzz with 24 harmonics: voice-like enough for webrtcvad at every mode."""
+    t = np.arange(RATE * ms // 1000) / RATE
+    return sum(3000 / k * np.sin(2 * np.pi * 120 * k * t) for k in range(1, 25))
+
+
+def silence(ms: int) -> np.ndarray:
+    return np.zeros(RATE * ms // 1000)
+
+
+def tone(hz: int, ms: int) -> np.ndarray:
+    t = np.arange(RATE * ms // 1000) / RATE
+    return 8000 * np.sin(2 * np.pi * hz * t)
+
+
+def pcm(*segments: np.ndarray, noise_rms: float = 0.0) -> bytes:
+    signal = np.concatenate(segments)
+    if noise_rms:
+        signal = signal + np.random.default_rng(7).normal(0, noise_rms, len(signal))
+    return np.clip(signal, -32768, 32767).astype("<i2").tobytes()
+
+
+def run(audio: bytes, settings: TurnSettings = DEFAULTS) -> list[tuple[int, TurnEvent]]:
+    """Every event with the 1-based number of the frame whose push returned it."""
+    detector = TurnDetector(settings)
+    events = []
+    for number, start in enumerate(range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES), 1):
+        event = detector.push(audio[start : start + FRAME_BYTES])
+        if event is not None:
+            events.append((number, event))
+    return events
+
+
+def kinds(events: list[tuple[int, TurnEvent]]) -> list[type]:
+    return [type(event) for _, event in events]
+
+
+@pytest.mark.parametrize("noise_rms", [0, 100])
+def test_onset_debounce_ignores_a_20_ms_click(noise_rms: float):
+    click = pcm(silence(1000), voice(20), silence(1000), noise_rms=noise_rms)
+    word = pcm(silence(1000), voice(300), silence(1000), noise_rms=noise_rms)
+
+    assert run(click) == []
+    assert kinds(run(word))[0] is SpeechStarted  # the same line does hear a real word
+
+
+def test_speech_started_fires_on_the_frame_that_confirms_onset():
+    events = run(pcm(silence(400), voice(500), silence(1000)))
+
+    number, first = events[0]
+    assert first == SpeechStarted(at_ms=460)  # 400 ms of silence + 60 ms of onset
+    assert number == 23  # frames 21, 22, 23 are the onset run
+
+
+def test_silence_window_ends_the_turn_with_preroll_speech_and_a_short_tail():
+    audio = pcm(silence(400), voice(500), silence(1000))
+    events = run(audio)
+
+    assert (
+        [event for _, event in events]
+        == [
+            SpeechStarted(at_ms=460),
+            SilenceStarted(at_ms=920),  # the first unvoiced frame
+            TurnEnded(
+                audio=audio[200 * 16 : 1000 * 16],  # 200 ms pre-roll .. 100 ms after the speech
+                duration_ms=500,
+                reason="silence",
+                at_ms=1500,  # 600 ms of silence after the speech ended at 900
+            ),
+        ]
+    )
+
+
+def test_a_pause_shorter_than_the_silence_window_resumes_the_same_turn():
+    events = run(pcm(silence(400), voice(400), silence(300), voice(400), silence(1000)))
+
+    assert [(type(event), event.at_ms) for _, event in events] == [
+        (SpeechStarted, 460),
+        (SilenceStarted, 820),
+        (SpeechResumed, 1160),  # resuming is debounced like the onset: 1100 + 60
+        (SilenceStarted, 1520),
+        (TurnEnded, 2100),
+    ]
+    ended = events[-1][1]
+    assert isinstance(ended, TurnEnded)
+    assert ended.duration_ms == 1100  # both words and the pause between them
+
+
+def test_max_length_cuts_the_turn_and_a_new_one_starts():
+    settings = TurnSettings(max_utterance_ms=1000)
+    audio = pcm(silence(400), voice(2500), silence(1000))
+    events = run(audio, settings)
+
+    assert kinds(events)[:3] == [SpeechStarted, TurnEnded, SpeechStarted]
+    cut = events[1][1]
+    assert isinstance(cut, TurnEnded)
+    assert (cut.reason, cut.duration_ms, cut.at_ms) == ("max_length", 1000, 1400)
+    assert cut.audio == audio[200 * 16 : 1400 * 16]  # pre-roll + exactly the first second
+    assert events[2][1].at_ms == 1460  # the speech goes on: a fresh onset right after the cut
+    assert kinds(events).count(TurnEnded) == 3  # 1000 + 1000 + the last 500 ms
+
+
+def test_speech_shorter_than_the_minimum_is_dropped():
+    events = run(pcm(silence(400), voice(160), silence(1000)))
+
+    assert [event for _, event in events] == [
+        SpeechStarted(at_ms=460),
+        SilenceStarted(at_ms=580),
+        TurnDropped(duration_ms=160, at_ms=1160),
+    ]
+
+
+def test_aggressiveness_setting_reaches_webrtcvad():
+    # A steady 3 kHz tone is "speech" to the permissive mode and noise to the strictest one.
+    audio = pcm(silence(400), tone(3000, 1000), silence(400))
+
+    assert kinds(run(audio, TurnSettings(vad_aggressiveness=0, onset_ms=200)))[0] is SpeechStarted
+    assert run(audio, TurnSettings(vad_aggressiveness=3, onset_ms=200)) == []
+
+
+def test_reset_abandons_the_turn_in_progress():
+    detector = TurnDetector(DEFAULTS)
+    audio = pcm(silence(400), voice(500), silence(1000))
+    frames = [audio[i : i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
+    events = [detector.push(frame) for frame in frames[:48]]  # 60 ms into the silence
+    assert events[22] == SpeechStarted(at_ms=460)
+    assert SilenceStarted(at_ms=920) in events
+    assert detector.in_turn
+
+    detector.reset()
+    later = [detector.push(frame) for frame in frames[48:]]
+
+    assert not detector.in_turn
+    assert later == [None] * len(later)
+    assert detector.clock_ms == len(frames) * 20  # the stream clock is not reset
+
+
+def test_mulaw_chunks_of_any_size_give_the_same_turn_as_whole_frames():
+    audio = pcm(silence(400), voice(700), silence(1000), noise_rms=50)
+    telephone = pcm16_to_ulaw(audio)
+    framer, detector = Framer(FRAME_BYTES), TurnDetector(DEFAULTS)
+    events = []
+    for start in range(0, len(telephone), 97):
+        for frame in framer.push(ulaw_to_pcm16(telephone[start : start + 97])):
+            event = detector.push(frame)
+            if event is not None:
+                events.append(event)
+
+    direct = [event for _, event in run(ulaw_to_pcm16(telephone))]
+    assert events == direct
+    assert isinstance(events[-1], TurnEnded)
+
+
+def test_frames_of_the_wrong_size_are_rejected():
+    with pytest.raises(ValueError, match="320 bytes"):
+        TurnDetector(DEFAULTS).push(bytes(160))
