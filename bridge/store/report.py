@@ -1,0 +1,115 @@
+"""Human-readable forms of call records: a compact listing and a call's transcript."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from bridge.records import CallRecord, TurnLatency, TurnRecord, TurnUsage, TwilioAction
+from bridge.store.base import CallSummary
+
+LATENCY_LABELS = {
+    "stt": "stt",
+    "agent": "agent",
+    "tts_first_audio": "tts first audio",
+    "first_media": "first media",
+}
+
+
+def _moment(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def _duration(started: datetime, ended: datetime | None) -> str:
+    if ended is None:
+        return "-"
+    seconds = int((ended - started).total_seconds())
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def calls_table(calls: Sequence[CallSummary]) -> str:
+    """One line per call under a header, columns as wide as their widest cell."""
+    header = ("STARTED (UTC)", "CALL SID", "FROM", "TO", "DIALPLAN", "STATUS", "TURNS", "LENGTH")
+    rows = [
+        (
+            _moment(call.started_at),
+            call.call_sid,
+            call.from_number or "-",
+            call.to_number or "-",
+            call.dialplan or "-",
+            call.status,
+            str(call.turn_count),
+            _duration(call.started_at, call.ended_at),
+        )
+        for call in calls
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in (header, *rows)
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _latency(latency: TurnLatency) -> str:
+    parts = [
+        f"{label} {value:.0f} ms"
+        for field, label in LATENCY_LABELS.items()
+        if (value := getattr(latency, field, None)) is not None
+    ]
+    return ", ".join(parts)
+
+
+def _usage(usage: TurnUsage) -> str:
+    tokens = f"{usage.prompt_tokens}+{usage.completion_tokens} tokens"
+    return f"{usage.provider} {usage.model} {tokens} ${usage.cost_usd:.4f}".strip()
+
+
+def _turn(turn: TurnRecord) -> list[str]:
+    lines = [f"#{turn.index} {turn.source} at {turn.started_at.strftime('%H:%M:%S')}"]
+    if turn.caller:
+        lines.append(f"  caller: {turn.caller}")
+    if turn.agent:
+        lines.append(f"  agent:  {turn.agent}")
+    # What was heard matters only where it differs from what the agent meant to say.
+    if turn.interrupted or (turn.heard and turn.heard != turn.agent):
+        cut = " (interrupted)" if turn.interrupted else ""
+        lines.append(f"  heard:  {turn.heard}{cut}")
+    for tool in turn.tools:
+        arguments = json.dumps(tool.arguments, ensure_ascii=False)
+        result = json.dumps(tool.result, ensure_ascii=False)
+        lines.append(f"  tool:   {tool.name} {arguments} -> {result}")
+    if latency := _latency(turn.latency_ms):
+        lines.append(f"  latency: {latency}")
+    if turn.usage is not None:
+        lines.append(f"  usage:  {_usage(turn.usage)}")
+    return lines
+
+
+def _action(action: TwilioAction) -> str:
+    outcome = "ok" if action.ok else f"failed: {action.error}"
+    params = json.dumps(action.params, ensure_ascii=False) if action.params else ""
+    return f"  {action.at.strftime('%H:%M:%S')} {action.method} {action.path} {outcome} {params}"
+
+
+def transcript(call: CallRecord) -> str:
+    """The call's header, every turn (caller / agent / heard, tools, latencies), its REST calls."""
+    reason = f" ({call.end_reason})" if call.end_reason else ""
+    lines = [
+        f"Call {call.call_sid}: {call.from_number or '-'} -> {call.to_number or '-'}",
+        f"  dialplan: {call.dialplan or '-'}   status: {call.status}{reason}",
+        f"  started: {_moment(call.started_at)} UTC   ended: {_moment(call.ended_at)}"
+        f"   length: {_duration(call.started_at, call.ended_at)}",
+    ]
+    if call.stream_sid:
+        lines.append(f"  stream: {call.stream_sid}")
+    lines.append("")
+    lines += [line for turn in call.turns for line in _turn(turn)] or ["(no turns)"]
+    if call.twilio_actions:
+        lines += [
+            "",
+            "Twilio requests:",
+            *(_action(action).rstrip() for action in call.twilio_actions),
+        ]
+    return "\n".join(lines)
