@@ -1,0 +1,270 @@
+"""The agent's tools: one definition for every agent, and the executor that runs them.
+
+The LLM agents send `tool_specs(...)` to the model and hand its calls to `ToolExecutor.run`;
+the rules agent calls `run` directly. Bad arguments never reach the call: they come back as
+an `{"error": ...}` result the model can read and correct.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bridge.agent.base import (
+    CallContext,
+    CallControl,
+    CallControlError,
+    Message,
+    ToolCall,
+    ToolEvent,
+)
+from bridge.agent.order_ids import order_id_candidates
+from bridge.agent.orders import OrderBackendError, OrderLookup
+from bridge.dialplan.models import E164, Department, Dialplan
+
+log = logging.getLogger(__name__)
+
+Args = TypeVar("Args", bound=BaseModel)
+
+
+class TransferCallArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department: str = Field(min_length=1, description="The department to connect the caller to")
+
+
+class CheckOrderStatusArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(
+        min_length=1, max_length=64, description="The order number the caller gave, digits only"
+    )
+
+
+class EndCallArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as offered to a model: its name, what it is for, and its arguments."""
+
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    # Allowed values per argument, known only from the dialplan (the model stays generic).
+    enums: dict[str, list[str]] = field(default_factory=dict)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The arguments as a JSON Schema object, as OpenAI and Anthropic take it."""
+        schema = _without_titles(self.args_model.model_json_schema())
+        schema.setdefault("properties", {})
+        for argument, values in self.enums.items():
+            schema["properties"][argument]["enum"] = list(values)
+        return schema
+
+
+def _without_titles(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {key: _without_titles(value) for key, value in schema.items() if key != "title"}
+    return schema
+
+
+def tool_specs(dialplan: Dialplan) -> list[ToolSpec]:
+    """The tools this line offers: transfer only with departments, orders only with a backend."""
+    specs = []
+    if dialplan.departments:
+        listed = "; ".join(
+            f"{name} ({', '.join(dept.synonyms)})" if dept.synonyms else name
+            for name, dept in dialplan.departments.items()
+        )
+        specs.append(
+            ToolSpec(
+                "transfer_call",
+                "Transfer the caller to a department when they ask for one or need a person. "
+                f"Departments, with what callers call them: {listed}.",
+                TransferCallArgs,
+                {"department": list(dialplan.departments)},
+            )
+        )
+    if dialplan.orders is not None:
+        specs.append(
+            ToolSpec(
+                "check_order_status",
+                "Look up an order's status, carrier and expected delivery date by its number. "
+                "Ask the caller for the number first if they have not given it.",
+                CheckOrderStatusArgs,
+            )
+        )
+    specs.append(
+        ToolSpec(
+            "end_call",
+            "Hang up after your goodbye, once the caller has said they are done.",
+            EndCallArgs,
+        )
+    )
+    return specs
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+class DepartmentNames:
+    """Finds a department by its name or a synonym, ignoring case, spacing and punctuation."""
+
+    _NOISE = re.compile(r"^(?:the )?(.*?)(?: (?:department|dept|team|desk|line))?$")
+
+    def __init__(self, departments: dict[str, Department]) -> None:
+        self._names = {_normalise(name): name for name in departments}
+        self._synonyms = {
+            _normalise(synonym): name
+            for name, dept in departments.items()
+            for synonym in dept.synonyms
+            if _normalise(synonym)
+        }
+
+    def match(self, text: str) -> str | None:
+        """The department `text` names as a whole ("Billing", "the accounts team")."""
+        said = _normalise(text)
+        for candidate in (said, self._NOISE.sub(r"\1", said)):
+            found = self._names.get(candidate) or self._synonyms.get(candidate)
+            if found:
+                return found
+        return None
+
+    def find_in(self, text: str) -> str | None:
+        """The department a sentence asks for: a name said outright beats a synonym; then the
+        earliest mention wins, and the longest phrase among those starting together."""
+        said = f" {_normalise(text)} "
+        for table in (self._names, self._synonyms):
+            hits = [
+                (match.start(), -len(phrase), name)
+                for phrase, name in table.items()
+                if (match := re.search(rf" {re.escape(phrase)}(?:e?s)? ", said))
+            ]
+            if hits:
+                return min(hits)[2]
+        return None
+
+
+class ToolExecutor:
+    """Runs one call's tools against its dialplan, call control and order backend."""
+
+    def __init__(
+        self,
+        dialplan: Dialplan,
+        control: CallControl,
+        orders: OrderLookup | None,
+        context: CallContext,
+    ) -> None:
+        self.dialplan = dialplan
+        self.control = control
+        self.orders = orders
+        self.context = context
+        self.departments = DepartmentNames(dialplan.departments)
+
+    async def run(
+        self, name: str, arguments: dict[str, Any], call_id: str | None = None
+    ) -> ToolEvent:
+        """Run a tool; never raises for bad input or a failing backend (see `result["error"]`).
+
+        With `call_id`, the event carries the tool call and its result as history messages.
+        """
+        event = await self._run(name, arguments)
+        if event.result.get("error"):
+            log.warning("tool %s(%s) failed: %s", name, arguments, event.result["error"])
+        if call_id is None:
+            return event
+        messages = (
+            Message(
+                role="agent", tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)]
+            ),
+            Message(role="tool", tool_call_id=call_id, text=json.dumps(event.result)),
+        )
+        return replace(event, messages=messages)
+
+    async def _run(self, name: str, arguments: dict[str, Any]) -> ToolEvent:
+        if name == "transfer_call":
+            transfer = _parse(TransferCallArgs, arguments)
+            if isinstance(transfer, dict):
+                return ToolEvent(name, arguments, transfer)
+            return await self._transfer(arguments, transfer)
+        if name == "check_order_status":
+            check = _parse(CheckOrderStatusArgs, arguments)
+            if isinstance(check, dict):
+                return ToolEvent(name, arguments, check)
+            return ToolEvent(name, arguments, await self._check_order(check.order_id))
+        if name == "end_call":
+            end = _parse(EndCallArgs, arguments)
+            if isinstance(end, dict):
+                return ToolEvent(name, arguments, end)
+            return ToolEvent(name, arguments, {"ok": True}, ends_call=True)
+        return ToolEvent(name, arguments, {"error": f"unknown tool {name!r}"})
+
+    async def _transfer(self, arguments: dict[str, Any], args: TransferCallArgs) -> ToolEvent:
+        name = self.departments.match(args.department)
+        if name is None:
+            result = {"error": "unknown department", "departments": list(self.dialplan.departments)}
+            return ToolEvent("transfer_call", arguments, result)
+        department = self.dialplan.departments[name]
+        called = self.context.called if E164.match(self.context.called) else None
+        try:
+            await self.control.transfer(
+                department.target,
+                caller_id=self.dialplan.caller_id or called,
+                announcement=department.announcement or f"Transferring you to {name}.",
+            )
+        except CallControlError as exc:
+            return ToolEvent("transfer_call", arguments, {"error": f"transfer failed: {exc}"})
+        return ToolEvent(
+            "transfer_call", arguments, {"ok": True, "department": name}, transferred=True
+        )
+
+    async def _check_order(self, said: str) -> dict[str, Any]:
+        if self.orders is None:
+            return {"error": "order lookup is not available on this line"}
+        order_id = _clean_order_id(said)
+        try:
+            order = await self.orders.find(order_id)
+        except OrderBackendError as exc:
+            log.warning("order backend failed for %s: %s", order_id, exc)
+            return {"error": "the order system is not answering right now", "order_id": order_id}
+        if order is None:
+            return {"error": "order not found", "order_id": order_id}
+        # The customer's phone and zip stay out: whoever calls only learns the order's progress.
+        return {
+            "found": True,
+            "order_id": order.order_id,
+            "status": order.status,
+            "item": order.item,
+            "carrier": order.carrier,
+            "eta": order.eta.isoformat() if order.eta else None,
+            "caller_is_customer": bool(order.phone) and order.phone == self.context.caller,
+        }
+
+
+def _parse(model: type[Args], arguments: dict[str, Any]) -> Args | dict[str, Any]:
+    """The validated arguments, or the error result a model can read."""
+    try:
+        return model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'arguments'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return {"error": f"invalid arguments: {problems}"}
+
+
+def _clean_order_id(said: str) -> str:
+    """ "#4,572" and "four five seven two" are 4572; an id with letters is kept as given."""
+    said = said.strip()
+    if re.fullmatch(r"[#\d\s,.\-]+", said):
+        return re.sub(r"\D", "", said) or said
+    if not any(char.isdigit() for char in said):
+        candidates = order_id_candidates(said, min_digits=1)
+        return candidates[0] if candidates else said
+    return said
