@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
@@ -21,7 +22,7 @@ def connect_stream_twiml(
     Raises ValueError for what Twilio would refuse at call time: a non-wss URL, a query string
     (data goes in `<Parameter>`s) or a parameter over Twilio's length limit.
     """
-    if not stream_url.startswith("wss://"):
+    if not (stream_url.startswith("wss://") or _is_loopback_ws(stream_url)):
         raise ValueError(f"stream URL must be wss://, got {stream_url!r}")
     if "?" in stream_url:
         raise ValueError("stream URL must not carry a query string; use parameters")
@@ -37,6 +38,12 @@ def connect_stream_twiml(
         stream.parameter(name=name, value=value)
     response.append(connect)
     return str(response)
+
+
+def _is_loopback_ws(url: str) -> bool:
+    """Plain ws:// to this machine: only the local simulator, never Twilio, connects there."""
+    parts = urlsplit(url)
+    return parts.scheme == "ws" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _dial(target: str, caller_id: str | None) -> Dial:
