@@ -125,6 +125,26 @@ def test_max_length_cuts_the_turn_and_a_new_one_starts():
     assert kinds(events).count(TurnEnded) == 3  # 1000 + 1000 + the last 500 ms
 
 
+def test_speech_resuming_as_the_window_closes_starts_the_next_turn_whole():
+    # The caller starts again 40 ms before the 600 ms window closes: too late for this turn,
+    # but those 40 ms count toward the next onset and sit in its pre-roll.
+    audio = pcm(silence(400), voice(400), silence(560), voice(400), silence(1000))
+    events = [event for _, event in run(audio)]
+
+    assert [(type(event), event.at_ms) for event in events] == [
+        (SpeechStarted, 460),
+        (SilenceStarted, 820),
+        (TurnEnded, 1400),
+        (SpeechStarted, 1420),
+        (SilenceStarted, 1780),
+        (TurnEnded, 2360),
+    ]
+    second = events[-1]
+    assert isinstance(second, TurnEnded)
+    assert second.duration_ms == 400
+    assert second.audio == audio[(1360 - 200) * 16 : (1760 + 100) * 16]
+
+
 def test_speech_shorter_than_the_minimum_is_dropped():
     events = run(pcm(silence(400), voice(160), silence(1000)))
 
