@@ -1,0 +1,138 @@
+"""Live call control over Twilio's REST API, with the official client used asynchronously."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from bridge.agent.base import CallControlError
+from bridge.config import Settings
+from bridge.records import TwilioAction
+from bridge.twilio.twiml import transfer_twiml
+
+log = logging.getLogger(__name__)
+
+
+class _RedirectedAsyncHttpClient(AsyncTwilioHttpClient):
+    """Sends every request to another scheme+host (the simulator's fake REST API).
+
+    Rewriting here, after the client resolved edge and region, keeps TWILIO_EDGE/TWILIO_REGION
+    from mangling a local address.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self._base = urlsplit(base_url)
+
+    async def request(self, method: str, url: str, *args: object, **kwargs: object) -> Response:
+        parts = urlsplit(url)
+        moved = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        return await super().request(method, moved, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def make_twilio_client(settings: Settings) -> Client:
+    """A Twilio client for `update_async` (real API, or TWILIO_API_BASE_URL when set).
+
+    Call it inside the running event loop (the HTTP client opens an aiohttp session) and
+    `await close_twilio_client(client)` at shutdown.
+    """
+    if settings.twilio_api_base_url:
+        http_client: AsyncTwilioHttpClient = _RedirectedAsyncHttpClient(
+            settings.twilio_api_base_url
+        )
+    else:
+        http_client = AsyncTwilioHttpClient()
+    return Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        http_client=http_client,
+    )
+
+
+async def close_twilio_client(client: Client) -> None:
+    """Close the HTTP session behind a client made by `make_twilio_client`."""
+    http_client = client.http_client
+    if isinstance(http_client, AsyncTwilioHttpClient):
+        await http_client.close()
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, TwilioRestException):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, aiohttp.ClientError | TimeoutError | OSError)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TwilioRestException):
+        return f"HTTP {exc.status} (Twilio code {exc.code}): {exc.msg}"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class TwilioCallControl:
+    """`bridge.agent.base.CallControl` for one live call, through `calls(sid).update`.
+
+    Server errors, 429 and network failures are retried with exponential backoff; every
+    attempt is reported to `on_action` so the call record shows what reached Twilio.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        call_sid: str,
+        on_action: Callable[[TwilioAction], None] | None = None,
+        *,
+        attempts: int = 3,
+        backoff_s: float = 0.25,
+        attempt_timeout_s: float = 5.0,
+    ) -> None:
+        self._client = client
+        self._call_sid = call_sid
+        self._on_action = on_action
+        self._attempts = attempts
+        self._backoff_s = backoff_s
+        self._attempt_timeout_s = attempt_timeout_s
+        self._path = f"/2010-04-01/Accounts/{client.account_sid}/Calls/{call_sid}.json"
+
+    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
+        """Replace the call's TwiML with announce + `<Dial>`; Twilio then ends the stream."""
+        twiml = transfer_twiml(target, caller_id, announcement)
+        await self._update({"Twiml": twiml}, twiml=twiml)
+
+    async def hang_up(self) -> None:
+        await self._update({"Status": "completed"}, status="completed")
+
+    async def _update(self, wire_params: dict[str, str], **update: str) -> None:
+        last_error = ""
+        for attempt in range(self._attempts):
+            if attempt:
+                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
+            try:
+                async with asyncio.timeout(self._attempt_timeout_s):
+                    await self._client.calls(self._call_sid).update_async(**update)
+            except (TwilioRestException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                last_error = _describe(exc)
+                self._report(wire_params, ok=False, error=last_error)
+                if not _retryable(exc):
+                    break
+                log.warning(
+                    "call %s update attempt %d failed: %s", self._call_sid, attempt + 1, last_error
+                )
+            else:
+                self._report(wire_params, ok=True)
+                return
+        raise CallControlError(f"call {self._call_sid} update failed: {last_error}")
+
+    def _report(self, params: dict[str, str], *, ok: bool, error: str = "") -> None:
+        if self._on_action is not None:
+            action = TwilioAction(method="POST", path=self._path, params=params, ok=ok, error=error)
+            self._on_action(action)
