@@ -72,11 +72,12 @@ class SqliteDatabase:
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[_SqliteTransaction]:
         async with self._lock:
-            # IMMEDIATE takes the write lock up front, so writers never deadlock on upgrade.
-            await self.run(lambda conn: conn.execute("BEGIN IMMEDIATE" if write else "BEGIN"))
             try:
+                # IMMEDIATE takes the write lock up front, so writers never deadlock on upgrade.
+                await self.run(lambda conn: conn.execute("BEGIN IMMEDIATE" if write else "BEGIN"))
                 yield _SqliteTransaction(self)
             except BaseException:
+                # A no-op when BEGIN itself failed; runs after a cancelled statement finishes.
                 await self.run(lambda conn: conn.rollback())
                 raise
             await self.run(lambda conn: conn.commit())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -272,3 +273,18 @@ async def test_migrations_run_twice_without_harm(
 
     assert loaded is not None and [turn.index for turn in loaded.turns] == [0]
     assert version == MIGRATIONS[-1].version
+
+
+async def test_a_cancelled_write_leaves_the_store_usable(store: CallStore) -> None:
+    await store.open_call(CallRecord(call_sid="CA107", started_at=T0))
+    cancelled = asyncio.create_task(store.add_turn("CA107", _turn(0)))
+    await asyncio.sleep(0)  # let the write start its transaction before it is cancelled
+    cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+
+    await store.add_turn("CA107", _turn(1))
+    loaded = await store.get("CA107")
+
+    assert cancelled.cancelled()
+    assert loaded is not None
+    assert 1 in [turn.index for turn in loaded.turns]
