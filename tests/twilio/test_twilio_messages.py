@@ -6,6 +6,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge.twilio.messages import (
     ClearMessage,
@@ -200,3 +202,32 @@ def test_server_builders_round_trip_through_parse_outbound() -> None:
     assert isinstance(clear, ClearMessage) and clear.stream_sid == STREAM
     with pytest.raises(UnknownEvent):
         parse_outbound('{"event":"connected"}')
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=2**40),
+    chunk=st.integers(min_value=1, max_value=2**40),
+    timestamp=st.integers(min_value=0, max_value=2**40),
+    audio=st.binary(max_size=400),
+)
+def test_any_inbound_media_round_trips(seq: int, chunk: int, timestamp: int, audio: bytes) -> None:
+    payload = base64.b64encode(audio).decode()
+    message = parse_inbound(inbound_media_message(STREAM, seq, chunk, timestamp, payload))
+    assert isinstance(message, MediaMessage)
+    assert (message.sequence_number, message.media.chunk, message.media.timestamp) == (
+        seq,
+        chunk,
+        timestamp,
+    )
+    assert base64.b64decode(message.media.payload) == audio
+
+
+@given(name=st.text(max_size=60), stream_sid=st.text(min_size=1, max_size=40))
+def test_any_mark_name_survives_both_directions(name: str, stream_sid: str) -> None:
+    sent = parse_outbound(mark_message(stream_sid, name))
+    assert isinstance(sent, OutboundMark) and (sent.stream_sid, sent.mark.name) == (
+        stream_sid,
+        name,
+    )
+    echoed = parse_inbound(mark_echo_message(stream_sid, 3, name))
+    assert isinstance(echoed, MarkMessage) and echoed.mark.name == name
