@@ -1,0 +1,177 @@
+"""The rules agent: serves a line with no LLM, and is the safety net when every LLM fails.
+
+Intents come from the dialplan (department names and synonyms) and from fixed phrases
+(orders, goodbyes). It is deterministic and does no I/O of its own: all it does to the call
+or the order backend goes through the same tools the LLM agents use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import date
+from itertools import count
+from typing import Any
+
+from bridge.agent.base import AgentEvent, CallerTurn, Message, TextDelta, ToolEvent
+from bridge.agent.order_ids import keyed_order_id, order_id_candidates
+from bridge.agent.tools import ToolExecutor
+from bridge.dialplan.models import Dialplan
+
+# At most this many readings of one turn are looked up ("120 dollars, order 4572").
+MAX_LOOKUPS = 3
+
+ANYTHING_ELSE = "Is there anything else I can help with?"
+# Every question for the order id says "order number": the next turn looks for it.
+ASK_MARKER = "order number"
+
+_ORDER_TALK = re.compile(
+    r"\b(orders?|package|parcel|shipment|shipping|delivery|delivered|tracking|track|arrive)\b"
+)
+_GOODBYE = re.compile(
+    r"\b(bye|goodbye|good bye|hang up|that s all|that s it|that is all|that will be all|"
+    r"i m done|i am done|no thanks|no thank you|nothing else|i m all set|all set)\b"
+)
+_DECLINE = re.compile(r"^(no|nope|nah|i m good|i am good|i m fine|not really|that s fine)\b")
+_WANTS_PERSON = re.compile(
+    r"\b(human|person|someone|somebody|representative|operator|agent|real person|speak to)\b"
+)
+_KEY_NAMES = {"#": "pound", "*": "star"}
+
+# How each status reads after "Order 4 5 7 2 ..."; others read "has the status <status>".
+_STATUS_PHRASES = {
+    "shipped": "has shipped",
+    "in transit": "is in transit",
+    "out for delivery": "is out for delivery",
+    "delivered": "was delivered",
+    "processing": "is being processed",
+    "pending": "is pending",
+    "on hold": "is on hold",
+    "cancelled": "was cancelled",
+    "canceled": "was cancelled",
+    "returned": "was returned",
+}
+_NO_ETA = {"cancelled", "canceled", "returned"}
+_WITH_CARRIER = {"shipped", "in transit", "out for delivery"}
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _spoken_id(order_id: str) -> str:
+    """Digit by digit, as people read ids back: "4 5 7 2", never "four thousand ..."."""
+    return " ".join(order_id) if order_id.isdigit() else order_id
+
+
+def _spoken_list(words: list[str]) -> str:
+    if len(words) < 3:
+        return " or ".join(words)
+    return f"{', '.join(words[:-1])}, or {words[-1]}"
+
+
+def _day(eta: date) -> str:
+    return f"{eta:%A}, {eta:%B} {eta.day}"
+
+
+def order_sentence(result: dict[str, Any]) -> str:
+    """What to say about an order found by `check_order_status`."""
+    status = str(result["status"]).strip().lower()
+    subject = f"Order {_spoken_id(result['order_id'])}"
+    if result.get("item") and result.get("caller_is_customer"):
+        subject += f", your {result['item']},"  # only the customer hears what they bought
+    sentence = f"{subject} {_STATUS_PHRASES.get(status, f'has the status {status}')}"
+    if result.get("carrier") and status in _WITH_CARRIER:
+        sentence += f" with {result['carrier']}"
+    if result.get("eta") and status not in _NO_ETA:
+        eta = _day(date.fromisoformat(result["eta"]))
+        sentence += f" on {eta}" if status == "delivered" else f" and should arrive by {eta}"
+    return f"{sentence}. {ANYTHING_ELSE}"
+
+
+class RulesAgent:
+    """Answers from the dialplan's intents; implements the Agent protocol."""
+
+    def __init__(self, dialplan: Dialplan, tools: ToolExecutor) -> None:
+        self.dialplan = dialplan
+        self.tools = tools
+        self._call_ids = count(1)
+        terminator = dialplan.dtmf.order_id_terminator
+        key = _KEY_NAMES.get(terminator, terminator)
+        self._ask = f"Sure. What's your {ASK_MARKER}? You can say it, or key it in and press {key}."
+        self._ask_again = (
+            f"Sorry, I didn't catch the {ASK_MARKER}. Please say it one digit at a time, "
+            f"or key it in and press {key}."
+        )
+
+    async def respond(self, history: list[Message], turn: CallerTurn) -> AsyncIterator[AgentEvent]:
+        if turn.source == "dtmf":
+            keyed = keyed_order_id(turn.text)
+            replies = self._check_orders([keyed]) if keyed else self._say(self.dialplan.reprompt)
+        else:
+            replies = self._answer(history, turn.text)
+        async for event in replies:
+            yield event
+
+    def _answer(self, history: list[Message], text: str) -> AsyncIterator[AgentEvent]:
+        said = _normalise(text)
+        last = _last_agent_text(history)
+        asked = ASK_MARKER in last.lower()
+        can_look_up = self.tools.orders is not None
+        candidates = order_id_candidates(text) if can_look_up else []
+        order_talk = asked or bool(_ORDER_TALK.search(said))
+        department = self.tools.departments.find_in(text)
+        if candidates and (order_talk or department is None):
+            return self._check_orders(candidates)
+        if department is not None:
+            return self._transfer(department)
+        if _GOODBYE.search(said) or (ANYTHING_ELSE in last and _DECLINE.search(said)):
+            return self._goodbye()
+        if order_talk and can_look_up:
+            return self._say(self._ask_again if asked else self._ask)
+        if order_talk:
+            return self._say(f"Sorry, I can't look up orders on this line. {ANYTHING_ELSE}")
+        if _WANTS_PERSON.search(said) and self.dialplan.departments:
+            names = [name.replace("_", " ") for name in self.dialplan.departments]
+            return self._say(f"Of course. Which department would you like: {_spoken_list(names)}?")
+        return self._say(self.dialplan.reprompt)
+
+    async def _say(self, text: str) -> AsyncIterator[AgentEvent]:
+        yield TextDelta(text)
+
+    async def _check_orders(self, candidates: list[str]) -> AsyncIterator[AgentEvent]:
+        for order_id in candidates[:MAX_LOOKUPS]:
+            event = await self._tool("check_order_status", {"order_id": order_id})
+            yield event
+            if event.result.get("found"):
+                yield TextDelta(order_sentence(event.result))
+                return
+            if event.result.get("error") != "order not found":
+                yield TextDelta(
+                    "Sorry, I can't reach our order system right now. "
+                    f"Please try again in a few minutes. {ANYTHING_ELSE}"
+                )
+                return
+        yield TextDelta(
+            f"I couldn't find order {_spoken_id(candidates[0])}. "
+            f"Could you say the {ASK_MARKER} again, one digit at a time?"
+        )
+
+    async def _transfer(self, department: str) -> AsyncIterator[AgentEvent]:
+        yield TextDelta(f"Connecting you to {department.replace('_', ' ')}.")
+        event = await self._tool("transfer_call", {"department": department})
+        yield event
+        if not event.transferred:
+            yield TextDelta(f" Sorry, I couldn't connect you just now. {ANYTHING_ELSE}")
+
+    async def _goodbye(self) -> AsyncIterator[AgentEvent]:
+        yield TextDelta(self.dialplan.goodbye)
+        yield await self._tool("end_call", {})
+
+    async def _tool(self, name: str, arguments: dict[str, Any]) -> ToolEvent:
+        return await self.tools.run(name, arguments, call_id=f"rules_{next(self._call_ids)}")
+
+
+def _last_agent_text(history: list[Message]) -> str:
+    """What the agent last said (as heard); tool-call entries carry no text."""
+    return next((m.text for m in reversed(history) if m.role == "agent" and m.text), "")
