@@ -36,6 +36,9 @@ _DECLINE = re.compile(r"^(no|nope|nah|i m good|i am good|i m fine|not really|tha
 _WANTS_PERSON = re.compile(
     r"\b(human|person|someone|somebody|representative|operator|agent|real person|speak to)\b"
 )
+_ASKS_ABOUT_US = re.compile(
+    r"\b(hours|opening|open today|what time|closing time|address|located|location|directions)\b"
+)
 _KEY_NAMES = {"#": "pound", "*": "star"}
 
 # How each status reads after "Order 4 5 7 2 ..."; others read "has the status <status>".
@@ -78,8 +81,11 @@ def order_sentence(result: dict[str, Any]) -> str:
     """What to say about an order found by `check_order_status`."""
     status = str(result["status"]).strip().lower()
     subject = f"Order {_spoken_id(result['order_id'])}"
-    if result.get("item") and result.get("caller_is_customer"):
-        subject += f", your {result['item']},"  # only the customer hears what they bought
+    item = str(result.get("item") or "")
+    if item and result.get("caller_is_customer"):  # only the customer hears what they bought
+        subject += (
+            f", {item}," if item.lower().startswith(("the ", "a ", "an ")) else f", your {item},"
+        )
     sentence = f"{subject} {_STATUS_PHRASES.get(status, f'has the status {status}')}"
     if result.get("carrier") and status in _WITH_CARRIER:
         sentence += f" with {result['carrier']}"
@@ -131,6 +137,8 @@ class RulesAgent:
             return self._say(self._ask_again if asked else self._ask)
         if order_talk:
             return self._say(f"Sorry, I can't look up orders on this line. {ANYTHING_ELSE}")
+        if _ASKS_ABOUT_US.search(said) and self.dialplan.business_info:
+            return self._say(f"{self.dialplan.business_info.strip()} {ANYTHING_ELSE}")
         if _WANTS_PERSON.search(said) and self.dialplan.departments:
             names = [name.replace("_", " ") for name in self.dialplan.departments]
             return self._say(f"Of course. Which department would you like: {_spoken_list(names)}?")

@@ -172,6 +172,12 @@ async def test_a_plain_no_out_of_the_blue_is_not_a_goodbye() -> None:
     assert reply == ACME.reprompt and tools == []
 
 
+async def test_opening_hours_come_from_the_business_info() -> None:
+    reply, tools = await Caller().says("What time do you open on Saturday?")
+    assert reply.startswith("Acme Outfitters sells outdoor clothing") and tools == []
+    assert "8 AM to 8 PM" in reply
+
+
 async def test_line_without_orders_says_so() -> None:
     reply, tools = await Caller(Dialplan(name="bare")).says("where is my order 4572")
     assert reply.startswith("Sorry, I can't look up orders on this line") and tools == []
@@ -190,6 +196,7 @@ async def test_tool_calls_join_the_history_with_their_results() -> None:
     [
         ("cancelled", "2025-06-14", "Order 1 2 3 4 was cancelled."),
         ("Processing", None, "Order 1 2 3 4 is being processed."),
+        ("delivered", None, "Order 1 2 3 4, the Tent, was delivered."),
         (
             "backordered",
             "2025-06-14",
@@ -198,5 +205,6 @@ async def test_tool_calls_join_the_history_with_their_results() -> None:
     ],
 )
 def test_order_sentence_reads_each_status(status: str, eta: str | None, expected: str) -> None:
-    result = {"order_id": "1234", "status": status, "eta": eta, "item": "Tent", "carrier": "UPS"}
+    result = {"order_id": "1234", "status": status, "eta": eta, "carrier": "UPS"}
+    result |= {"item": "the Tent", "caller_is_customer": status == "delivered"}
     assert order_sentence(result) == f"{expected} Is there anything else I can help with?"
