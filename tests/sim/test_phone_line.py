@@ -1,0 +1,38 @@
+from bridge.sim.line import ULAW_FRAME, ULAW_SILENCE, PhoneLine
+
+
+def test_mark_echoes_only_after_the_audio_before_it_has_played() -> None:
+    line = PhoneLine()
+    line.agent_media(b"\x00" * (ULAW_FRAME * 2))
+    line.agent_mark("m1")
+    assert line.tick().echoes == []
+    assert line.tick().echoes == ["m1"]
+    assert not line.agent_playing
+
+
+def test_mark_with_nothing_buffered_echoes_at_once() -> None:
+    line = PhoneLine()
+    line.agent_mark("m1")
+    assert line.tick().echoes == ["m1"]
+
+
+def test_clear_drops_audio_and_flushes_every_pending_mark() -> None:
+    line = PhoneLine()
+    line.agent_media(b"\x00" * (ULAW_FRAME * 10))
+    line.agent_mark("m1")
+    line.agent_media(b"\x00" * (ULAW_FRAME * 10))
+    line.agent_mark("m2")
+    line.tick()
+    line.clear()
+    assert line.tick().echoes == ["m1", "m2"]
+    assert not line.agent_playing
+
+
+def test_caller_speech_goes_out_in_20ms_frames_then_silence() -> None:
+    line = PhoneLine()
+    line.speak(b"\x10\x00" * 200)  # 25 ms of PCM16 at 8 kHz
+    first, second, third = line.tick(), line.tick(), line.tick()
+    assert len(first.frame) == len(second.frame) == ULAW_FRAME
+    assert first.frame != ULAW_SILENCE
+    assert third.frame == ULAW_SILENCE
+    assert line.now_ms == 60
