@@ -1,0 +1,360 @@
+"""One phone call, from the first audio frame to teardown.
+
+The Twilio media socket feeds `on_audio`, `on_dtmf` and `on_mark`; everything a call does
+follows from there:
+
+1. Inbound mu-law is decoded into 20 ms PCM frames and run through the VAD turn detector.
+2. When the caller starts talking while the agent's audio is still playing, that is a
+   barge-in: `clear` goes out at once, the reply in flight is cancelled, and only what the
+   caller heard stays in the history.
+3. When the caller's turn ends, a reply task transcribes it, asks the agent, and speaks the
+   reply piece by piece as it streams (TTS -> mu-law -> `media` + `mark`).
+4. Marks echoed by Twilio say what was heard; the history gets exactly that.
+5. Tools act on the live call (transfer, hang-up) through the agent's `CallControl`.
+6. `close` (on `stop` or socket close, whichever comes first) cancels everything, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import count
+from typing import Literal
+
+from bridge.agent.base import (
+    Agent,
+    CallControl,
+    CallControlError,
+    CallerTurn,
+    Message,
+    TextDelta,
+    ToolEvent,
+    Usage,
+)
+from bridge.agent.chunker import SentenceChunker
+from bridge.agent.tools import ToolExecutor
+from bridge.audio.codec import ulaw_to_pcm16
+from bridge.audio.framing import Framer
+from bridge.audio.turns import SpeechStarted, TurnDropped, TurnEnded
+from bridge.audio.vad import TurnDetector
+from bridge.call.journal import CallJournal
+from bridge.call.latency import TurnClock
+from bridge.call.playback import PlaybackTracker
+from bridge.call.speaker import PHONE_RATE, AudioSink, Speaker
+from bridge.dialplan.models import Dialplan
+from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
+from bridge.speech.base import SpeechToText, TextToSpeech
+
+log = logging.getLogger(__name__)
+
+ULAW_FRAME = PHONE_RATE * 20 // 1000  # 20 ms of mu-law: 160 bytes
+MAX_KEYED_DIGITS = 32
+HANGUP_GRACE_S = 30.0  # longest we wait for a goodbye to play before hanging up anyway
+
+
+@dataclass
+class PendingTurn:
+    """A caller turn waiting for its reply."""
+
+    source: Literal["speech", "dtmf", "greeting"]
+    audio: bytes = b""
+    text: str = ""
+    # Spoken as it is, without the agent (the greeting, a key's message); `caller` is its cause.
+    scripted: bool = False
+    caller: str = ""
+    endpointing_ms: float | None = None
+    ended_at: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class ReplyState:
+    turn: PendingTurn
+    stage: Literal["stt", "agent"] = "stt"
+    task: asyncio.Task[None] | None = None
+
+
+class CallSession:
+    def __init__(
+        self,
+        *,
+        call_sid: str,
+        dialplan: Dialplan,
+        stt: SpeechToText,
+        tts: TextToSpeech,
+        agent: Agent,
+        tools: ToolExecutor,
+        control: CallControl,
+        sink: AudioSink,
+        journal: CallJournal,
+        on_closed: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.call_sid = call_sid
+        self._dialplan = dialplan
+        self._stt = stt
+        self._agent = agent
+        self._tools = tools
+        self._control = control
+        self._sink = sink
+        self._journal = journal
+        self._on_closed = on_closed
+
+        self._framer = Framer(ULAW_FRAME)
+        self._detector = TurnDetector(dialplan.turns)
+        self._tracker = PlaybackTracker()
+        self._floor_free = asyncio.Event()
+        self._floor_free.set()
+        self._speaker = Speaker(tts, sink, self._tracker, lambda: self._now_ms, self._floor_free)
+
+        self._history: list[Message] = []
+        self._reply: ReplyState | None = None
+        self._queued: list[PendingTurn] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reply_ids = count(1)
+        self._turn_index = count(0)
+        self._now_ms = 0.0  # the inbound stream's clock (Twilio media timestamps)
+        self._digits = ""
+        self._last_digit_ms = 0.0
+        self._status: CallStatus = "active"
+        self._hangup_due = False
+        self._closed = False
+        self.barge_ins = 0
+
+    # -- what Twilio sends us -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """The stream is up: greet the caller (unless Twilio's <Say> already did)."""
+        if not self._dialplan.greet_in_twiml and self._dialplan.greeting:
+            greeting = self._dialplan.greeting
+            self._begin_reply(PendingTurn(source="greeting", text=greeting, scripted=True))
+
+    async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
+        self._now_ms = timestamp_ms
+        for frame in self._framer.push(ulaw):
+            event = self._detector.push(ulaw_to_pcm16(frame))
+            if event is None:
+                continue
+            if isinstance(event, SpeechStarted):
+                self._floor_free.clear()
+                if self._tracker.playing:
+                    await self._barge_in()
+            elif isinstance(event, TurnDropped):
+                self._floor_free.set()
+            elif isinstance(event, TurnEnded):
+                self._floor_free.set()
+                silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
+                self._turn_arrived(
+                    PendingTurn(source="speech", audio=event.audio, endpointing_ms=silence)
+                )
+
+    async def on_dtmf(self, digit: str) -> None:
+        """Keys: a mapped key acts at once; digits ending in the terminator are a keyed turn."""
+        if self._tracker.playing:
+            await self._barge_in()
+        keys = self._dialplan.dtmf
+        if self._now_ms - self._last_digit_ms > keys.inter_digit_timeout_ms:
+            self._digits = ""
+        self._last_digit_ms = self._now_ms
+        if not self._digits and digit in keys.keys:
+            await self._key_action(digit)
+        elif digit == keys.order_id_terminator:
+            digits, self._digits = self._digits, ""
+            if digits:
+                self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {digits}"))
+        elif len(self._digits) < MAX_KEYED_DIGITS:
+            self._digits += digit
+
+    def on_mark(self, name: str) -> None:
+        self._tracker.echoed(name, self._now_ms)
+
+    async def close(self, reason: str) -> None:
+        """Tear the call down once: cancel every task, then write the end of the record."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        status: CallStatus = self._status if self._status != "active" else "completed"
+        await self._journal.close(status, reason)
+        self._on_closed()
+        log.info("call ended: %s (%s)", status, reason)
+
+    # -- turns and replies ----------------------------------------------------------------
+
+    def _turn_arrived(self, turn: PendingTurn) -> None:
+        if self._status != "active":
+            return
+        busy = self._reply
+        if busy is None:
+            self._begin_reply(turn)
+        elif self._dialplan.agent.busy_policy == "queue":
+            if len(self._queued) < self._dialplan.agent.queue_limit:
+                self._queued.append(turn)
+            else:
+                log.warning("caller turn dropped: %d turns already queued", len(self._queued))
+        else:
+            # Answer the newer turn; words still being transcribed are answered with it.
+            if busy.stage == "stt" and busy.turn.source == turn.source == "speech":
+                turn.audio = busy.turn.audio + turn.audio
+            self._cancel_reply()
+            self._begin_reply(turn)
+
+    def _begin_reply(self, turn: PendingTurn) -> None:
+        reply = ReplyState(turn)
+        reply.task = self._own(self._run_reply(reply), "reply")
+        reply.task.add_done_callback(self._reply_done)
+        self._reply = reply
+
+    def _cancel_reply(self) -> None:
+        if self._reply is not None and self._reply.task is not None:
+            self._reply.task.cancel()
+
+    def _reply_done(self, task: asyncio.Task[None]) -> None:
+        if self._reply is not None and self._reply.task is task:
+            self._reply = None
+            if self._queued and not self._closed:
+                self._begin_reply(self._queued.pop(0))
+
+    async def _run_reply(self, reply: ReplyState) -> None:
+        turn = reply.turn
+        reply_id = next(self._reply_ids)
+        clock = TurnClock(turn.endpointing_ms)
+        record = TurnRecord(index=next(self._turn_index), source=turn.source, caller=turn.caller)
+        try:
+            text = turn.text
+            if turn.source == "speech":
+                started = time.perf_counter()
+                text = await self._stt.transcribe(turn.audio, PHONE_RATE)
+                clock.took("stt", started)
+                if not text.strip():
+                    return
+            if turn.scripted:
+                record.agent = text
+                await self._speaker.say(reply_id, text, partial(clock.reached, "tts_first_audio"))
+            else:
+                record.caller = text
+                self._history.append(Message(role="caller", text=text))
+                reply.stage = "agent"
+                await self._answer(
+                    reply_id, CallerTurn(text=text, source=turn.source), record, clock
+                )
+            await self._tracker.drained()
+        except CallControlError:
+            log.exception("call control failed during a reply")
+        finally:
+            heard = self._tracker.take(reply_id)
+            record.heard, record.interrupted = heard.text, heard.interrupted
+            record.latency_ms = clock.latency
+            if record.agent or heard.text:
+                self._history.append(
+                    Message(role="agent", text=heard.text, interrupted=heard.interrupted)
+                )
+            if record.caller or record.agent:
+                self._journal.turn(record)
+            if self._hangup_due and self._status == "active":
+                self._own(self._hang_up(), "hang-up")
+
+    async def _answer(
+        self, reply_id: int, turn: CallerTurn, record: TurnRecord, clock: TurnClock
+    ) -> None:
+        """Stream the agent's reply into speech: thinking and speaking overlap."""
+        pieces: asyncio.Queue[str | None] = asyncio.Queue(maxsize=16)
+
+        async def think() -> None:
+            chunker = SentenceChunker()
+            try:
+                async for event in self._agent.respond(list(self._history), turn):
+                    if isinstance(event, TextDelta):
+                        clock.reached("agent")
+                        record.agent += event.text
+                        for piece in chunker.push(event.text):
+                            await pieces.put(piece)
+                    elif isinstance(event, ToolEvent):
+                        # Words said before a tool ("let me check") play while it runs.
+                        for piece in chunker.flush():
+                            await pieces.put(piece)
+                        self._tool_ran(event, record)
+                    elif isinstance(event, Usage):
+                        record.usage = TurnUsage(**vars(event))
+                for piece in chunker.flush():
+                    await pieces.put(piece)
+            finally:
+                await pieces.put(None)
+
+        async def speak() -> None:
+            while (piece := await pieces.get()) is not None:
+                if self._status == "transferred":
+                    continue
+                await self._speaker.say(
+                    reply_id,
+                    piece,
+                    partial(clock.reached, "tts_first_audio"),
+                    partial(clock.reached, "first_media"),
+                )
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(think())
+            group.create_task(speak())
+
+    def _tool_ran(self, event: ToolEvent, record: TurnRecord) -> None:
+        record.tools.append(
+            ToolCallRecord(name=event.name, arguments=event.arguments, result=event.result)
+        )
+        self._history.extend(event.messages)
+        if event.transferred:
+            self._status = "transferred"
+        if event.ends_call:
+            self._hangup_due = True
+
+    async def _key_action(self, digit: str) -> None:
+        action = self._dialplan.dtmf.keys[digit]
+        if action.say:
+            self._turn_arrived(
+                PendingTurn(source="dtmf", text=action.say, scripted=True, caller=f"(key {digit})")
+            )
+        if action.transfer:
+            record = TurnRecord(
+                index=next(self._turn_index), source="dtmf", caller=f"(key {digit})"
+            )
+            event = await self._tools.run("transfer_call", {"department": action.transfer})
+            self._tool_ran(event, record)
+            self._journal.turn(record)
+
+    # -- barge-in and the end of the call -------------------------------------------------
+
+    async def _barge_in(self) -> None:
+        """The caller talks over the agent: stop the audio now, then the reply behind it."""
+        await self._sink.clear()
+        self._tracker.interrupt(self._now_ms)
+        self.barge_ins += 1
+        self._cancel_reply()
+
+    async def _hang_up(self) -> None:
+        """Hang up once the goodbye has played (by its mark), or after a grace period."""
+        self._status = "completed"
+        try:
+            async with asyncio.timeout(HANGUP_GRACE_S):
+                await self._tracker.drained()
+        except TimeoutError:
+            log.warning("goodbye did not finish playing; hanging up anyway")
+        try:
+            await self._control.hang_up()
+        except CallControlError:
+            log.exception("hang-up failed")
+
+    def _own(self, coro: Coroutine[object, object, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro, name=f"{name}-{self.call_sid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed", task.get_name(), exc_info=task.exception())

@@ -1,0 +1,76 @@
+"""Speaks reply pieces to the caller: TTS -> 8 kHz mu-law -> `media`, then a `mark` per piece."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+from bridge.agent.speakable import make_speakable
+from bridge.audio.codec import pcm16_to_ulaw
+from bridge.audio.resample import Resampler
+from bridge.call.playback import PlaybackTracker, SpokenPiece
+from bridge.speech.base import TextToSpeech
+
+PHONE_RATE = 8000
+
+
+class AudioSink(Protocol):
+    """The caller's side of the line (the Twilio media socket implements it)."""
+
+    async def send_audio(self, ulaw: bytes) -> None: ...
+
+    async def send_mark(self, name: str) -> None: ...
+
+    async def clear(self) -> None: ...
+
+
+class Speaker:
+    """Turns text into audio on the line and tells the tracker what was sent."""
+
+    def __init__(
+        self,
+        tts: TextToSpeech,
+        sink: AudioSink,
+        tracker: PlaybackTracker,
+        stream_now_ms: Callable[[], float],
+        floor_free: asyncio.Event,
+    ) -> None:
+        self._tts = tts
+        self._sink = sink
+        self._tracker = tracker
+        self._now_ms = stream_now_ms
+        # Cleared while the caller is talking: a reply waits rather than talk over them.
+        self._floor_free = floor_free
+        self._pieces = 0
+
+    async def say(
+        self,
+        reply_id: int,
+        text: str,
+        on_first_audio: Callable[[], None] = lambda: None,
+        on_first_media: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Speak one piece; returns once its audio and mark are on the wire."""
+        spoken = make_speakable(text)
+        if not spoken.strip():
+            return
+        await self._floor_free.wait()
+        resampler = Resampler(self._tts.sample_rate, PHONE_RATE)
+        audio_bytes = 0
+        started_ms = self._now_ms()
+        async for pcm in self._tts.synthesize(spoken):
+            on_first_audio()
+            ulaw = pcm16_to_ulaw(resampler.process(pcm))
+            if not ulaw:
+                continue
+            await self._sink.send_audio(ulaw)
+            on_first_media()
+            audio_bytes += len(ulaw)
+        if not audio_bytes:
+            return
+        self._pieces += 1
+        mark = f"r{reply_id}.{self._pieces}"
+        audio_ms = audio_bytes * 1000 / PHONE_RATE
+        self._tracker.sent(SpokenPiece(mark, text, audio_ms, reply_id), started_ms)
+        await self._sink.send_mark(mark)
