@@ -1,0 +1,175 @@
+"""The Media Streams WebSocket: Twilio's JSON frames in, a call's audio events out.
+
+This module speaks Twilio's protocol and nothing else. It checks the upgrade's signature and
+the per-call token on `start`, decodes frames, and hands audio, keys and marks to the call
+that `start_call` returns. Teardown happens once, on `stop` or on close, whichever is first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from aiohttp import WSMsgType, web
+
+from bridge.config import Settings
+from bridge.twilio.messages import (
+    DtmfMessage,
+    MalformedFrame,
+    MarkMessage,
+    MediaMessage,
+    StartInfo,
+    StartMessage,
+    StopMessage,
+    UnknownEvent,
+    clear_message,
+    mark_message,
+    media_message,
+    parse_inbound,
+)
+from bridge.twilio.signature import CallTokens, TokenError, verify_websocket
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 64 * 1024
+TOKEN_PARAMETER = "token"
+
+
+class MediaCall(Protocol):
+    """What a live call needs from the stream."""
+
+    async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None: ...
+
+    async def on_dtmf(self, digit: str) -> None: ...
+
+    def on_mark(self, name: str) -> None: ...
+
+    async def close(self, reason: str) -> None: ...
+
+
+StartCall = Callable[[StartInfo, "TwilioAudioSink"], Awaitable[MediaCall]]
+
+
+class StreamCounters:
+    """Per-stream tallies of frames we could not use (kept, logged at the end)."""
+
+    def __init__(self) -> None:
+        self.malformed = 0
+        self.unknown_events = 0
+        self.binary = 0
+
+
+class TwilioAudioSink:
+    """Sends a call's audio, marks and clears as Twilio's outbound frames."""
+
+    def __init__(self, ws: web.WebSocketResponse, stream_sid: str) -> None:
+        self._ws = ws
+        self._stream_sid = stream_sid
+
+    async def send_audio(self, ulaw: bytes) -> None:
+        await self._send(media_message(self._stream_sid, base64.b64encode(ulaw).decode("ascii")))
+
+    async def send_mark(self, name: str) -> None:
+        await self._send(mark_message(self._stream_sid, name))
+
+    async def clear(self) -> None:
+        await self._send(clear_message(self._stream_sid))
+
+    async def _send(self, frame: str) -> None:
+        # After the socket closed the call is being torn down; what is left to say is moot.
+        if not self._ws.closed:
+            await self._ws.send_str(frame)
+
+
+class MediaStreamHandler:
+    """aiohttp handler for `GET /twilio/media`."""
+
+    def __init__(self, settings: Settings, tokens: CallTokens, start_call: StartCall) -> None:
+        self._settings = settings
+        self._tokens = tokens
+        self._start_call = start_call
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if not verify_websocket(self._settings, request):
+            log.warning("media socket refused: bad or missing X-Twilio-Signature")
+            raise web.HTTPForbidden(text="invalid Twilio signature")
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
+        await ws.prepare(request)
+        counters = StreamCounters()
+        call: MediaCall | None = None
+        reason = "socket closed"
+        try:
+            async for frame in ws:
+                if frame.type is not WSMsgType.TEXT:
+                    if frame.type is WSMsgType.BINARY:
+                        counters.binary += 1
+                        log.error("binary frame ignored: Twilio sends JSON text frames only")
+                        continue
+                    break
+                try:
+                    message = parse_inbound(frame.data)
+                except UnknownEvent as exc:
+                    counters.unknown_events += 1
+                    log.info("ignored frame: %s", exc.reason)
+                    continue
+                except MalformedFrame as exc:
+                    counters.malformed += 1
+                    log.error("malformed frame ignored: %s", exc.reason)
+                    continue
+                if isinstance(message, MediaMessage):
+                    if call is not None:
+                        audio = _decode_payload(message.media.payload, counters)
+                        if audio:
+                            await call.on_audio(audio, message.media.timestamp)
+                elif isinstance(message, StartMessage):
+                    if call is not None:
+                        log.error("second start on one stream ignored")
+                        continue
+                    call = await self._start(message.start, ws)
+                    if call is None:
+                        reason = "refused start"
+                        break
+                elif isinstance(message, MarkMessage):
+                    if call is not None:
+                        call.on_mark(message.mark.name)
+                elif isinstance(message, DtmfMessage):
+                    if call is not None:
+                        await call.on_dtmf(message.dtmf.digit)
+                elif isinstance(message, StopMessage):
+                    reason = "stop"
+                    break
+        finally:
+            if call is not None:
+                await call.close(reason)
+            if counters.malformed or counters.unknown_events or counters.binary:
+                log.warning(
+                    "stream ended with %d malformed, %d unknown-event and %d binary frames",
+                    counters.malformed,
+                    counters.unknown_events,
+                    counters.binary,
+                )
+            await ws.close()
+        return ws
+
+    async def _start(self, start: StartInfo, ws: web.WebSocketResponse) -> MediaCall | None:
+        if not self._settings.twilio_skip_signature:
+            try:
+                self._tokens.redeem(
+                    start.custom_parameters.get(TOKEN_PARAMETER, ""), start.call_sid
+                )
+            except TokenError as exc:
+                log.warning("media stream for %s refused: %s", start.call_sid, exc.reason)
+                return None
+        return await self._start_call(start, TwilioAudioSink(ws, start.stream_sid))
+
+
+def _decode_payload(payload: str, counters: StreamCounters) -> bytes:
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        counters.malformed += 1
+        log.error("media frame with a payload that is not base64 ignored")
+        return b""
