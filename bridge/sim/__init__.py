@@ -1,0 +1,1 @@
+"""The simulated Twilio side: a signed webhook, then a media stream that plays a caller."""

@@ -1,0 +1,122 @@
+"""`bridge call` and `bridge demo`: place a simulated call and print what happened."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from bridge.config import Settings
+from bridge.sim.fake_twilio_api import FakeTwilioApi
+from bridge.sim.local import TwilioSide, fresh_credentials, local_bridge, place_call
+from bridge.sim.report import CallReport
+from bridge.sim.script import DEMO_SCRIPT, PlayAudio, PressKeys, Say, Step
+from bridge.speech.factory import load_speech
+
+
+class _AddStep(argparse.Action):
+    """Keeps --say, --audio and --dtmf in the order they were given."""
+
+    def __call__(self, parser: Any, namespace: Any, value: Any, option: Any = None) -> None:
+        steps: list[Step] = getattr(namespace, "steps", None) or []
+        if option == "--say":
+            steps.append(Say(value))
+        elif option == "--audio":
+            steps.append(PlayAudio(Path(value)))
+        else:
+            steps.append(PressKeys(value))
+        namespace.steps = steps
+
+
+def add_call_commands(commands: Any) -> None:
+    call = commands.add_parser("call", help="play a simulated caller into a bridge")
+    call.add_argument("--url", help="a running bridge (default: one in this process)")
+    call.add_argument("--say", action=_AddStep, dest="steps", metavar="TEXT", help="say a line")
+    call.add_argument("--audio", action=_AddStep, dest="steps", metavar="WAV", help="play a WAV")
+    call.add_argument("--dtmf", action=_AddStep, dest="steps", metavar="DIGITS", help="press keys")
+    call.add_argument("--to", default="+15555550100", help="the number called (picks the dialplan)")
+    call.add_argument("--from", dest="caller", default="+15555550123", help="the caller's number")
+    call.add_argument(
+        "--twilio-port",
+        type=int,
+        default=0,
+        help="with --url: port of the local fake Twilio API (the server's TWILIO_API_BASE_URL)",
+    )
+    _common(call)
+    call.set_defaults(handler=_call, steps=None)
+
+    demo = commands.add_parser("demo", help="a scripted call: an order status, then billing")
+    _common(demo)
+    demo.set_defaults(handler=_demo)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON report")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="stream pace (2 = twice real time)"
+    )
+    parser.add_argument(
+        "--recordings",
+        type=Path,
+        default=None,
+        help="WAV folder (DATA_DIR/recordings)",
+    )
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    steps: list[Step] = args.steps or [Say("Hello?")]
+    return _finish(args, asyncio.run(_run(args, settings, steps)))
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    args.url, args.to, args.caller, args.twilio_port = None, "+15555550100", "+15555550123", 0
+    return _finish(args, asyncio.run(_run(args, settings, DEMO_SCRIPT)))
+
+
+async def _run(args: argparse.Namespace, settings: Settings, steps: list[Step]) -> CallReport:
+    recordings = args.recordings or settings.data_dir / "recordings"
+    printer = None if args.json else _print
+    options = dict(
+        caller=args.caller,
+        called=args.to,
+        speed=args.speed,
+        recordings_dir=recordings,
+        on_print=printer,
+    )
+    if args.url is None:
+        async with local_bridge(settings) as bridge:
+            return await place_call(bridge.twilio, steps, bridge.services.speech.tts, **options)
+    speech = load_speech(settings)
+    account_sid, auth_token = (
+        settings.twilio_account_sid or fresh_credentials()[0],
+        settings.twilio_auth_token.get_secret_value() or secrets.token_hex(16),
+    )
+    api = FakeTwilioApi(account_sid, auth_token)
+    await api.start(port=args.twilio_port)
+    try:
+        twilio = TwilioSide(
+            args.url, account_sid, auth_token, settings.admin_token.get_secret_value(), api
+        )
+        return await place_call(twilio, steps, speech.tts, **options)
+    finally:
+        await api.stop()
+        speech.close()
+
+
+def _finish(args: argparse.Namespace, report: CallReport) -> int:
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print(f"call {report.call_sid}: {report.status} ({report.end_reason})")
+        for action in report.twilio_actions:
+            print(f"twilio {action['method']} {action['path']} {action['params']}")
+        if report.recording:
+            print(f"recording: {report.recording}")
+    return 0 if report.status in ("completed", "transferred") else 1
+
+
+def _print(text: str) -> None:
+    print(text, file=sys.stdout, flush=True)

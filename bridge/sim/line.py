@@ -1,0 +1,89 @@
+"""The caller's end of a simulated phone line, on the stream's own clock.
+
+Every 20 ms tick the line sends one inbound frame (caller speech, or silence) and plays 20 ms
+of the agent's buffered audio, as a phone would. Marks are echoed only when the audio before
+them has played, and all at once on `clear` (as Twilio does: then the audio was dropped).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
+
+FRAME_MS = 20
+ULAW_FRAME = 160
+ULAW_SILENCE = b"\xff" * ULAW_FRAME
+
+
+@dataclass
+class Tick:
+    """What one tick produced: the frame to send and the marks to echo now."""
+
+    frame: bytes
+    echoes: list[str] = field(default_factory=list)
+
+
+class PhoneLine:
+    def __init__(self) -> None:
+        self.now_ms = 0
+        self._speech = bytearray()  # caller mu-law still to send
+        self._agent = bytearray()  # agent mu-law buffered, not yet played
+        # Marks by position: how many agent bytes had arrived when each mark did.
+        self._marks: deque[tuple[int, str]] = deque()
+        self._received = 0
+        self._played = 0
+        self._due: list[str] = []  # marks to echo at the next tick (after a clear)
+        self.caller_track = bytearray()  # PCM16 8 kHz, what was sent
+        self.agent_track = bytearray()  # PCM16 8 kHz, what was played
+        self.last_agent_audio_ms: int | None = None  # stream time agent audio last played
+        self.agent_frames_received = 0
+
+    # -- what the caller does -------------------------------------------------------------
+
+    def speak(self, pcm16: bytes) -> None:
+        self._speech += pcm16_to_ulaw(pcm16)
+
+    @property
+    def caller_speaking(self) -> bool:
+        return bool(self._speech)
+
+    # -- what the bridge sends ------------------------------------------------------------
+
+    def agent_media(self, ulaw: bytes) -> None:
+        self._agent += ulaw
+        self._received += len(ulaw)
+        self.agent_frames_received += 1
+
+    def agent_mark(self, name: str) -> None:
+        self._marks.append((self._received, name))
+
+    def clear(self) -> None:
+        self._agent.clear()
+        self._played = self._received
+        self._due.extend(name for _, name in self._marks)
+        self._marks.clear()
+
+    @property
+    def agent_playing(self) -> bool:
+        return bool(self._agent) or bool(self._marks)
+
+    # -- one 20 ms step -------------------------------------------------------------------
+
+    def tick(self) -> Tick:
+        frame = bytes(self._speech[:ULAW_FRAME]) if self._speech else ULAW_SILENCE
+        del self._speech[:ULAW_FRAME]
+        frame = frame.ljust(ULAW_FRAME, b"\xff")
+        played = bytes(self._agent[:ULAW_FRAME])
+        del self._agent[:ULAW_FRAME]
+        self._played += len(played)
+        echoes, self._due = self._due, []
+        while self._marks and self._marks[0][0] <= self._played:
+            echoes.append(self._marks.popleft()[1])
+        self.caller_track += ulaw_to_pcm16(frame)
+        self.agent_track += ulaw_to_pcm16(played.ljust(ULAW_FRAME, b"\xff"))
+        if played:
+            self.last_agent_audio_ms = self.now_ms
+        self.now_ms += FRAME_MS
+        return Tick(frame=frame, echoes=echoes)

@@ -1,0 +1,32 @@
+"""The simulator's report of one call (what `bridge call --json` prints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bridge.records import TurnRecord
+
+
+class CallerLine(BaseModel):
+    """A line the simulated caller said, as the caller's side measured it."""
+
+    kind: str  # say | audio | keys | interrupt
+    text: str
+    # End of the caller's audio -> first agent `media` after it, on the caller's clock.
+    reply_ms: float | None = None
+    # Caller speech onset in the stream -> `clear` received (interruptions only).
+    clear_ms: float | None = None
+
+
+class CallReport(BaseModel):
+    call_sid: str
+    status: str = ""
+    end_reason: str = ""
+    turns: list[TurnRecord] = Field(default_factory=list)
+    twilio_actions: list[dict[str, Any]] = Field(default_factory=list)
+    recording: str = ""
+    caller_lines: list[CallerLine] = Field(default_factory=list)
+    clears: int = 0
+    twiml: str = ""

@@ -1,0 +1,51 @@
+"""What a simulated caller does, step by step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Say:
+    """Say a line (synthesized by the local TTS) once the agent has finished talking."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PlayAudio:
+    """Play a WAV file (any rate, converted) as the caller's next line."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class PressKeys:
+    """Press DTMF keys, one every 200 ms."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class Interrupt:
+    """Talk over the agent: start `text` this long into its next (or current) reply."""
+
+    text: str
+    after_ms: int = 600
+
+
+@dataclass(frozen=True)
+class HangUp:
+    """Hang up this long into the agent's next (or current) reply."""
+
+    after_ms: int = 600
+
+
+Step = Say | PlayAudio | PressKeys | Interrupt | HangUp
+
+DEMO_SCRIPT: list[Step] = [
+    Say("Hi, I'd like to check on my order."),
+    Say("It's order 4 5 7 2."),
+    Say("Thanks. Can you put me through to billing?"),
+]
