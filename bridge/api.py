@@ -1,0 +1,39 @@
+"""Read-only JSON API over call records, for the simulator, QA and the console."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from aiohttp import web
+
+from bridge.config import Settings
+from bridge.store.base import CallStore
+
+
+def authorized(settings: Settings, request: web.Request) -> bool:
+    """With BRIDGE_ADMIN_TOKEN set, a matching bearer token; without it, loopback clients only."""
+    token = settings.admin_token.get_secret_value()
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return hmac.compare_digest(given.encode(), token.encode())
+    peer = request.remote or ""
+    try:
+        return ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
+
+
+class CallsApi:
+    def __init__(self, settings: Settings, store: CallStore) -> None:
+        self._settings = settings
+        self._store = store
+
+    async def get_call(self, request: web.Request) -> web.Response:
+        """`GET /api/calls/{call_sid}`: the call record with turns and Twilio actions."""
+        if not authorized(self._settings, request):
+            raise web.HTTPUnauthorized(text="admin token required")
+        record = await self._store.get(request.match_info["call_sid"])
+        if record is None:
+            raise web.HTTPNotFound(text="no such call")
+        return web.json_response(text=record.model_dump_json())

@@ -1,0 +1,44 @@
+"""The aiohttp application: routes, and the shared services' lifetime."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bridge.api import CallsApi
+from bridge.services import Services
+from bridge.twilio.media import MediaStreamHandler
+from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
+
+SERVICES = web.AppKey("services", Services)
+
+
+def create_app(services: Services) -> web.Application:
+    """Routes over already-built services; the app closes them on cleanup."""
+    settings = services.settings
+    app = web.Application()
+    app[SERVICES] = services
+    webhooks = TwilioWebhooks(
+        settings, services.dialplans, services.tokens, services.store, services.accepting_calls
+    )
+    app.router.add_post("/twilio/voice", webhooks.voice)
+    app.router.add_post(STATUS_PATH, webhooks.status)
+    app.router.add_get(
+        MEDIA_PATH, MediaStreamHandler(settings, services.tokens, services.start_call)
+    )
+    app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
+    app.router.add_get("/healthz", _alive)
+    app.on_shutdown.append(_stop_taking_calls)
+    app.on_cleanup.append(_close_services)
+    return app
+
+
+async def _alive(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _stop_taking_calls(app: web.Application) -> None:
+    app[SERVICES].draining = True
+
+
+async def _close_services(app: web.Application) -> None:
+    await app[SERVICES].close()

@@ -1,0 +1,56 @@
+"""The `bridge` command: serve, call, demo, dialplans check, calls."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge.config import Settings
+from bridge.dialplan.check import add_dialplans_command
+from bridge.sim.commands import add_call_commands
+from bridge.store.commands import add_calls_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bridge", description="Put an AI agent on a Twilio phone line."
+    )
+    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the server's logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bridge server")
+    serve.add_argument("--host", help="listen address (default BRIDGE_HOST)")
+    serve.add_argument("--port", type=int, help="listen port (default BRIDGE_PORT)")
+    serve.set_defaults(handler=_serve)
+
+    add_call_commands(commands)
+    add_dialplans_command(commands)
+    add_calls_command(commands)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bridge.server import serve
+
+    if args.host:
+        settings.bridge_host = args.host
+    if args.port:
+        settings.bridge_port = args.port
+    return serve(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]
+    level = settings.log_level if args.verbose or args.command == "serve" else "WARNING"
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.handler(args, settings))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,31 @@
+"""What must be right before the server takes a call; each problem said plainly."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from bridge.config import Settings
+from bridge.dialplan.loader import check_dialplans
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def configuration_problems(settings: Settings) -> list[str]:
+    problems: list[str] = []
+    url = urlsplit(settings.public_base_url)
+    if not settings.public_base_url:
+        problems.append("PUBLIC_BASE_URL is not set (the https:// address Twilio reaches us at)")
+    elif url.scheme not in ("https", "http") or not url.netloc or url.path not in ("", "/"):
+        problems.append(
+            f"PUBLIC_BASE_URL {settings.public_base_url!r} must be a scheme and host only, "
+            "like https://bridge.example.com"
+        )
+    if not ACCOUNT_SID.match(settings.twilio_account_sid):
+        problems.append("TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits")
+    token = settings.twilio_auth_token.get_secret_value()
+    if not AUTH_TOKEN.match(token) and not settings.twilio_skip_signature:
+        problems.append("TWILIO_AUTH_TOKEN must be 32 hex digits (it signs Twilio's requests)")
+    problems.extend(str(problem) for problem in check_dialplans(settings.dialplans_dir))
+    return problems

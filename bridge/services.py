@@ -1,0 +1,107 @@
+"""Everything one bridge process shares between its calls, and how a call is put together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from twilio.rest import Client
+
+from bridge.agent.base import CallContext
+from bridge.agent.factory import build_agent
+from bridge.agent.orders import open_order_lookup
+from bridge.agent.tools import ToolExecutor
+from bridge.call.journal import open_journal
+from bridge.call.session import CallSession
+from bridge.call.speaker import AudioSink
+from bridge.config import Settings
+from bridge.dialplan.loader import DialplanSet, load_dialplans
+from bridge.records import CallRecord
+from bridge.speech.factory import SpeechModels, load_speech
+from bridge.store import CallStore, open_store
+from bridge.twilio.messages import StartInfo
+from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
+from bridge.twilio.signature import CallTokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    dialplans: DialplanSet
+    speech: SpeechModels
+    store: CallStore
+    tokens: CallTokens
+    twilio: Client
+    live: dict[str, CallSession] = field(default_factory=dict)
+    draining: bool = False
+    owns_speech: bool = True  # False when the models were lent (tests share one set)
+
+    def accepting_calls(self) -> bool:
+        return not self.draining and len(self.live) < self.settings.max_concurrent_calls
+
+    async def start_call(self, start: StartInfo, sink: AudioSink) -> CallSession:
+        """Wire a new call: its dialplan, record, tools, agent and speech."""
+        caller = start.custom_parameters.get("from", "")
+        called = start.custom_parameters.get("to", "")
+        dialplan = self.dialplans.for_number(called)
+        journal = await open_journal(
+            self.store,
+            CallRecord(
+                call_sid=start.call_sid,
+                stream_sid=start.stream_sid,
+                from_number=caller,
+                to_number=called,
+                dialplan=dialplan.name,
+            ),
+        )
+        journal.stream(start.stream_sid)
+        control = TwilioCallControl(self.twilio, start.call_sid, on_action=journal.action)
+        context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
+        tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), context)
+        session = CallSession(
+            call_sid=start.call_sid,
+            dialplan=dialplan,
+            stt=self.speech.stt,
+            tts=self.speech.tts_for(dialplan.voice),
+            agent=build_agent(dialplan, self.settings, tools, context),
+            tools=tools,
+            control=control,
+            sink=sink,
+            journal=journal,
+            on_closed=lambda: self.live.pop(start.call_sid, None),
+        )
+        self.live[start.call_sid] = session
+        await session.start()
+        return session
+
+    async def close(self) -> None:
+        for session in list(self.live.values()):
+            await session.close("server shutting down")
+        await self.store.close()
+        await close_twilio_client(self.twilio)
+        if self.owns_speech:
+            self.speech.close()
+
+
+async def build_services(settings: Settings, speech: SpeechModels | None = None) -> Services:
+    """Load dialplans, speech models and the store; fails loudly on bad configuration."""
+    dialplans = load_dialplans(settings.dialplans_dir)
+    owns_speech = speech is None
+    if speech is None:
+        speech = load_speech(settings)
+        await speech.warm_up()
+    store = await open_store(settings)
+    interrupted = await store.close_interrupted()
+    if interrupted:
+        log.warning("%d calls left open by an earlier run were closed as interrupted", interrupted)
+    return Services(
+        settings=settings,
+        dialplans=dialplans,
+        speech=speech,
+        store=store,
+        tokens=CallTokens.from_settings(settings),
+        twilio=make_twilio_client(settings),
+        owns_speech=owns_speech,
+    )
