@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bridge.speech.factory import SpeechModels
 
 from bridge.config import Settings
 from bridge.sim.local import LocalBridge, local_bridge
+from bridge.speech.factory import SpeechModels
 
 REPO = Path(__file__).resolve().parents[2]
 SPEED = 3.0  # the stream runs three times faster than real time; turn-taking is unchanged
