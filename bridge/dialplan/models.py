@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bridge.agent.settings import AgentSettings
+
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -111,6 +113,7 @@ class Dialplan(Strict):
     dtmf: DtmfSettings = Field(default_factory=DtmfSettings)
     goodbye: str = "Thank you for calling. Goodbye!"
     reprompt: str = "Sorry, I can help with order status or connect you to a department."
+    agent: AgentSettings = Field(default_factory=AgentSettings)
 
     # Where the file came from, set by the loader (not a YAML key).
     source: Path | None = Field(default=None, exclude=True)
