@@ -23,7 +23,7 @@ def create_app(services: Services) -> web.Application:
     app.router.add_post("/twilio/voice", webhooks.voice)
     app.router.add_post(STATUS_PATH, webhooks.status)
     app.router.add_get(
-        MEDIA_PATH, MediaStreamHandler(settings, services.tokens, services.start_call)
+        MEDIA_PATH, MediaStreamHandler(settings, services.tokens, services.start_call).handle
     )
     app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
     app.router.add_get("/healthz", _alive)

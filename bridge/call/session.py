@@ -235,7 +235,7 @@ class CallSession:
                     return
             if turn.scripted:
                 record.agent = text
-                await self._speaker.say(reply_id, text, partial(clock.reached, "tts_first_audio"))
+                await self._say_scripted(reply_id, text, clock)
             else:
                 record.caller = text
                 self._history.append(Message(role="caller", text=text))
@@ -300,6 +300,17 @@ class CallSession:
         async with asyncio.TaskGroup() as group:
             group.create_task(think())
             group.create_task(speak())
+
+    async def _say_scripted(self, reply_id: int, text: str, clock: TurnClock) -> None:
+        """Fixed text, a sentence at a time, so a barge-in cuts it where it is."""
+        chunker = SentenceChunker()
+        for piece in [*chunker.push(text), *chunker.flush()]:
+            await self._speaker.say(
+                reply_id,
+                piece,
+                partial(clock.reached, "tts_first_audio"),
+                partial(clock.reached, "first_media"),
+            )
 
     def _tool_ran(self, event: ToolEvent, record: TurnRecord) -> None:
         record.tools.append(

@@ -57,20 +57,18 @@ class Speaker:
             return
         await self._floor_free.wait()
         resampler = Resampler(self._tts.sample_rate, PHONE_RATE)
-        audio_bytes = 0
-        started_ms = self._now_ms()
+        self._pieces += 1
+        piece = SpokenPiece(f"r{reply_id}.{self._pieces}", text, 0.0, reply_id)
         async for pcm in self._tts.synthesize(spoken):
             on_first_audio()
             ulaw = pcm16_to_ulaw(resampler.process(pcm))
             if not ulaw:
                 continue
+            if not piece.audio_ms:
+                # Playing from its first audio on, so a barge-in can cut it mid-synthesis.
+                self._tracker.sent(piece, self._now_ms())
             await self._sink.send_audio(ulaw)
             on_first_media()
-            audio_bytes += len(ulaw)
-        if not audio_bytes:
-            return
-        self._pieces += 1
-        mark = f"r{reply_id}.{self._pieces}"
-        audio_ms = audio_bytes * 1000 / PHONE_RATE
-        self._tracker.sent(SpokenPiece(mark, text, audio_ms, reply_id), started_ms)
-        await self._sink.send_mark(mark)
+            piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
+        if piece.audio_ms:
+            await self._sink.send_mark(piece.mark)

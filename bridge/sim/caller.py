@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PHONE_RATE = 8000
 QUIET_MS = 800  # agent silence (stream time) that means "the agent has finished"
 REPLY_TIMEOUT_S = 20.0  # longest wait for an agent reply, in real seconds
+GREETING_TIMEOUT_S = 5.0  # a bridge that greets starts within this
 PRINT_POLL_S = 0.25
 
 
@@ -227,7 +228,8 @@ class SimulatedCaller:
     # -- the script -----------------------------------------------------------------------
 
     async def _play(self, script: list[Step], ws: aiohttp.ClientWebSocketResponse) -> None:
-        await self._await_reply(since_ms=0)
+        # The greeting, if the bridge speaks one: a caller may talk over it.
+        await self._until(lambda: self._line.agent_playing, timeout_s=GREETING_TIMEOUT_S)
         for step in script:
             if isinstance(step, Say):
                 await self._say(step.text, "say", await self._speech(step.text))
@@ -248,6 +250,7 @@ class SimulatedCaller:
         return resample(b"".join(chunks), self._tts.sample_rate, PHONE_RATE)
 
     async def _say(self, text: str, kind: str, pcm16: bytes) -> None:
+        await self._agent_quiet()
         self._show(f"caller> {text}")
         self._line.speak(pcm16)
         await self._until(lambda: not self._line.caller_speaking)
@@ -258,6 +261,7 @@ class SimulatedCaller:
         line.reply_ms = self._latency_after(ended_ms)
 
     async def _press(self, digits: str, ws: aiohttp.ClientWebSocketResponse) -> None:
+        await self._agent_quiet()
         self._show(f"caller presses {digits}")
         for digit in digits:
             await ws.send_str(messages.dtmf_message(self._stream_sid, self._next_seq(), digit))
@@ -311,6 +315,10 @@ class SimulatedCaller:
         if not replied:
             self._show("(no reply from the agent)")
             return
+        await self._agent_quiet()
+
+    async def _agent_quiet(self) -> None:
+        """Wait until the agent's audio has played out and it has been quiet a while."""
         await self._until(
             lambda: (
                 not self._line.agent_playing

@@ -92,7 +92,7 @@ class MediaStreamHandler:
         self._tokens = tokens
         self._start_call = start_call
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         if not verify_websocket(self._settings, request):
             log.warning("media socket refused: bad or missing X-Twilio-Signature")
             raise web.HTTPForbidden(text="invalid Twilio signature")
