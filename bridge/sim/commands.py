@@ -14,6 +14,7 @@ from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.sim.local import TwilioSide, fresh_credentials, local_bridge, place_call
 from bridge.sim.report import CallReport
 from bridge.sim.script import DEMO_SCRIPT, PlayAudio, PressKeys, Say, Step
+from bridge.sim.summary import summarize
 from bridge.speech.factory import load_speech
 
 
@@ -49,6 +50,9 @@ def add_call_commands(commands: Any) -> None:
     call.set_defaults(handler=_call, steps=None)
 
     demo = commands.add_parser("demo", help="a scripted call: an order status, then billing")
+    demo.add_argument(
+        "--repeat", type=int, default=1, help="place the demo N times and print latency figures"
+    )
     _common(demo)
     demo.set_defaults(handler=_demo)
 
@@ -73,7 +77,22 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     args.url, args.to, args.caller, args.twilio_port = None, "+15555550100", "+15555550123", 0
-    return _finish(args, asyncio.run(_run(args, settings, DEMO_SCRIPT)))
+    if args.repeat <= 1:
+        return _finish(args, asyncio.run(_run(args, settings, DEMO_SCRIPT)))
+    reports = asyncio.run(_repeat(args, settings, args.repeat))
+    print(summarize(reports).model_dump_json(indent=2))
+    return 0 if all(report.status in ("completed", "transferred") for report in reports) else 1
+
+
+async def _repeat(args: argparse.Namespace, settings: Settings, times: int) -> list[CallReport]:
+    """The demo `times` times against one bridge (models loaded once), quietly."""
+    async with local_bridge(settings) as bridge:
+        return [
+            await place_call(
+                bridge.twilio, DEMO_SCRIPT, bridge.services.speech.tts, speed=args.speed
+            )
+            for _ in range(times)
+        ]
 
 
 async def _run(args: argparse.Namespace, settings: Settings, steps: list[Step]) -> CallReport:
