@@ -1,0 +1,132 @@
+"""Anthropic Messages, streamed with tools (`input_json_delta` fragments joined per block)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+
+from bridge.agent.base import Message
+from bridge.agent.llm.base import (
+    Done,
+    LlmError,
+    LlmRequest,
+    StreamEvent,
+    TextChunk,
+    TokenUsage,
+    ToolCallRequest,
+)
+from bridge.agent.llm.errors import classify
+from bridge.agent.llm.history import paired_tool_messages
+from bridge.config import Settings
+
+# The API wants the conversation to open with the user; a call opens with our greeting.
+CALL_CONNECTED = "(The call has connected.)"
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, client: anthropic.AsyncAnthropic, model: str) -> None:
+        self._client = client
+        self._model = model
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnthropicProvider:
+        client = anthropic.AsyncAnthropic(
+            api_key=settings.anthropic_api_key.get_secret_value() or None,
+            base_url=settings.anthropic_base_url or None,
+            max_retries=0,  # retries are ours, within the turn's budget
+        )
+        return cls(client, settings.anthropic_model)
+
+    def default_model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
+        # anthropic 2.x takes no `temperature` (the API left sampling to the model).
+        kwargs: dict[str, Any] = {}
+        if request.tools:
+            kwargs["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in request.tools
+            ]
+            kwargs["tool_choice"] = {"type": "auto"}
+        try:
+            stream = await self._client.messages.create(
+                model=request.model or self._model,
+                system=request.system,
+                messages=to_anthropic_messages(request.messages),
+                max_tokens=request.max_tokens,
+                stream=True,
+                timeout=request.timeout_s,
+                **kwargs,
+            )
+            async with stream:
+                async for event in _events(stream):
+                    yield event
+        except Exception as exc:  # every client fault becomes one classified error
+            raise classify(exc) from exc
+
+
+async def _events(stream: AsyncIterator[Any]) -> AsyncIterator[StreamEvent]:
+    tools: dict[int, list[str]] = {}  # block index -> [id, name, json so far]
+    prompt_tokens = 0
+    stop_reason = ""
+    async for event in stream:
+        if event.type == "message_start":
+            prompt_tokens = event.message.usage.input_tokens or 0
+        elif event.type == "content_block_start":
+            block = event.content_block
+            if block.type == "tool_use":
+                tools[event.index] = [block.id, block.name, ""]
+        elif event.type == "content_block_delta":
+            delta = event.delta
+            if delta.type == "text_delta" and delta.text:
+                yield TextChunk(delta.text)
+            elif delta.type == "input_json_delta" and event.index in tools:
+                tools[event.index][2] += delta.partial_json
+        elif event.type == "content_block_stop" and event.index in tools:
+            call_id, name, arguments = tools.pop(event.index)
+            yield ToolCallRequest(call_id, name, arguments or "{}")
+        elif event.type == "message_delta":
+            stop_reason = event.delta.stop_reason or stop_reason
+            yield TokenUsage(prompt_tokens, event.usage.output_tokens or 0)
+        elif event.type == "message_stop":
+            yield Done(stop_reason or "end_turn")
+            return
+    raise LlmError("network", "stream ended before the reply was finished")
+
+
+def to_anthropic_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in paired_tool_messages(messages):
+        role = "assistant" if message.role == "agent" else "user"
+        content: list[dict[str, Any]] = []
+        if message.role == "tool":
+            content.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": message.tool_call_id,
+                    "content": message.text,
+                }
+            )
+        elif message.text:
+            content.append({"type": "text", "text": message.text})
+        content += [
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+            for call in message.tool_calls
+        ]
+        if not content:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1]["content"] += content
+        else:
+            out.append({"role": role, "content": content})
+    if not out or out[0]["role"] != "user":
+        out.insert(0, {"role": "user", "content": [{"type": "text", "text": CALL_CONNECTED}]})
+    return out

@@ -1,0 +1,148 @@
+"""OpenAI Chat Completions (and any OpenAI-compatible server), streamed with tools."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from bridge.agent.base import Message
+from bridge.agent.llm.base import (
+    Done,
+    LlmError,
+    LlmRequest,
+    StreamEvent,
+    TextChunk,
+    TokenUsage,
+    ToolCallRequest,
+)
+from bridge.agent.llm.errors import classify
+from bridge.agent.llm.history import paired_tool_messages
+from bridge.config import Settings
+
+
+@dataclass
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+class OpenAIProvider:
+    """Streams Chat Completions; tool-call fragments are joined by their `index`."""
+
+    name = "openai"
+
+    def __init__(self, client: openai.AsyncOpenAI, model: str) -> None:
+        self._client = client
+        self._model = model
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIProvider:
+        client = openai.AsyncOpenAI(
+            # OpenAI-compatible local servers take any key; the SDK insists on one.
+            api_key=settings.openai_api_key.get_secret_value() or "unused",
+            base_url=settings.openai_base_url or None,
+            organization=settings.openai_org_id or None,
+            max_retries=0,  # retries are ours, within the turn's budget
+        )
+        return cls(client, settings.openai_model)
+
+    def default_model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
+        kwargs: dict[str, Any] = {}
+        if request.tools:
+            kwargs["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": tool.name,
+                        "description": tool.description,
+                        "parameters": tool.parameters,
+                    },
+                }
+                for tool in request.tools
+            ]
+            kwargs["tool_choice"] = "auto"
+        try:
+            stream = await self._client.chat.completions.create(
+                model=request.model or self._model,
+                messages=to_openai_messages(request.system, request.messages),
+                stream=True,
+                stream_options={"include_usage": True},
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                timeout=request.timeout_s,
+                **kwargs,
+            )
+            async with stream:
+                async for event in _events(stream):
+                    yield event
+        except Exception as exc:  # every client fault becomes one classified error
+            raise classify(exc) from exc
+
+
+async def _events(stream: AsyncIterator[Any]) -> AsyncIterator[StreamEvent]:
+    calls: dict[int, _PartialCall] = {}
+    finish: str | None = None
+    async for chunk in stream:
+        if chunk.usage is not None:
+            yield TokenUsage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+        for choice in chunk.choices:
+            delta = choice.delta
+            if delta is not None and delta.content:
+                yield TextChunk(delta.content)
+            for fragment in (delta.tool_calls if delta is not None else None) or []:
+                call = calls.setdefault(fragment.index, _PartialCall())
+                call.id = call.id or (fragment.id or "")
+                if fragment.function is not None:
+                    call.name = call.name or (fragment.function.name or "")
+                    call.arguments += fragment.function.arguments or ""
+            if choice.finish_reason and finish is None:
+                finish = choice.finish_reason
+                for index in sorted(calls):
+                    call = calls[index]
+                    yield ToolCallRequest(call.id or f"call_{index}", call.name, call.arguments)
+    if finish is None:
+        raise LlmError("network", "stream ended before the reply was finished")
+    yield Done(finish)
+
+
+def to_openai_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for message in paired_tool_messages(messages):
+        if message.role == "caller":
+            out.append({"role": "user", "content": message.text})
+        elif message.role == "tool":
+            out.append(
+                {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
+            )
+        elif message.tool_calls:
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": message.text or None,
+                    "tool_calls": [
+                        {
+                            "id": call.id,
+                            "type": "function",
+                            "function": {
+                                "name": call.name,
+                                "arguments": json.dumps(call.arguments),
+                            },
+                        }
+                        for call in message.tool_calls
+                    ],
+                }
+            )
+        else:
+            out.append({"role": "assistant", "content": message.text})
+    return out
