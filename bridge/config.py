@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.3, alias="LLM_TEMPERATURE", ge=0, le=2)
     llm_max_tokens: int = Field(default=300, alias="LLM_MAX_TOKENS", ge=16)
 
+    # "dialplan": each call gets its dialplan's agent chain; "instant": fixed replies, for
+    # `bridge bench` measuring the bridge itself.
+    bridge_agent: str = Field(
+        default="dialplan", alias="BRIDGE_AGENT", pattern="^(dialplan|instant)$"
+    )
+
     max_concurrent_calls: int = Field(default=500, alias="MAX_CONCURRENT_CALLS", ge=1)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 

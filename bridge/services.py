@@ -9,6 +9,7 @@ from twilio.rest import Client
 
 from bridge.agent.base import CallContext
 from bridge.agent.factory import build_agent
+from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.tools import ToolExecutor
 from bridge.call.journal import open_journal
@@ -65,7 +66,9 @@ class Services:
             dialplan=dialplan,
             stt=self.speech.stt,
             tts=self.speech.tts_for(dialplan.voice),
-            agent=build_agent(dialplan, self.settings, tools, context),
+            agent=InstantAgent()
+            if self.settings.bridge_agent == "instant"
+            else build_agent(dialplan, self.settings, tools, context),
             tools=tools,
             control=control,
             sink=sink,

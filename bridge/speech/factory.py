@@ -9,6 +9,7 @@ from openai import AsyncOpenAI
 from bridge.config import Settings
 from bridge.dialplan.models import VoiceSettings
 from bridge.speech.base import SpeechToText, TextToSpeech
+from bridge.speech.instant import InstantSTT, InstantTTS
 from bridge.speech.openai_speech import MAX_SPEED, MIN_SPEED, OpenAISTT, OpenAITTS
 from bridge.speech.piper_tts import PiperTTS
 from bridge.speech.pool import ModelWorkerPool
@@ -16,7 +17,8 @@ from bridge.speech.whisper_stt import WhisperSTT
 
 log = logging.getLogger(__name__)
 
-PROVIDERS = ("local", "openai")
+# "instant" is for benchmarks of the bridge itself: fixed words, a tone, no model.
+PROVIDERS = ("local", "openai", "instant")
 WARM_UP_TEXT = "Hello."
 # Half a second of silence at 16 kHz: enough to run Whisper once when no local voice exists.
 WARM_UP_SILENCE = bytes(16_000)
@@ -29,7 +31,7 @@ class SpeechModels:
         self,
         pool: ModelWorkerPool,
         stt: SpeechToText,
-        tts: PiperTTS | OpenAITTS,
+        tts: PiperTTS | OpenAITTS | InstantTTS,
     ) -> None:
         self.pool = pool
         self.stt = stt
@@ -50,6 +52,8 @@ class SpeechModels:
 
     def _make_voice(self, voice: VoiceSettings) -> TextToSpeech:
         base = self._default_tts
+        if isinstance(base, InstantTTS):
+            return base
         provider = "local" if isinstance(base, PiperTTS) else "openai"
         if voice.provider != provider:
             log.warning(
@@ -95,9 +99,13 @@ def load_speech(settings: Settings) -> SpeechModels:
     stt: SpeechToText = WhisperSTT(pool)
     if client is not None and settings.stt_provider == "openai":
         stt = OpenAISTT(client)
-    tts: PiperTTS | OpenAITTS = PiperTTS(pool)
+    elif settings.stt_provider == "instant":
+        stt = InstantSTT()
+    tts: PiperTTS | OpenAITTS | InstantTTS = PiperTTS(pool)
     if client is not None and settings.tts_provider == "openai":
         tts = OpenAITTS(client)
+    elif settings.tts_provider == "instant":
+        tts = InstantTTS()
     return SpeechModels(pool, stt, tts)
 
 
