@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System packages the test suite needs (Debian/Ubuntu): installs only what is missing.
-# The call-store tests run a throwaway PostgreSQL cluster from the server binaries.
+# The call-store tests run a throwaway PostgreSQL cluster from the server binaries; the
+# multi-instance test puts nginx in front of two bridge processes.
 set -euo pipefail
 
-packages=(postgresql)
+packages=(postgresql nginx)
 
 missing=()
 for package in "${packages[@]}"; do
