@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # Bearer token for /api; without it /api answers loopback clients only.
     admin_token: SecretStr = Field(default=SecretStr(""), alias="BRIDGE_ADMIN_TOKEN")
 
+    # The web console at /console: off unless a token or a user and password are set.
+    console_token: SecretStr = Field(default=SecretStr(""), alias="CONSOLE_TOKEN")
+    console_user: str = Field(default="", alias="CONSOLE_USER")
+    console_password: SecretStr = Field(default=SecretStr(""), alias="CONSOLE_PASSWORD")
+    # Signs console session cookies; empty: a random key per process (restarts log out).
+    console_secret: SecretStr = Field(default=SecretStr(""), alias="CONSOLE_SECRET")
+
     # Speech: "local" (faster-whisper + piper) or "openai".
     stt_provider: str = Field(default="local", alias="STT_PROVIDER")
     tts_provider: str = Field(default="local", alias="TTS_PROVIDER")
