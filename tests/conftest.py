@@ -9,6 +9,7 @@ import pytest
 
 from bridge.config import Settings
 from bridge.speech.factory import SpeechModels, load_speech
+from tests.support.postgres import postgres_cluster  # noqa: F401  (one cluster per session)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # No test may reach a real LLM or Twilio because the developer's shell or .env has keys.
