@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
 
     max_concurrent_calls: int = Field(default=500, alias="MAX_CONCURRENT_CALLS", ge=1)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # "json": one JSON object per log line (with the CallSid), for log collectors.
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
+    # Names this process in call records when several share one database; empty: host:port.
+    instance_id: str = Field(default="", alias="BRIDGE_INSTANCE_ID")
 
     @field_validator("public_base_url", "twilio_api_base_url", "openai_base_url")
     @classmethod

@@ -77,5 +77,7 @@ class CallRecord(BaseModel):
     end_reason: str = ""
     started_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+    # The bridge process holding the call's media socket ("" until one does).
+    instance_id: str = ""
     turns: list[TurnRecord] = Field(default_factory=list)
     twilio_actions: list[TwilioAction] = Field(default_factory=list)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from twilio.rest import Client
 
@@ -17,7 +19,7 @@ from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
-from bridge.records import CallRecord
+from bridge.records import CallRecord, utcnow
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.store import CallStore, open_store
 from bridge.twilio.messages import StartInfo
@@ -25,6 +27,9 @@ from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twil
 from bridge.twilio.signature import CallTokens
 
 log = logging.getLogger(__name__)
+
+# Twilio ends any call after 24 hours at the latest.
+CALLS_LAST_AT_MOST = timedelta(hours=24)
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Services:
     live: dict[str, CallSession] = field(default_factory=dict)
     draining: bool = False
     owns_speech: bool = True  # False when the models were lent (tests share one set)
+    instance_id: str = ""
 
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
@@ -55,6 +61,7 @@ class Services:
                 from_number=caller,
                 to_number=called,
                 dialplan=dialplan.name,
+                instance_id=self.instance_id,
             ),
         )
         journal.stream(start.stream_sid)
@@ -96,7 +103,8 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         speech = load_speech(settings)
         await speech.warm_up()
     store = await open_store(settings)
-    interrupted = await store.close_interrupted()
+    instance_id = instance_name(settings)
+    interrupted = await _close_interrupted(store, settings, instance_id)
     if interrupted:
         log.warning("%d calls left open by an earlier run were closed as interrupted", interrupted)
     return Services(
@@ -107,4 +115,22 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         tokens=CallTokens.from_settings(settings),
         twilio=make_twilio_client(settings),
         owns_speech=owns_speech,
+        instance_id=instance_id,
     )
+
+
+def instance_name(settings: Settings) -> str:
+    return settings.instance_id or f"{socket.gethostname()}:{settings.bridge_port}"
+
+
+async def _close_interrupted(store: CallStore, settings: Settings, instance_id: str) -> int:
+    """Close the calls an earlier run of this instance left open.
+
+    A SQLite file belongs to one instance: all its open calls are ours. A shared PostgreSQL
+    holds other instances' live calls too, so only ours, plus any too old to be alive
+    anywhere (an instance that never came back under its name).
+    """
+    if not settings.database_url.get_secret_value():
+        return await store.close_interrupted()
+    started_before = utcnow() - CALLS_LAST_AT_MOST
+    return await store.close_interrupted(instance_id, started_before)

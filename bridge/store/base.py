@@ -48,7 +48,8 @@ class CallStore(Protocol):
     async def open_call(self, record: CallRecord) -> None:
         """Record a new call (with any turns and actions it already holds).
 
-        Opening a call that exists already keeps the stored call row.
+        Opening a call that exists already keeps the stored call row, except that a record
+        naming an `instance_id` claims the call for that instance.
         """
 
     async def add_turn(self, call_sid: str, turn: TurnRecord) -> None:
@@ -72,8 +73,14 @@ class CallStore(Protocol):
     async def list_calls(self, query: CallQuery) -> list[CallSummary]:
         """Calls matching the query, newest first."""
 
-    async def close_interrupted(self) -> int:
-        """Mark every call still "active" as "interrupted" (run at startup after a crash)."""
+    async def close_interrupted(
+        self, instance_id: str | None = None, started_before: datetime | None = None
+    ) -> int:
+        """Mark calls still "active" as "interrupted" (run at startup after a crash).
+
+        Without `instance_id`, every active call; with it, that instance's calls and those
+        started before `started_before` (a database shared by several bridges).
+        """
 
     async def close(self) -> None:
         """Release the connection(s); the store is unusable afterwards."""

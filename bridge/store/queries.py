@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+# A call opened again (its webhook may have run on another instance) keeps its row; only the
+# instance that now holds its media socket is written in.
 INSERT_CALL = """
 INSERT INTO calls (call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
-                   started_at, ended_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (call_sid) DO NOTHING
+                   started_at, ended_at, instance_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_sid) DO UPDATE SET instance_id = excluded.instance_id
+WHERE excluded.instance_id <> ''
 """
 
 UPSERT_TURN = """
@@ -45,9 +48,15 @@ UPDATE calls SET status = 'interrupted', end_reason = ?, ended_at = ?
 WHERE status = 'active'
 """
 
+# With a shared database: only this instance's calls, and calls too old to be alive anywhere.
+CLOSE_INTERRUPTED_OF_INSTANCE = """
+UPDATE calls SET status = 'interrupted', end_reason = ?, ended_at = ?
+WHERE status = 'active' AND (instance_id = ? OR started_at < ?)
+"""
+
 SELECT_CALL = """
 SELECT call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
-       started_at, ended_at
+       started_at, ended_at, instance_id
 FROM calls WHERE call_sid = ?
 """
 

@@ -76,4 +76,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX twilio_actions_call ON twilio_actions (call_sid, id)",
         ),
     ),
+    Migration(
+        version=2,
+        statements=(
+            # Several bridges may share one database: each call names the one holding it.
+            "ALTER TABLE calls ADD COLUMN instance_id TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.records import (
@@ -71,6 +71,7 @@ class SqlCallStore:
                     record.end_reason,
                     d.ts(record.started_at),
                     d.ts(record.ended_at),
+                    record.instance_id,
                 ),
             )
             for turn in record.turns:
@@ -144,11 +145,19 @@ class SqlCallStore:
             CallSummary.model_validate(self._moments(row, "started_at", "ended_at")) for row in rows
         ]
 
-    async def close_interrupted(self) -> int:
+    async def close_interrupted(
+        self, instance_id: str | None = None, started_before: datetime | None = None
+    ) -> int:
+        d = self._dialect
+        if instance_id is None:
+            sql, params = q.CLOSE_INTERRUPTED, (INTERRUPTED_REASON, d.ts(utcnow()))
+        else:
+            # No cutoff: a moment before every call, so only the instance's own calls match.
+            cutoff = started_before or datetime.min.replace(tzinfo=UTC)
+            sql = q.CLOSE_INTERRUPTED_OF_INSTANCE
+            params = (INTERRUPTED_REASON, d.ts(utcnow()), instance_id, d.ts(cutoff))
         async with self._db.transaction(write=True) as tx:
-            return await self._run(
-                tx, q.CLOSE_INTERRUPTED, (INTERRUPTED_REASON, self._dialect.ts(utcnow()))
-            )
+            return await self._run(tx, sql, params)
 
     async def close(self) -> None:
         await self._db.close()
