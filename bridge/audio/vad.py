@@ -126,6 +126,16 @@ class TurnDetector:
             return self._finish("max_length")
         return event
 
+    def turn_audio(self) -> bytes:
+        """The audio TurnEnded would carry if the turn ended now (b"" outside a turn).
+
+        Taken at SilenceStarted it is what a speculative transcription hears: until speech
+        resumes, the turn's audio only grows by silence after it.
+        """
+        if self._state is _State.IDLE:
+            return b""
+        return bytes(self._audio[: self._speech_end_bytes + self._tail_bytes])
+
     def reset(self) -> None:
         """Abandons any turn in progress (no event) and the pre-roll; the clock runs on."""
         self._state = _State.IDLE
@@ -191,8 +201,7 @@ class TurnDetector:
         if reason == "silence" and duration_ms < self.settings.min_utterance_ms:
             event = TurnDropped(duration_ms, at_ms)
         else:
-            cut = min(len(audio), self._speech_end_bytes + self._tail_bytes)
-            event = TurnEnded(bytes(audio[:cut]), duration_ms, reason, at_ms)
+            event = TurnEnded(self.turn_audio(), duration_ms, reason, at_ms)
         # Hand the last frames on as the next turn's pre-roll, with any voiced run under way.
         keep = min(len(audio), (self._recent.maxlen or 0) * FRAME_BYTES)
         self._recent.extend(

@@ -145,6 +145,25 @@ def test_speech_resuming_as_the_window_closes_starts_the_next_turn_whole():
     assert second.audio == audio[(1360 - 200) * 16 : (1760 + 100) * 16]
 
 
+def test_turn_audio_at_silence_started_is_what_the_ended_turn_begins_with():
+    # What a speculative transcription started at SilenceStarted hears.
+    audio = pcm(silence(400), voice(500), silence(1000))
+    detector = TurnDetector(DEFAULTS)
+    snapshot, ended = None, None
+    assert detector.turn_audio() == b""
+    for start in range(0, len(audio), FRAME_BYTES):
+        event = detector.push(audio[start : start + FRAME_BYTES])
+        if isinstance(event, SilenceStarted):
+            snapshot = detector.turn_audio()
+        elif isinstance(event, TurnEnded):
+            ended = event
+
+    assert snapshot == audio[200 * 16 : 920 * 16]  # pre-roll, speech, the first silent frame
+    assert ended is not None and ended.audio.startswith(snapshot)
+    assert ended.audio[len(snapshot) :] == bytes(80 * 16)  # only silence came after it
+    assert detector.turn_audio() == b""
+
+
 def test_speech_shorter_than_the_minimum_is_dropped():
     events = run(pcm(silence(400), voice(160), silence(1000)))
 
