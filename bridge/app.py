@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import CallsApi
+from bridge.console import register_console
 from bridge.services import Services
 from bridge.twilio.media import MediaStreamHandler
 from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
@@ -27,6 +28,7 @@ def create_app(services: Services) -> web.Application:
     )
     app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
     app.router.add_get("/healthz", _alive)
+    register_console(app, services)
     app.on_shutdown.append(_stop_taking_calls)
     app.on_cleanup.append(_close_services)
     return app
