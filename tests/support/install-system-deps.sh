@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # System packages the test suite needs (Debian/Ubuntu): installs only what is missing.
 # The call-store tests run a throwaway PostgreSQL cluster from the server binaries; the
-# multi-instance test puts nginx in front of two bridge processes.
+# multi-instance test puts nginx in front of two bridge processes; the console tests drive
+# Debian's Chromium through Playwright's own driver (no browser download).
 set -euo pipefail
 
-packages=(postgresql nginx)
+packages=(postgresql nginx chromium)
 
 missing=()
 for package in "${packages[@]}"; do
