@@ -1,0 +1,67 @@
+"""Puts the console's routes on the app, or a plain 404 when no login is configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bridge.console.admin_pages import AdminPages
+from bridge.console.auth import ConsoleAuth, console_enabled
+from bridge.console.events import EventStreams
+from bridge.console.guard import Guard
+from bridge.console.login import LoginPages
+from bridge.console.pages import CallPages
+from bridge.console.test_calls import TestCallRunner
+from bridge.services import Services
+
+STATIC_DIR = Path(__file__).parent / "static"
+DISABLED = (
+    "The console is disabled: set CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD, "
+    "to turn it on."
+)
+
+
+def register_console(app: web.Application, services: Services) -> None:
+    settings = services.settings
+    if not console_enabled(settings):
+        app.router.add_route("*", "/console", _disabled)
+        app.router.add_route("*", "/console/{tail:.*}", _disabled)
+        return
+    recordings = settings.data_dir / "recordings"
+    auth = ConsoleAuth(settings)
+    guard = Guard(auth, settings.data_dir / "console-uploads")
+    streams = EventStreams()
+    test_calls = TestCallRunner(settings, services.store, services.speech.tts, recordings)
+    calls = CallPages(services, test_calls, streams, recordings)
+    admin = AdminPages(services, test_calls)
+    login = LoginPages(auth)
+
+    routes = app.router
+    routes.add_get("/console/login", login.form)
+    routes.add_post("/console/login", login.submit)
+    routes.add_post("/console/logout", guard.action(login.logout))
+    routes.add_get("/console", guard.page(calls.live))
+    routes.add_get("/console/events/live", guard.page(calls.live_events, redirect=False))
+    routes.add_get("/console/calls", guard.page(calls.calls))
+    routes.add_get("/console/calls/{call_sid}", guard.page(calls.call))
+    routes.add_get(
+        "/console/calls/{call_sid}/events", guard.page(calls.call_events, redirect=False)
+    )
+    routes.add_get(
+        "/console/calls/{call_sid}/recording.wav", guard.page(calls.recording, redirect=False)
+    )
+    routes.add_get("/console/dialplans", guard.page(admin.dialplans))
+    routes.add_get("/console/test-call", guard.page(admin.test_call_form))
+    routes.add_post("/console/test-call", guard.action(admin.place_test_call))
+    routes.add_static("/console/static", STATIC_DIR)
+
+    async def stop(app: web.Application) -> None:
+        await streams.stop(app)
+        await test_calls.close()
+
+    app.on_shutdown.append(stop)
+
+
+async def _disabled(request: web.Request) -> web.Response:
+    return web.Response(status=404, text=DISABLED)
