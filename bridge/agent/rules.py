@@ -24,6 +24,8 @@ MAX_LOOKUPS = 3
 ANYTHING_ELSE = "Is there anything else I can help with?"
 # Every question for the order id says "order number": the next turn looks for it.
 ASK_MARKER = "order number"
+# Every question for a verification answer says this: the next turn is the answer.
+VERIFY_MARKER = "to confirm it's your order"
 
 _ORDER_TALK = re.compile(
     r"\b(orders?|package|parcel|shipment|shipping|delivery|delivered|tracking|track|arrive)\b"
@@ -104,6 +106,7 @@ class RulesAgent:
         self._call_ids = count(1)
         terminator = dialplan.dtmf.order_id_terminator
         key = _KEY_NAMES.get(terminator, terminator)
+        self._key = key
         self._ask = f"Sure. What's your {ASK_MARKER}? You can say it, or key it in and press {key}."
         self._ask_again = (
             f"Sorry, I didn't catch the {ASK_MARKER}. Please say it one digit at a time, "
@@ -111,9 +114,21 @@ class RulesAgent:
         )
 
     async def respond(self, history: list[Message], turn: CallerTurn) -> AsyncIterator[AgentEvent]:
+        verifying = VERIFY_MARKER in _last_agent_text(history)
         if turn.source == "dtmf":
             keyed = keyed_order_id(turn.text)
-            replies = self._check_orders([keyed]) if keyed else self._say(self.dialplan.reprompt)
+            if keyed and verifying and (order_id := _last_order_id(history)):
+                replies = self._verify(order_id, keyed)
+            elif keyed:
+                replies = self._check_orders([keyed])
+            else:
+                replies = self._say(self.dialplan.reprompt)
+        elif (
+            verifying
+            and (answer := order_id_candidates(turn.text, min_digits=1))
+            and (order_id := _last_order_id(history))
+        ):
+            replies = self._verify(order_id, answer[0])
         else:
             replies = self._answer(history, turn.text)
         async for event in replies:
@@ -151,19 +166,20 @@ class RulesAgent:
         for order_id in candidates[:MAX_LOOKUPS]:
             event = await self._tool("check_order_status", {"order_id": order_id})
             yield event
-            if event.result.get("found"):
-                yield TextDelta(order_sentence(event.result))
-                return
             if event.result.get("error") != "order not found":
-                yield TextDelta(
-                    "Sorry, I can't reach our order system right now. "
-                    f"Please try again in a few minutes. {ANYTHING_ELSE}"
-                )
+                yield TextDelta(_order_reply(event.result, self._key))
                 return
         yield TextDelta(
             f"I couldn't find order {_spoken_id(candidates[0])}. "
             f"Could you say the {ASK_MARKER} again, one digit at a time?"
         )
+
+    async def _verify(self, order_id: str, answer: str) -> AsyncIterator[AgentEvent]:
+        event = await self._tool(
+            "check_order_status", {"order_id": order_id, "verification": answer}
+        )
+        yield event
+        yield TextDelta(_order_reply(event.result, self._key))
 
     async def _transfer(self, department: str) -> AsyncIterator[AgentEvent]:
         yield TextDelta(f"Connecting you to {department.replace('_', ' ')}.")
@@ -178,6 +194,41 @@ class RulesAgent:
 
     async def _tool(self, name: str, arguments: dict[str, Any]) -> ToolEvent:
         return await self.tools.run(name, arguments, call_id=f"rules_{next(self._call_ids)}")
+
+
+def _order_reply(result: dict[str, Any], key: str) -> str:
+    """What to say to a lookup that found the order, or refused or failed to."""
+    if result.get("found"):
+        return order_sentence(result)
+    error = str(result.get("error", ""))
+    spoken = _spoken_id(str(result.get("order_id", "")))
+    question = f"Could you tell me {result.get('ask_for', '')}, {VERIFY_MARKER}?"
+    if error == "verification required":
+        return f"I found order {spoken}. {question} You can say it, or key it in and press {key}."
+    if error == "verification failed" and result.get("attempts_left", 0) > 0:
+        return f"Sorry, that doesn't match the order. {question}"
+    if error.startswith(("verification failed", "too many failed")):
+        return (
+            f"Sorry, that doesn't match, so I can't share that order on this call. {ANYTHING_ELSE}"
+        )
+    if error.startswith("not allowed"):
+        return (
+            "Sorry, I can only share an order's details on a call from the phone number on "
+            f"the order. {ANYTHING_ELSE}"
+        )
+    return (
+        "Sorry, I can't reach our order system right now. "
+        f"Please try again in a few minutes. {ANYTHING_ELSE}"
+    )
+
+
+def _last_order_id(history: list[Message]) -> str | None:
+    """The order the agent last looked up (its tool call is in the history)."""
+    for message in reversed(history):
+        for call in reversed(message.tool_calls):
+            if call.name == "check_order_status" and call.arguments.get("order_id"):
+                return str(call.arguments["order_id"])
+    return None
 
 
 def _last_agent_text(history: list[Message]) -> str:

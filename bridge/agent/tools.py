@@ -7,6 +7,7 @@ an `{"error": ...}` result the model can read and correct.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -24,10 +25,14 @@ from bridge.agent.base import (
     ToolEvent,
 )
 from bridge.agent.order_ids import order_id_candidates
-from bridge.agent.orders import OrderBackendError, OrderLookup
+from bridge.agent.orders import Order, OrderBackendError, OrderLookup
 from bridge.dialplan.models import E164, Department, Dialplan
 
 log = logging.getLogger(__name__)
+
+# Wrong verification answers a call may give before order lookups stop (no guessing ZIPs).
+MAX_VERIFICATION_FAILURES = 3
+VERIFICATION_PROMPTS = {"zip": "the ZIP code of the delivery address"}
 
 Args = TypeVar("Args", bound=BaseModel)
 
@@ -41,6 +46,12 @@ class CheckOrderStatusArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(
         min_length=1, max_length=64, description="The order number the caller gave, digits only"
+    )
+    verification: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Only when a lookup answered 'verification required': what the caller "
+        "said for the detail it asked for (e.g. the ZIP code). Never guess it.",
     )
 
 
@@ -95,7 +106,9 @@ def tool_specs(dialplan: Dialplan) -> list[ToolSpec]:
             ToolSpec(
                 "check_order_status",
                 "Look up an order's status, carrier and expected delivery date by its number. "
-                "Ask the caller for the number first if they have not given it.",
+                "Ask the caller for the number first if they have not given it. An order is "
+                "only shared with its customer: if the result says 'verification required', "
+                "ask the caller for the detail it names and call again with `verification`.",
                 CheckOrderStatusArgs,
             )
         )
@@ -166,6 +179,7 @@ class ToolExecutor:
         self.orders = orders
         self.context = context
         self.departments = DepartmentNames(dialplan.departments)
+        self.verification_failures = 0
 
     async def run(
         self, name: str, arguments: dict[str, Any], call_id: str | None = None
@@ -197,7 +211,7 @@ class ToolExecutor:
             check = _parse(CheckOrderStatusArgs, arguments)
             if isinstance(check, dict):
                 return ToolEvent(name, arguments, check)
-            return ToolEvent(name, arguments, await self._check_order(check.order_id))
+            return ToolEvent(name, arguments, await self._check_order(check))
         if name == "end_call":
             end = _parse(EndCallArgs, arguments)
             if isinstance(end, dict):
@@ -211,23 +225,45 @@ class ToolExecutor:
             result = {"error": "unknown department", "departments": list(self.dialplan.departments)}
             return ToolEvent("transfer_call", arguments, result)
         department = self.dialplan.departments[name]
-        called = self.context.called if E164.match(self.context.called) else None
         try:
-            await self.control.transfer(
-                department.target,
-                caller_id=self.dialplan.caller_id or called,
-                announcement=department.announcement or f"Transferring you to {name}.",
-            )
+            await self._dial(department, department.announcement or f"Transferring you to {name}.")
         except CallControlError as exc:
-            return ToolEvent("transfer_call", arguments, {"error": f"transfer failed: {exc}"})
+            failure = f"transfer failed: {exc}"
+            fallback = self.dialplan.transfer_fallback
+            if fallback is None or fallback == name:
+                return ToolEvent("transfer_call", arguments, {"error": failure})
+            log.warning("transfer to %s failed; falling back to %s", name, fallback)
+            # Twilio speaks this before dialling: the apology reaches the caller's ear.
+            apology = (
+                f"Sorry, I couldn't reach {name.replace('_', ' ')}. "
+                f"Transferring you to {fallback.replace('_', ' ')} instead."
+            )
+            try:
+                await self._dial(self.dialplan.departments[fallback], apology)
+            except CallControlError as again:
+                result = {"error": f"{failure}; fallback to {fallback} failed: {again}"}
+                return ToolEvent("transfer_call", arguments, result)
+            result = {"ok": True, "department": fallback, "fallback_from": name}
+            return ToolEvent("transfer_call", arguments, result, transferred=True)
         return ToolEvent(
             "transfer_call", arguments, {"ok": True, "department": name}, transferred=True
         )
 
-    async def _check_order(self, said: str) -> dict[str, Any]:
-        if self.orders is None:
+    async def _dial(self, department: Department, announcement: str) -> None:
+        """Only dialplan targets are ever dialled: the model names a department, never a number."""
+        called = self.context.called if E164.match(self.context.called) else None
+        await self.control.transfer(
+            department.target,
+            caller_id=self.dialplan.caller_id or called,
+            announcement=announcement,
+        )
+
+    async def _check_order(self, check: CheckOrderStatusArgs) -> dict[str, Any]:
+        if self.orders is None or self.dialplan.orders is None:
             return {"error": "order lookup is not available on this line"}
-        order_id = _clean_order_id(said)
+        order_id = _clean_order_id(check.order_id)
+        if self.verification_failures >= MAX_VERIFICATION_FAILURES:
+            return {"error": "too many failed verifications on this call", "order_id": order_id}
         try:
             order = await self.orders.find(order_id)
         except OrderBackendError as exc:
@@ -235,7 +271,10 @@ class ToolExecutor:
             return {"error": "the order system is not answering right now", "order_id": order_id}
         if order is None:
             return {"error": "order not found", "order_id": order_id}
-        # The customer's phone and zip stay out: whoever calls only learns the order's progress.
+        refusal = self._refusal(order, check.verification)
+        if refusal is not None:
+            return {"order_id": order_id, **refusal}
+        # The customer's phone and zip stay out: the caller only learns the order's progress.
         return {
             "found": True,
             "order_id": order.order_id,
@@ -243,8 +282,35 @@ class ToolExecutor:
             "item": order.item,
             "carrier": order.carrier,
             "eta": order.eta.isoformat() if order.eta else None,
-            "caller_is_customer": bool(order.phone) and order.phone == self.context.caller,
+            "caller_is_customer": True,
         }
+
+    def _refusal(self, order: Order, answer: str | None) -> dict[str, Any] | None:
+        """Why this caller may not hear `order`, or None when they may."""
+        if _same_phone(order.phone, self.context.caller):
+            return None
+        method = self.dialplan.orders.verification if self.dialplan.orders else None
+        if method is None:
+            return {"error": "not allowed: only the phone number on the order may hear it"}
+        asks = {"verification": method, "ask_for": VERIFICATION_PROMPTS[method]}
+        if not answer:
+            return {"error": "verification required", **asks}
+        expected = _plain(getattr(order, method))
+        if expected and hmac.compare_digest(_plain(answer).encode(), expected.encode()):
+            return None
+        self.verification_failures += 1
+        left = MAX_VERIFICATION_FAILURES - self.verification_failures
+        return {"error": "verification failed", "attempts_left": left, **asks}
+
+
+def _plain(text: str) -> str:
+    """Letters and digits only, lower case: "97205", "97 205" and "97-205" are one answer."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _same_phone(order_phone: str, caller: str) -> bool:
+    digits = re.sub(r"\D", "", order_phone)
+    return bool(digits) and digits == re.sub(r"\D", "", caller)
 
 
 def _parse(model: type[Args], arguments: dict[str, Any]) -> Args | dict[str, Any]:

@@ -46,18 +46,26 @@ class TurnSettings(Strict):
     max_utterance_ms: int = Field(default=15000, ge=1000, le=60000)  # longer: cut here
 
 
-class CsvOrders(Strict):
+class OrderAccess(Strict):
+    """Who may hear an order: its customer's phone, or a caller who knows `verification`."""
+
+    # An order field the caller may say to prove the order is theirs when calling from
+    # another number; None: only the order's own phone number may hear it.
+    verification: Literal["zip"] | None = None
+
+
+class CsvOrders(OrderAccess):
     type: Literal["csv"] = "csv"
     path: Path  # relative paths are relative to the dialplan file
 
 
-class SqliteOrders(Strict):
+class SqliteOrders(OrderAccess):
     type: Literal["sqlite"] = "sqlite"
     path: Path
     table: str = "orders"
 
 
-class HttpOrders(Strict):
+class HttpOrders(OrderAccess):
     type: Literal["http"] = "http"
     url: str  # GET {url}/{order_id} -> JSON order, 404 when unknown
     timeout_s: float = Field(default=3.0, gt=0, le=30)
@@ -88,6 +96,14 @@ class DtmfSettings(Strict):
         return keys
 
 
+class Overflow(Strict):
+    """What a caller hears when the bridge takes no more calls (at capacity or shutting down)."""
+
+    message: str = "Sorry, all our lines are busy right now. Please call again in a few minutes."
+    department: str | None = None  # dial this department after the message; else hang up
+    reject: bool = False  # refuse the call unanswered (`<Reject>`): no message, no charge
+
+
 class VoiceSettings(Strict):
     provider: Literal["local", "openai"] = "local"
     name: str = ""  # provider's voice name; empty for its default
@@ -114,6 +130,9 @@ class Dialplan(Strict):
     goodbye: str = "Thank you for calling. Goodbye!"
     reprompt: str = "Sorry, I can help with order status or connect you to a department."
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    overflow: Overflow = Field(default_factory=Overflow)
+    # Where a transfer goes when its own department cannot be reached (a department name).
+    transfer_fallback: str | None = None
 
     # Where the file came from, set by the loader (not a YAML key).
     source: Path | None = Field(default=None, exclude=True)
@@ -140,4 +159,10 @@ class Dialplan(Strict):
                 raise ValueError(
                     f"dtmf key {key!r} transfers to unknown department {action.transfer!r}"
                 )
+        for field, name in (
+            ("overflow.department", self.overflow.department),
+            ("transfer_fallback", self.transfer_fallback),
+        ):
+            if name is not None and name not in self.departments:
+                raise ValueError(f"{field} names unknown department {name!r}")
         return self

@@ -33,6 +33,7 @@ async def test_order_status_call_reads_the_order_from_the_orders_file(
         [Say("I'd like to check on my order."), Say("It's order 4 5 7 2.")],
         speech,
         recordings_dir=tmp_path,
+        caller="+15035550142",  # the order's own phone: no verification asked
     )
     tools = tools_called(report)
     assert [tool.name for tool in tools] == ["check_order_status"]
@@ -96,7 +97,7 @@ async def test_barge_in_clears_twilio_buffer_and_keeps_only_what_was_heard(
 async def test_keyed_order_id_ending_in_hash_checks_the_order(
     bridge: LocalBridge, speech: SpeechModels
 ) -> None:
-    report = await call(bridge, [PressKeys("813906#")], speech)
+    report = await call(bridge, [PressKeys("813906#")], speech, caller="+12065550103")
     tools = tools_called(report)
     assert [tool.name for tool in tools] == ["check_order_status"]
     assert tools[0].arguments["order_id"] == "813906"
