@@ -13,9 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bridge.config import Settings
+from bridge.twilio.limits import StreamGuard, StreamLimits
 from bridge.twilio.messages import (
     DtmfMessage,
     MalformedFrame,
@@ -53,15 +54,6 @@ class MediaCall(Protocol):
 StartCall = Callable[[StartInfo, "TwilioAudioSink"], Awaitable[MediaCall]]
 
 
-class StreamCounters:
-    """Per-stream tallies of frames we could not use (kept, logged at the end)."""
-
-    def __init__(self) -> None:
-        self.malformed = 0
-        self.unknown_events = 0
-        self.binary = 0
-
-
 class TwilioAudioSink:
     """Sends a call's audio, marks and clears as Twilio's outbound frames."""
 
@@ -87,7 +79,14 @@ class TwilioAudioSink:
 class MediaStreamHandler:
     """aiohttp handler for `GET /twilio/media`."""
 
-    def __init__(self, settings: Settings, tokens: CallTokens, start_call: StartCall) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        tokens: CallTokens,
+        start_call: StartCall,
+        limits: StreamLimits | None = None,
+    ) -> None:
+        self._limits = limits or StreamLimits()
         self._settings = settings
         self._tokens = tokens
         self._start_call = start_call
@@ -98,11 +97,19 @@ class MediaStreamHandler:
             raise web.HTTPForbidden(text="invalid Twilio signature")
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
         await ws.prepare(request)
-        counters = StreamCounters()
+        counters = StreamGuard(self._limits)
         call: MediaCall | None = None
         reason = "socket closed"
         try:
             async for frame in ws:
+                if closing := counters.closing_reason:
+                    log.warning("media socket closed: %s", closing)
+                    reason = closing
+                    break
+                if not counters.admit():
+                    if counters.over_rate == 1:
+                        log.warning("media frames over the rate limit are dropped")
+                    continue
                 if frame.type is not WSMsgType.TEXT:
                     if frame.type is WSMsgType.BINARY:
                         counters.binary += 1
@@ -118,6 +125,10 @@ class MediaStreamHandler:
                 except MalformedFrame as exc:
                     counters.malformed += 1
                     log.error("malformed frame ignored: %s", exc.reason)
+                    if closing := counters.closing_reason:
+                        log.warning("media socket closed: %s", closing)
+                        reason = closing
+                        break
                     continue
                 if isinstance(message, MediaMessage):
                     if call is not None:
@@ -144,14 +155,11 @@ class MediaStreamHandler:
         finally:
             if call is not None:
                 await call.close(reason)
-            if counters.malformed or counters.unknown_events or counters.binary:
-                log.warning(
-                    "stream ended with %d malformed, %d unknown-event and %d binary frames",
-                    counters.malformed,
-                    counters.unknown_events,
-                    counters.binary,
-                )
-            await ws.close()
+            if counters.troubled:
+                log.warning("stream ended with %s", counters.summary())
+            await ws.close(
+                code=WSCloseCode.POLICY_VIOLATION if counters.closing_reason else WSCloseCode.OK
+            )
         return ws
 
     async def _start(self, start: StartInfo, ws: web.WebSocketResponse) -> MediaCall | None:
@@ -166,7 +174,7 @@ class MediaStreamHandler:
         return await self._start_call(start, TwilioAudioSink(ws, start.stream_sid))
 
 
-def _decode_payload(payload: str, counters: StreamCounters) -> bytes:
+def _decode_payload(payload: str, counters: StreamGuard) -> bytes:
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet
+from bridge.dialplan.models import E164, Dialplan
 from bridge.records import CallRecord, CallStatus
 from bridge.store.base import CallStore
 from bridge.twilio.media import TOKEN_PARAMETER
 from bridge.twilio.signature import CallTokens, verify_webhook
-from bridge.twilio.twiml import connect_stream_twiml, say_and_dial_twiml
+from bridge.twilio.twiml import connect_stream_twiml, reject_twiml, say_and_dial_twiml
 
 log = logging.getLogger(__name__)
 
+Fields = TypeVar("Fields", bound=BaseModel)
+
 MEDIA_PATH = "/twilio/media"
 STATUS_PATH = "/twilio/status"
-
-OVERFLOW_MESSAGE = "Sorry, all our lines are busy right now. Please call again in a few minutes."
 
 # Twilio's final CallStatus values and what they mean for our record.
 FINAL_STATUSES: dict[str, CallStatus] = {
@@ -54,6 +57,38 @@ def twiml_response(twiml: str) -> web.Response:
     return web.Response(text=twiml, content_type="text/xml")
 
 
+def overflow_twiml(dialplan: Dialplan, called: str) -> str:
+    """The dialplan's answer when no call can be taken: `<Reject>`, or say and dial/hang up."""
+    overflow = dialplan.overflow
+    if overflow.reject:
+        return reject_twiml()
+    target = dialplan.departments[overflow.department].target if overflow.department else None
+    caller_id = dialplan.caller_id or (called if E164.match(called) else None)
+    return say_and_dial_twiml(overflow.message, target, caller_id)
+
+
+async def signed_fields(settings: Settings, request: web.Request, what: str) -> dict[str, str]:
+    """A webhook's fields once its signature holds: a form post, or a JSON object body
+    (signed through `bodySHA256` in its URL). 403 when unsigned, 400 when not an object."""
+    if request.content_type == "application/json":
+        raw = await request.text()
+        if not verify_webhook(settings, request, raw):
+            log.warning("%s refused: bad or missing X-Twilio-Signature (JSON body)", what)
+            raise web.HTTPForbidden(text="invalid Twilio signature")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise web.HTTPBadRequest(text="body is not JSON") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="body is not a JSON object")
+        return {str(key): str(value) for key, value in body.items()}
+    form = await request.post()
+    if not verify_webhook(settings, request, form):
+        log.warning("%s refused: bad or missing X-Twilio-Signature", what)
+        raise web.HTTPForbidden(text="invalid Twilio signature")
+    return {key: str(value) for key, value in form.items()}
+
+
 class TwilioWebhooks:
     def __init__(
         self,
@@ -71,15 +106,11 @@ class TwilioWebhooks:
 
     async def voice(self, request: web.Request) -> web.Response:
         """`POST /twilio/voice`: answer with `<Connect><Stream>` (or the overflow TwiML)."""
-        form = await request.post()
-        if not verify_webhook(self._settings, request, form):
-            log.warning("voice webhook refused: bad or missing X-Twilio-Signature")
-            raise web.HTTPForbidden(text="invalid Twilio signature")
-        call = VoiceRequest.model_validate(dict(form))
+        call = _parsed(VoiceRequest, await signed_fields(self._settings, request, "voice webhook"))
         dialplan = self._dialplans.for_number(call.to_number)
         if not self._accepting_calls():
-            log.warning("call %s answered with overflow: at capacity", call.call_sid)
-            return twiml_response(say_and_dial_twiml(OVERFLOW_MESSAGE, target=None))
+            log.warning("call %s answered with overflow: at capacity or draining", call.call_sid)
+            return twiml_response(overflow_twiml(dialplan, call.to_number))
         await self._store.open_call(
             CallRecord(
                 call_sid=call.call_sid,
@@ -104,12 +135,17 @@ class TwilioWebhooks:
 
     async def status(self, request: web.Request) -> web.Response:
         """`POST /twilio/status`: a call status callback; a final status closes the record."""
-        form = await request.post()
-        if not verify_webhook(self._settings, request, form):
-            log.warning("status callback refused: bad or missing X-Twilio-Signature")
-            raise web.HTTPForbidden(text="invalid Twilio signature")
-        update = StatusRequest.model_validate(dict(form))
+        fields = await signed_fields(self._settings, request, "status callback")
+        update = _parsed(StatusRequest, fields)
         final = FINAL_STATUSES.get(update.call_status)
         if final is not None:
             await self._store.close_call(update.call_sid, final, f"twilio: {update.call_status}")
         return web.Response(status=204)
+
+
+def _parsed(model: type[Fields], fields: dict[str, str]) -> Fields:
+    """Signed but missing what we need (a CallSid...): a 400, not a server error."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise web.HTTPBadRequest(text=f"missing or invalid fields: {exc.error_count()}") from None
