@@ -11,10 +11,10 @@ from bridge.audio.wav import read_wav_mono
 from bridge.console.auth import ConsoleSession
 from bridge.console.forms import Form
 from bridge.console.html import csrf_field, esc, page
-from bridge.console.test_calls import (
+from bridge.console.sim_calls import (
     SPEEDS,
-    TestCallRefused,
-    TestCallRunner,
+    CallRefused,
+    SimCallRunner,
     parse_script,
     refusal,
     upload_steps,
@@ -28,7 +28,7 @@ DEFAULT_CALLER = "+15555550123"
 
 
 class AdminPages:
-    def __init__(self, services: Services, test_calls: TestCallRunner) -> None:
+    def __init__(self, services: Services, test_calls: SimCallRunner) -> None:
         self._services = services
         self._test_calls = test_calls
 
@@ -71,7 +71,7 @@ class AdminPages:
                 speed=_speed(form.get("speed", "1")),
                 upload=form.upload,
             )
-        except TestCallRefused as exc:
+        except CallRefused as exc:
             await form.discard()
             return self._test_call_page(session, form.fields, str(exc), status=400)
         raise web.HTTPSeeOther(f"/console/calls/{call_sid}")
@@ -154,11 +154,11 @@ async def _check_wav(form: Form) -> None:
     try:
         await asyncio.to_thread(read_wav_mono, form.upload, 8000)
     except (wave.Error, EOFError, ValueError) as exc:
-        raise TestCallRefused(f"the file is not a PCM WAV file: {exc}") from exc
+        raise CallRefused(f"the file is not a PCM WAV file: {exc}") from exc
 
 
 def _speed(value: str) -> float:
     try:
         return float(value)
     except ValueError as exc:
-        raise TestCallRefused("speed must be a number") from exc
+        raise CallRefused("speed must be a number") from exc

@@ -20,7 +20,7 @@ from bridge.console.list_view import (
     query_from,
     search_form,
 )
-from bridge.console.test_calls import TestCallRunner
+from bridge.console.sim_calls import SimCallRunner
 from bridge.services import Services
 from bridge.store.base import CallQuery
 
@@ -32,7 +32,7 @@ class CallPages:
     def __init__(
         self,
         services: Services,
-        test_calls: TestCallRunner,
+        test_calls: SimCallRunner,
         streams: EventStreams,
         recordings_dir: Path,
     ) -> None:

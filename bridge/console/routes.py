@@ -12,7 +12,7 @@ from bridge.console.events import EventStreams
 from bridge.console.guard import Guard
 from bridge.console.login import LoginPages
 from bridge.console.pages import CallPages
-from bridge.console.test_calls import TestCallRunner
+from bridge.console.sim_calls import SimCallRunner
 from bridge.services import Services
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -32,7 +32,7 @@ def register_console(app: web.Application, services: Services) -> None:
     auth = ConsoleAuth(settings)
     guard = Guard(auth, settings.data_dir / "console-uploads")
     streams = EventStreams()
-    test_calls = TestCallRunner(settings, services.store, services.speech.tts, recordings)
+    test_calls = SimCallRunner(settings, services.store, services.speech.tts, recordings)
     calls = CallPages(services, test_calls, streams, recordings)
     admin = AdminPages(services, test_calls)
     login = LoginPages(auth)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.config import Settings
-from bridge.console.test_calls import TestCallRefused, parse_script, refusal
+from bridge.console.sim_calls import CallRefused, parse_script, refusal
 from bridge.console.waterfall import stage_bars
 from bridge.records import TurnLatency
 from bridge.sim.script import PressKeys, Say
@@ -43,7 +43,7 @@ def test_caller_lines_become_speech_and_key_presses() -> None:
 
 
 def test_keys_other_than_digits_star_and_hash_are_refused() -> None:
-    with pytest.raises(TestCallRefused, match="keys may be"):
+    with pytest.raises(CallRefused, match="keys may be"):
         parse_script("keys: 12a")
 
 

@@ -38,12 +38,12 @@ WATCH_S = 0.25
 SPEEDS = (1.0, 2.0, 3.0)
 
 
-class TestCallRefused(Exception):
+class CallRefused(Exception):
     """The test call cannot run; the message says why, for the person who asked."""
 
 
 @dataclass
-class TestCallState:
+class SimCallState:
     call_sid: str
     status: Literal["running", "finished", "failed"] = "running"
     detail: str = ""
@@ -69,22 +69,22 @@ def parse_script(text: str) -> list[Step]:
     """One caller line per text line; `keys: 123#` presses keys instead of speaking."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) > MAX_LINES:
-        raise TestCallRefused(f"at most {MAX_LINES} caller lines")
+        raise CallRefused(f"at most {MAX_LINES} caller lines")
     steps: list[Step] = []
     for line in lines:
         if len(line) > MAX_LINE_CHARS:
-            raise TestCallRefused(f"a caller line may be at most {MAX_LINE_CHARS} characters")
+            raise CallRefused(f"a caller line may be at most {MAX_LINE_CHARS} characters")
         if line.lower().startswith(KEYS_PREFIX):
             digits = line[len(KEYS_PREFIX) :].replace(" ", "")
             if not digits or any(d not in "0123456789*#" for d in digits):
-                raise TestCallRefused(f"keys may be 0-9, * and # only: {line!r}")
+                raise CallRefused(f"keys may be 0-9, * and # only: {line!r}")
             steps.append(PressKeys(digits))
         else:
             steps.append(Say(line))
     return steps
 
 
-class TestCallRunner:
+class SimCallRunner:
     """Owns the test calls in flight: at most MAX_RUNNING, all cancelled on close."""
 
     def __init__(
@@ -95,9 +95,9 @@ class TestCallRunner:
         self._tts = tts
         self._recordings_dir = recordings_dir
         self._tasks: set[asyncio.Task[None]] = set()
-        self._states: OrderedDict[str, TestCallState] = OrderedDict()
+        self._states: OrderedDict[str, SimCallState] = OrderedDict()
 
-    def state(self, call_sid: str) -> TestCallState | None:
+    def state(self, call_sid: str) -> SimCallState | None:
         return self._states.get(call_sid)
 
     def start(
@@ -111,13 +111,13 @@ class TestCallRunner:
         """Start a call in the background and return its CallSid at once."""
         reason = refusal(self._settings)
         if reason is not None:
-            raise TestCallRefused(reason)
+            raise CallRefused(reason)
         if not steps:
-            raise TestCallRefused("give the caller at least one line or a WAV file")
+            raise CallRefused("give the caller at least one line or a WAV file")
         if len(self._tasks) >= MAX_RUNNING:
-            raise TestCallRefused(f"{MAX_RUNNING} test calls are running already; wait a moment")
+            raise CallRefused(f"{MAX_RUNNING} test calls are running already; wait a moment")
         if speed not in SPEEDS:
-            raise TestCallRefused(f"speed must be one of {SPEEDS}")
+            raise CallRefused(f"speed must be one of {SPEEDS}")
         ended = asyncio.Event()
         sim = SimulatedCaller(
             self._settings.public_base_url,
@@ -131,7 +131,7 @@ class TestCallRunner:
             call_ended_by_bridge=ended,
             recordings_dir=self._recordings_dir,
         )
-        state = TestCallState(sim.call_sid)
+        state = SimCallState(sim.call_sid)
         self._remember(state)
         task = asyncio.create_task(self._run(sim, steps, ended, state, upload))
         task.set_name(f"test-call-{sim.call_sid}")
@@ -150,7 +150,7 @@ class TestCallRunner:
         sim: SimulatedCaller,
         steps: list[Step],
         ended: asyncio.Event,
-        state: TestCallState,
+        state: SimCallState,
         upload: Path | None,
     ) -> None:
         watcher = asyncio.create_task(self._watch_rest(sim.call_sid, ended))
@@ -179,7 +179,7 @@ class TestCallRunner:
                 ended.set()
                 return
 
-    def _remember(self, state: TestCallState) -> None:
+    def _remember(self, state: SimCallState) -> None:
         self._states[state.call_sid] = state
         while len(self._states) > KEEP_STATES:
             self._states.popitem(last=False)
