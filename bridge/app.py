@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bridge.api import CallsApi
 from bridge.console import register_console
+from bridge.observability.routes import add_health_routes, call_sid_logging
 from bridge.services import Services
 from bridge.twilio.media import MediaStreamHandler
 from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
@@ -16,7 +17,7 @@ SERVICES = web.AppKey("services", Services)
 def create_app(services: Services) -> web.Application:
     """Routes over already-built services; the app closes them on cleanup."""
     settings = services.settings
-    app = web.Application()
+    app = web.Application(middlewares=[call_sid_logging])
     app[SERVICES] = services
     webhooks = TwilioWebhooks(
         settings, services.dialplans, services.tokens, services.store, services.accepting_calls
@@ -27,7 +28,7 @@ def create_app(services: Services) -> web.Application:
         MEDIA_PATH, MediaStreamHandler(settings, services.tokens, services.start_call).handle
     )
     app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
-    app.router.add_get("/healthz", _alive)
+    add_health_routes(app, services)
     register_console(app, services)
     app.on_shutdown.append(_stop_taking_calls)
     app.on_cleanup.append(_close_services)

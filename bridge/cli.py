@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bridge.config import Settings
 from bridge.dialplan.check import add_dialplans_command
+from bridge.observability.logs import configure_logging
 from bridge.sim.commands import add_call_commands
 from bridge.store.commands import add_calls_command
 
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the server's logs")
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], help="log lines as text or JSON (LOG_FORMAT)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the bridge server")
@@ -47,9 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]
     level = settings.log_level if args.verbose or args.command == "serve" else "WARNING"
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(level, args.log_format or settings.log_format)
     try:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:

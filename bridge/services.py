@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,7 +20,9 @@ from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
-from bridge.records import CallRecord, utcnow
+from bridge.observability import metrics
+from bridge.observability.speech import CountedSTT, CountedTTS
+from bridge.records import CallRecord, TwilioAction, utcnow
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.store import CallStore, open_store
 from bridge.twilio.messages import StartInfo
@@ -65,14 +68,16 @@ class Services:
             ),
         )
         journal.stream(start.stream_sid)
-        control = TwilioCallControl(self.twilio, start.call_sid, on_action=journal.action)
+        control = TwilioCallControl(
+            self.twilio, start.call_sid, on_action=_recorded_and_counted(journal.action)
+        )
         context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
         tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), context)
         session = CallSession(
             call_sid=start.call_sid,
             dialplan=dialplan,
-            stt=self.speech.stt,
-            tts=self.speech.tts_for(dialplan.voice),
+            stt=CountedSTT(self.speech.stt),
+            tts=CountedTTS(self.speech.tts_for(dialplan.voice)),
             agent=InstantAgent()
             if self.settings.bridge_agent == "instant"
             else build_agent(dialplan, self.settings, tools, context),
@@ -117,6 +122,18 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         owns_speech=owns_speech,
         instance_id=instance_id,
     )
+
+
+def _recorded_and_counted(
+    record: Callable[[TwilioAction], None],
+) -> Callable[[TwilioAction], None]:
+    """Each REST attempt goes into the call record, and a failed one into the metrics too."""
+
+    def on_action(action: TwilioAction) -> None:
+        record(action)
+        metrics.twilio_action(action)
+
+    return on_action
 
 
 def instance_name(settings: Settings) -> str:

@@ -46,6 +46,7 @@ from bridge.call.latency import TurnClock
 from bridge.call.playback import PlaybackTracker
 from bridge.call.speaker import PHONE_RATE, AudioSink, Speaker
 from bridge.dialplan.models import Dialplan
+from bridge.observability import metrics
 from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
 from bridge.speech.base import SpeechToText, TextToSpeech
 
@@ -127,6 +128,7 @@ class CallSession:
 
     async def start(self) -> None:
         """The stream is up: greet the caller (unless Twilio's <Say> already did)."""
+        metrics.call_started()
         if not self._dialplan.greet_in_twiml and self._dialplan.greeting:
             greeting = self._dialplan.greeting
             self._begin_reply(PendingTurn(source="greeting", text=greeting, scripted=True))
@@ -182,6 +184,7 @@ class CallSession:
         status: CallStatus = self._status if self._status != "active" else "completed"
         await self._journal.close(status, reason)
         self._on_closed()
+        metrics.call_ended(status)
         log.info("call ended: %s (%s)", status, reason)
 
     # -- turns and replies ----------------------------------------------------------------
@@ -256,6 +259,7 @@ class CallSession:
                 )
             if record.caller or record.agent:
                 self._journal.turn(record)
+                metrics.turn_done(record)
             if self._hangup_due and self._status == "active":
                 self._own(self._hang_up(), "hang-up")
 
@@ -316,6 +320,7 @@ class CallSession:
         record.tools.append(
             ToolCallRecord(name=event.name, arguments=event.arguments, result=event.result)
         )
+        metrics.tool_called(event.name, event.result)
         self._history.extend(event.messages)
         if event.transferred:
             self._status = "transferred"
@@ -335,6 +340,7 @@ class CallSession:
             event = await self._tools.run("transfer_call", {"department": action.transfer})
             self._tool_ran(event, record)
             self._journal.turn(record)
+            metrics.turn_done(record)
 
     # -- barge-in and the end of the call -------------------------------------------------
 
@@ -343,6 +349,7 @@ class CallSession:
         await self._sink.clear()
         self._tracker.interrupt(self._now_ms)
         self.barge_ins += 1
+        metrics.barge_in()
         self._cancel_reply()
 
     async def _hang_up(self) -> None:

@@ -16,6 +16,7 @@ from typing import Protocol
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bridge.config import Settings
+from bridge.observability.logs import bind_call
 from bridge.twilio.limits import StreamGuard, StreamLimits
 from bridge.twilio.messages import (
     DtmfMessage,
@@ -163,6 +164,8 @@ class MediaStreamHandler:
         return ws
 
     async def _start(self, start: StartInfo, ws: web.WebSocketResponse) -> MediaCall | None:
+        # From here every log line of this socket, and of the tasks the call starts, names it.
+        bind_call(start.call_sid)
         if not self._settings.twilio_skip_signature:
             try:
                 self._tokens.redeem(

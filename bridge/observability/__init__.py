@@ -1,0 +1,1 @@
+"""What an operator sees of a running bridge: metrics, health and readiness, structured logs."""
