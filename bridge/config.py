@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="gpt-4o-mini", alias="OPENAI_MODEL")
     anthropic_api_key: SecretStr = Field(default=SecretStr(""), alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str = Field(default="", alias="ANTHROPIC_BASE_URL")
-    anthropic_model: str = Field(default="claude-3-5-haiku-latest", alias="ANTHROPIC_MODEL")
+    anthropic_model: str = Field(default="claude-haiku-4-5", alias="ANTHROPIC_MODEL")
     llm_temperature: float = Field(default=0.3, alias="LLM_TEMPERATURE", ge=0, le=2)
     llm_max_tokens: int = Field(default=300, alias="LLM_MAX_TOKENS", ge=16)
 
