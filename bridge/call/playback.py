@@ -57,7 +57,8 @@ class PlaybackTracker:
         if not self._pending or self._pending[0].mark != mark:
             return False
         piece = self._pending.popleft()
-        self._heard[piece.reply_id].append(piece.text)
+        if piece.reply_id in self._heard:  # else its reply was already closed
+            self._heard[piece.reply_id].append(piece.text)
         self._head_started_ms = now_ms
         if not self._pending:
             self._drained.set()
@@ -70,7 +71,7 @@ class PlaybackTracker:
         head = self._pending[0]
         played_ms = max(0.0, now_ms - self._head_started_ms)
         partial = _words_within(head.text, played_ms / head.audio_ms if head.audio_ms else 0.0)
-        if partial:
+        if partial and head.reply_id in self._heard:
             self._heard[head.reply_id].append(partial)
         for piece in self._pending:
             self._interrupted.add(piece.reply_id)

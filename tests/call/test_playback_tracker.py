@@ -54,3 +54,13 @@ async def test_drained_waits_for_the_last_mark() -> None:
     tracker.echoed("a", now_ms=500)
     await tracker.drained()
     assert not tracker.playing
+
+
+def test_a_mark_of_a_reply_already_closed_is_ignored() -> None:
+    tracker = PlaybackTracker()
+    tracker.sent(piece("a", "Old reply.", reply=1), now_ms=0)
+    assert tracker.take(1).text == ""
+    assert tracker.echoed("a", now_ms=100)
+    tracker.sent(piece("b", "New reply.", reply=2), now_ms=100)
+    tracker.echoed("b", now_ms=200)
+    assert tracker.take(2).text == "New reply."
