@@ -30,7 +30,8 @@ class TurnLatency(BaseModel):
 
     endpointing: float | None = None
     stt: float | None = None
-    agent: float | None = None
+    agent: float | None = None  # the agent's first words
+    agent_done: float | None = None  # the agent's whole reply generated
     tts_first_audio: float | None = None
     first_media: float | None = None
 

@@ -9,13 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from bridge.config import Settings
+from bridge.sim.fake_llm import FakeLlm, Pace
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.sim.local import TwilioSide, fresh_credentials, local_bridge, place_call
 from bridge.sim.report import CallReport
 from bridge.sim.script import DEMO_SCRIPT, PlayAudio, PressKeys, Say, Step
 from bridge.sim.summary import summarize
 from bridge.speech.factory import load_speech
+
+FAKE_LLM_PACE = Pace(first_token_s=0.3, tokens_per_s=50)
 
 
 class _AddStep(argparse.Action):
@@ -53,6 +58,11 @@ def add_call_commands(commands: Any) -> None:
     demo.add_argument(
         "--repeat", type=int, default=1, help="place the demo N times and print latency figures"
     )
+    demo.add_argument(
+        "--fake-llm",
+        action="store_true",
+        help="answer with the LLM agent, from a local fake OpenAI server (300 ms, 50 tokens/s)",
+    )
     _common(demo)
     demo.set_defaults(handler=_demo)
 
@@ -78,11 +88,29 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     # The caller phones from the number on order 4572, so the order is read without a ZIP.
     args.url, args.to, args.caller, args.twilio_port = None, "+15555550100", "+15035550142", 0
+    if args.fake_llm:
+        return asyncio.run(_with_fake_llm(args, settings))
     if args.repeat <= 1:
         return _finish(args, asyncio.run(_run(args, settings, DEMO_SCRIPT)))
     reports = asyncio.run(_repeat(args, settings, args.repeat))
     print(summarize(reports).model_dump_json(indent=2))
     return 0 if all(report.status in ("completed", "transferred") for report in reports) else 1
+
+
+async def _with_fake_llm(args: argparse.Namespace, settings: Settings) -> int:
+    async with FakeLlm(FAKE_LLM_PACE) as llm:
+        settings = settings.model_copy(
+            update={
+                "openai_api_key": SecretStr("sk-fake"),
+                "openai_base_url": llm.openai_base_url,
+                "anthropic_api_key": SecretStr(""),
+            }
+        )
+        if args.repeat <= 1:
+            return _finish(args, await _run(args, settings, DEMO_SCRIPT))
+        reports = await _repeat(args, settings, args.repeat)
+        print(summarize(reports).model_dump_json(indent=2))
+        return 0
 
 
 async def _repeat(args: argparse.Namespace, settings: Settings, times: int) -> list[CallReport]:

@@ -19,6 +19,8 @@ class CallsSummary(BaseModel):
     # The bridge's own split of a turn (ms from the end-of-turn decision), medians.
     endpointing_ms_p50: float | None
     stt_ms_p50: float | None
+    agent_first_words_ms_p50: float | None
+    agent_done_ms_p50: float | None
     first_media_ms_p50: float | None
     lines_said: int
     transcribed_word_for_word: int
@@ -53,6 +55,8 @@ def summarize(reports: list[CallReport]) -> CallsSummary:
         reply_ms_max=max(replies) if replies else None,
         endpointing_ms_p50=median([t.latency_ms.endpointing for t in turns]),
         stt_ms_p50=median([t.latency_ms.stt for t in turns]),
+        agent_first_words_ms_p50=median([t.latency_ms.agent for t in turns]),
+        agent_done_ms_p50=median([t.latency_ms.agent_done for t in turns]),
         first_media_ms_p50=median([t.latency_ms.first_media for t in turns]),
         lines_said=len(said),
         transcribed_word_for_word=sum(words(a) == words(b) for a, b in pairs),
