@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import CallsApi
+from bridge.bench.probe import LagProbe
 from bridge.console import register_console
 from bridge.observability.routes import add_health_routes, call_sid_logging
 from bridge.services import Services
@@ -24,19 +25,18 @@ def create_app(services: Services) -> web.Application:
     )
     app.router.add_post("/twilio/voice", webhooks.voice)
     app.router.add_post(STATUS_PATH, webhooks.status)
-    app.router.add_get(
-        MEDIA_PATH, MediaStreamHandler(settings, services.tokens, services.start_call).handle
-    )
+    # Frame and loop lag plus the speech pool's queueing, for `bridge bench` and operators.
+    probe = LagProbe(settings, services.speech.pool, lambda: len(services.live))
+    media = MediaStreamHandler(settings, services.tokens, services.start_call, probe.stream)
+    app.router.add_get(MEDIA_PATH, media.handle)
+    app.router.add_get("/api/stats", probe.handler)
+    app.cleanup_ctx.append(probe.watch_loop)
     app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
     add_health_routes(app, services)
     register_console(app, services)
     app.on_shutdown.append(_stop_taking_calls)
     app.on_cleanup.append(_close_services)
     return app
-
-
-async def _alive(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
 
 
 async def _stop_taking_calls(app: web.Application) -> None:

@@ -7,7 +7,9 @@ follows from there:
 2. When the caller starts talking while the agent's audio is still playing, that is a
    barge-in: `clear` goes out at once, the reply in flight is cancelled, and only what the
    caller heard stays in the history.
-3. When the caller's turn ends, a reply task transcribes it, asks the agent, and speaks the
+3. When the caller falls silent, transcription starts at once (speculatively: it is thrown
+   away if they go on talking), so it runs inside the silence window that ends the turn.
+   When the turn ends, a reply task takes that transcript, asks the agent, and speaks the
    reply piece by piece as it streams (TTS -> mu-law -> `media` + `mark`).
 4. Marks echoed by Twilio say what was heard; the history gets exactly that.
 5. Tools act on the live call (transfer, hang-up) through the agent's `CallControl`.
@@ -23,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import count
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from bridge.agent.base import (
     Agent,
@@ -39,18 +41,26 @@ from bridge.agent.chunker import SentenceChunker
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import ulaw_to_pcm16
 from bridge.audio.framing import Framer
-from bridge.audio.turns import SpeechStarted, TurnDropped, TurnEnded
+from bridge.audio.turns import (
+    SilenceStarted,
+    SpeechResumed,
+    SpeechStarted,
+    TurnDropped,
+    TurnEnded,
+)
 from bridge.audio.vad import TurnDetector
 from bridge.call.journal import CallJournal
 from bridge.call.latency import TurnClock
 from bridge.call.playback import PlaybackTracker
 from bridge.call.speaker import PHONE_RATE, AudioSink, Speaker
+from bridge.call.speculation import SpeculativeTranscriber
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
 from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
 from bridge.speech.base import SpeechToText, TextToSpeech
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ULAW_FRAME = PHONE_RATE * 20 // 1000  # 20 ms of mu-law: 160 bytes
 MAX_KEYED_DIGITS = 32
@@ -69,6 +79,8 @@ class PendingTurn:
     caller: str = ""
     endpointing_ms: float | None = None
     ended_at: float = field(default_factory=time.perf_counter)
+    # Transcription started when the caller fell silent, over this very audio.
+    transcript: asyncio.Task[str] | None = None
 
 
 @dataclass
@@ -113,7 +125,8 @@ class CallSession:
         self._history: list[Message] = []
         self._reply: ReplyState | None = None
         self._queued: list[PendingTurn] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._speculation = SpeculativeTranscriber(stt, PHONE_RATE, self._own)
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._reply_ids = count(1)
         self._turn_index = count(0)
         self._now_ms = 0.0  # the inbound stream's clock (Twilio media timestamps)
@@ -143,13 +156,24 @@ class CallSession:
                 self._floor_free.clear()
                 if self._tracker.playing:
                     await self._barge_in()
+            elif isinstance(event, SilenceStarted):
+                if self._status == "active":
+                    self._speculation.start(self._detector.turn_audio())
+            elif isinstance(event, SpeechResumed):
+                self._speculation.discard()
             elif isinstance(event, TurnDropped):
+                self._speculation.discard()
                 self._floor_free.set()
             elif isinstance(event, TurnEnded):
                 self._floor_free.set()
                 silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
                 self._turn_arrived(
-                    PendingTurn(source="speech", audio=event.audio, endpointing_ms=silence)
+                    PendingTurn(
+                        source="speech",
+                        audio=event.audio,
+                        endpointing_ms=silence,
+                        transcript=self._speculation.take(event.audio),
+                    )
                 )
 
     async def on_dtmf(self, digit: str) -> None:
@@ -204,6 +228,13 @@ class CallSession:
             # Answer the newer turn; words still being transcribed are answered with it.
             if busy.stage == "stt" and busy.turn.source == turn.source == "speech":
                 turn.audio = busy.turn.audio + turn.audio
+                if turn.transcript is not None:
+                    turn.transcript.cancel()
+                    turn.transcript = None
+            if self._tracker.playing:
+                # The older reply's audio is obsolete: drop what Twilio still holds of it.
+                self._tracker.interrupt(self._now_ms)
+                self._own(self._sink.clear(), "clear")
             self._cancel_reply()
             self._begin_reply(turn)
 
@@ -232,7 +263,8 @@ class CallSession:
             text = turn.text
             if turn.source == "speech":
                 started = time.perf_counter()
-                text = await self._stt.transcribe(turn.audio, PHONE_RATE)
+                text = await (turn.transcript or self._stt.transcribe(turn.audio, PHONE_RATE))
+                # With a speculative transcript, only the wait left after the turn ended.
                 clock.took("stt", started)
                 if not text.strip():
                     return
@@ -285,6 +317,7 @@ class CallSession:
                         self._tool_ran(event, record)
                     elif isinstance(event, Usage):
                         record.usage = TurnUsage(**vars(event))
+                clock.reached("agent_done")
                 for piece in chunker.flush():
                     await pieces.put(piece)
             finally:
@@ -365,7 +398,7 @@ class CallSession:
         except CallControlError:
             log.exception("hang-up failed")
 
-    def _own(self, coro: Coroutine[object, object, None], name: str) -> asyncio.Task[None]:
+    def _own(self, coro: Coroutine[object, object, T], name: str) -> asyncio.Task[T]:
         task = asyncio.create_task(coro, name=f"{name}-{self.call_sid}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -373,6 +406,6 @@ class CallSession:
         return task
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("%s failed", task.get_name(), exc_info=task.exception())

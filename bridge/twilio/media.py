@@ -55,6 +55,12 @@ class MediaCall(Protocol):
 StartCall = Callable[[StartInfo, "TwilioAudioSink"], Awaitable[MediaCall]]
 
 
+class FrameWatch(Protocol):
+    """Told each inbound media frame's stream time, on arrival (to measure lag)."""
+
+    def frame(self, timestamp_ms: float) -> None: ...
+
+
 class TwilioAudioSink:
     """Sends a call's audio, marks and clears as Twilio's outbound frames."""
 
@@ -85,12 +91,14 @@ class MediaStreamHandler:
         settings: Settings,
         tokens: CallTokens,
         start_call: StartCall,
+        watch_stream: Callable[[], FrameWatch] | None = None,
         limits: StreamLimits | None = None,
     ) -> None:
         self._limits = limits or StreamLimits()
         self._settings = settings
         self._tokens = tokens
         self._start_call = start_call
+        self._watch_stream = watch_stream
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not verify_websocket(self._settings, request):
@@ -99,6 +107,7 @@ class MediaStreamHandler:
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
         await ws.prepare(request)
         counters = StreamGuard(self._limits)
+        watch = self._watch_stream() if self._watch_stream is not None else None
         call: MediaCall | None = None
         reason = "socket closed"
         try:
@@ -132,6 +141,8 @@ class MediaStreamHandler:
                         break
                     continue
                 if isinstance(message, MediaMessage):
+                    if watch is not None:
+                        watch.frame(message.media.timestamp)
                     if call is not None:
                         audio = _decode_payload(message.media.payload, counters)
                         if audio:

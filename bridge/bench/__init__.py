@@ -1,0 +1,1 @@
+"""`bridge bench`: many simulated calls against a bridge, and what they cost it."""

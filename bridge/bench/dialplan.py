@@ -1,0 +1,23 @@
+"""The dialplan a benchmarked bridge serves: a short greeting and the bench's silence window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BENCH_GREETING = "Hello."
+
+
+def write_bench_dialplan(directory: Path, silence_ms: int) -> Path:
+    """Write `bench.yaml` (the default line) into `directory`; returns the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "bench.yaml").write_text(
+        "name: bench\n"
+        "default: true\n"
+        "business_name: Bench Line\n"
+        "business_info: Open nine to five, Monday to Friday.\n"
+        f"greeting: {BENCH_GREETING}\n"
+        "turns:\n"
+        f"  silence_ms: {silence_ms}\n",
+        encoding="utf-8",
+    )
+    return directory

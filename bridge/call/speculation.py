@@ -1,0 +1,52 @@
+"""Speculative transcription: start STT when the caller falls silent, keep it if they stay so.
+
+The turn detector says SilenceStarted on the first quiet frame and TurnEnded a silence window
+later. Transcribing from the first moment hides STT inside that window; if speech resumes the
+result is thrown away. Until then the turn's audio only grows by silence, so the speculation
+is used when the final audio starts with exactly the audio it heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+
+from bridge.speech.base import SpeechToText
+
+OwnTask = Callable[[Coroutine[object, object, str], str], "asyncio.Task[str]"]
+
+
+class SpeculativeTranscriber:
+    def __init__(self, stt: SpeechToText, sample_rate: int, own: OwnTask) -> None:
+        self._stt = stt
+        self._rate = sample_rate
+        # The session's task owner: whatever runs here is cancelled when the call closes.
+        self._own = own
+        self._audio = b""
+        self._task: asyncio.Task[str] | None = None
+        self.used = 0
+        self.discarded = 0
+
+    def start(self, audio: bytes) -> None:
+        """The caller fell silent: transcribe what the turn holds so far."""
+        self.discard()
+        self._audio = audio
+        self._task = self._own(self._stt.transcribe(audio, self._rate), "speculative-stt")
+
+    def discard(self) -> None:
+        """The caller went on (or the turn was dropped): the transcript is of the wrong audio."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+            self.discarded += 1
+
+    def take(self, audio: bytes) -> asyncio.Task[str] | None:
+        """The transcription for the turn that ended with `audio`, if it heard that speech."""
+        if self._task is None:
+            return None
+        if not audio.startswith(self._audio):
+            self.discard()
+            return None
+        task, self._task = self._task, None
+        self.used += 1
+        return task
