@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -122,6 +123,10 @@ def tool_specs(dialplan: Dialplan) -> list[ToolSpec]:
     return specs
 
 
+FUZZY_MIN_CHARS = 5  # shorter words are too easily one letter from another
+FUZZY_CUTOFF = 0.85
+
+
 def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
@@ -161,6 +166,18 @@ class DepartmentNames:
             ]
             if hits:
                 return min(hits)[2]
+        return self._near_miss(said.split())
+
+    def _near_miss(self, words: list[str]) -> str | None:
+        """A word one sound off a department's name ("billin", "suport"): phone speech
+        recognition drops word endings, and asking again costs the caller more than this."""
+        for word in words:
+            if len(word) < FUZZY_MIN_CHARS:
+                continue
+            for table in (self._names, self._synonyms):
+                close = get_close_matches(word, list(table), n=1, cutoff=FUZZY_CUTOFF)
+                if close and len(close[0]) >= FUZZY_MIN_CHARS:
+                    return table[close[0]]
         return None
 
 

@@ -200,3 +200,19 @@ def test_department_in_a_sentence_prefers_a_name_said_outright() -> None:
     assert names.find_in("Talk to sales about my payments please") == "sales"
     assert names.find_in("I'd like a quote, something broken on my account") == "sales"
     assert names.find_in("The weather is nice") is None
+
+
+def test_a_department_name_missing_its_last_sound_still_finds_the_department() -> None:
+    from bridge.agent.tools import DepartmentNames
+    from bridge.dialplan.models import Department
+
+    names = DepartmentNames(
+        {
+            "billing": Department(target="+15555550130"),
+            "support": Department(target="+15555550120", synonyms=["help desk"]),
+        }
+    )
+    assert names.find_in("Can you put me through to Billin?") == "billing"
+    assert names.find_in("I need suport") == "support"
+    assert names.find_in("Where is my order?") is None
+    assert names.find_in("Can I speak to Bill?") is None
