@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import time
 
 from aiohttp import web
 
 from bridge.app import create_app
 from bridge.config import Settings
 from bridge.preflight import configuration_problems
-from bridge.services import build_services
+from bridge.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
 # Live calls get this long to finish when the server is asked to stop.
 DRAIN_TIMEOUT_S = 30.0
+DRAIN_POLL_S = 0.2
 
 
 def serve(settings: Settings) -> int:
@@ -24,15 +28,41 @@ def serve(settings: Settings) -> int:
             log.error("configuration: %s", problem)
         return 2
 
-    async def make_app() -> web.Application:
-        return create_app(await build_services(settings))
-
-    web.run_app(
-        make_app(),
-        host=settings.bridge_host,
-        port=settings.bridge_port,
-        shutdown_timeout=DRAIN_TIMEOUT_S,
-        print=None,
-        access_log=None,
-    )
+    asyncio.run(_serve_until_stopped(settings))
     return 0
+
+
+async def _serve_until_stopped(settings: Settings) -> None:
+    """Serve; on SIGTERM/SIGINT drain: stop listening, let live calls end, then close.
+
+    aiohttp's own shutdown stops reading every open WebSocket at once, which would freeze
+    the live calls; so the listener is closed first and the runner only cleaned up after.
+    """
+    services = await build_services(settings)
+    runner = web.AppRunner(create_app(services), access_log=None, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.bridge_host, settings.bridge_port)
+    await site.start()
+    log.info("serving on %s:%d", settings.bridge_host, settings.bridge_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+        # Readiness fails and new connections are refused: balancers send calls elsewhere.
+        services.draining = True
+        await site.stop()
+        log.info(
+            "draining: %d live calls may finish within %.0fs", len(services.live), DRAIN_TIMEOUT_S
+        )
+        await _live_calls_ended(services, DRAIN_TIMEOUT_S)
+    finally:
+        await runner.cleanup()
+
+
+async def _live_calls_ended(services: Services, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    # Polled: the live-call map has no change signal, and a drain happens once.
+    while services.live and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(DRAIN_POLL_S)
