@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bridge.bench.command import add_bench_command
 from bridge.config import Settings
 from bridge.dialplan.check import add_dialplans_command
 from bridge.observability.logs import configure_logging
@@ -34,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_call_commands(commands)
     add_dialplans_command(commands)
     add_calls_command(commands)
+    add_bench_command(commands)
     return parser
 
 

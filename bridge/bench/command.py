@@ -1,0 +1,113 @@
+"""`bridge bench`: N concurrent simulated calls against a bridge in another process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+from bridge.bench.caller import CallPlan
+from bridge.bench.dialplan import write_bench_dialplan
+from bridge.bench.plot import write_plot
+from bridge.bench.report import BenchReport, render
+from bridge.bench.runner import BenchRunner
+from bridge.bench.server import ServerUnderTest, spawn_server
+from bridge.bench.voice import caller_line
+from bridge.config import Settings
+from bridge.sim.fake_twilio_api import FakeTwilioApi
+from bridge.sim.local import fresh_credentials
+
+
+def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = commands.add_parser(
+        "bench", help="load a bridge with simulated calls; report latency, CPU and memory"
+    )
+    where = bench.add_argument_group("the bridge under test (default: spawn `bridge serve`)")
+    where.add_argument("--url", help="a running bridge instead (its Twilio credentials below)")
+    where.add_argument("--account-sid", default="", help="with --url: TWILIO_ACCOUNT_SID")
+    where.add_argument("--auth-token", default="", help="with --url: TWILIO_AUTH_TOKEN")
+    where.add_argument("--admin-token", default="", help="with --url: BRIDGE_ADMIN_TOKEN")
+    where.add_argument("--providers", choices=("instant", "local"), default="instant")
+    where.add_argument("--server-cpu", default="1", help="taskset cores for the server ('' none)")
+    where.add_argument("--generator-cpu", default="0", help="cores for this process ('' none)")
+    where.add_argument("--uvloop", action="store_true", help="run the server on uvloop")
+    load = bench.add_argument_group("the load")
+    load.add_argument("--calls", default="10", help="concurrent calls; a list steps: 50,100,300")
+    load.add_argument("--duration", type=float, default=20.0, help="seconds each call lasts")
+    load.add_argument("--ramp", type=float, default=5.0, help="seconds over which calls start")
+    load.add_argument("--utterance-ms", type=int, default=1200, help="caller line (instant)")
+    load.add_argument("--think-ms", type=int, default=400, help="caller pause after a reply")
+    load.add_argument("--barge-every", type=int, default=3, help="every n-th turn interrupts")
+    load.add_argument("--silence-ms", type=int, default=600, help="the end-of-turn window")
+    load.add_argument("--speed", type=float, default=1.0, help="stream time per real time")
+    load.add_argument("--sequential", type=int, default=0, help="then this many short calls")
+    load.add_argument("--concurrency", type=int, default=50, help="... this many at a time")
+    out = bench.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print the report as JSON")
+    out.add_argument("--plot", type=Path, default=Path("bench.png"), help="PNG to write")
+    bench.set_defaults(handler=_bench)
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    if args.generator_cpu and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(cpu) for cpu in args.generator_cpu.split(",")})
+    report = asyncio.run(run_bench(args))
+    print(report.model_dump_json(indent=2) if args.json else render(report))
+    return 0 if all(not level.errors for level in report.levels) else 1
+
+
+async def run_bench(args: argparse.Namespace) -> BenchReport:
+    levels = [int(n) for n in str(args.calls).split(",") if n.strip()]
+    line = await caller_line(args.providers, args.utterance_ms)
+    plan = CallPlan(
+        line=line,
+        duration_s=args.duration * args.speed,
+        silence_ms=args.silence_ms,
+        think_ms=args.think_ms,
+        barge_every=args.barge_every,
+    )
+    with tempfile.TemporaryDirectory(prefix="bridge-bench-") as tmp:
+        workdir = Path(tmp)
+        api: FakeTwilioApi | None = None
+        if args.url:
+            server = ServerUnderTest(
+                args.url.rstrip("/"),
+                args.account_sid,
+                args.auth_token,
+                args.admin_token,
+                description=args.url,
+            )
+        else:
+            account_sid, auth_token = fresh_credentials()
+            # The bridge's REST calls (hang-up, transfer) go to a fake Twilio in this process.
+            api = FakeTwilioApi(account_sid, auth_token)
+            await api.start()
+            server = await spawn_server(
+                workdir,
+                write_bench_dialplan(workdir / "dialplans", args.silence_ms),
+                (account_sid, auth_token, api.url),
+                args.providers,
+                args.server_cpu or None,
+                args.uvloop,
+            )
+        try:
+            report = BenchReport(
+                providers=args.providers,
+                server=server.description,
+                silence_ms=args.silence_ms,
+                idle_rss_mb=None,
+            )
+            runner = BenchRunner(server, plan, args.speed)
+            await runner.run(levels, args.ramp, args.sequential, args.concurrency, report)
+        finally:
+            await server.stop()
+            if api is not None:
+                await api.stop()
+    if args.plot:
+        try:
+            report.plot = str(write_plot(args.plot, report, runner.samples))
+        except ImportError:
+            report.plot = "not written: matplotlib is missing (pip install '.[bench]')"
+    return report
