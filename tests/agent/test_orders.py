@@ -84,7 +84,7 @@ def test_sqlite_table_name_must_be_a_plain_identifier(tmp_path: Path) -> None:
         SqliteOrderLookup(tmp_path / "x.db", table='orders"; DROP TABLE orders; --')
 
 
-@pytest_asyncio.fixture(loop_scope="function")  # the test's loop, not the session's
+@pytest_asyncio.fixture
 async def order_service() -> AsyncIterator[tuple[str, list[web.Request]]]:
     """A real order service on loopback: 4572 exists, `slow` never answers in time."""
     seen: list[web.Request] = []

@@ -28,7 +28,7 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     )
 
 
-@pytest_asyncio.fixture(loop_scope="function")
+@pytest_asyncio.fixture
 async def store(store_settings: Settings) -> AsyncIterator[CallStore]:
     opened = await open_store(store_settings)
     try:

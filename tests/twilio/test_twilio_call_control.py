@@ -52,7 +52,7 @@ async def open_rig(token: str = TOKEN) -> tuple[FakeTwilioApi, Client]:
     return api, make_twilio_client(settings)
 
 
-@pytest_asyncio.fixture(loop_scope="function")
+@pytest_asyncio.fixture
 async def rig() -> AsyncIterator[Rig]:
     api, client = await open_rig()
     yield Rig(api, client)

@@ -48,7 +48,7 @@ class Bridge:
 
 
 # Function loop: the servers must live on the loop of the test that uses them.
-@pytest_asyncio.fixture(loop_scope="function")
+@pytest_asyncio.fixture
 async def bridge_for() -> AsyncIterator[Callable[[Settings], object]]:
     opened: list[Bridge] = []
 
