@@ -11,7 +11,7 @@ from datetime import timedelta
 from twilio.rest import Client
 
 from bridge.agent.base import CallContext
-from bridge.agent.factory import build_agent
+from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.tools import ToolExecutor
@@ -43,6 +43,7 @@ class Services:
     store: CallStore
     tokens: CallTokens
     twilio: Client
+    llm: LlmClients
     live: dict[str, CallSession] = field(default_factory=dict)
     draining: bool = False
     owns_speech: bool = True  # False when the models were lent (tests share one set)
@@ -80,7 +81,7 @@ class Services:
             tts=CountedTTS(self.speech.tts_for(dialplan.voice)),
             agent=InstantAgent()
             if self.settings.bridge_agent == "instant"
-            else build_agent(dialplan, self.settings, tools, context),
+            else build_agent(dialplan, self.settings, tools, context, self.llm),
             tools=tools,
             control=control,
             sink=sink,
@@ -96,6 +97,7 @@ class Services:
             await session.close("server shutting down")
         await self.store.close()
         await close_twilio_client(self.twilio)
+        await self.llm.aclose()
         if self.owns_speech:
             self.speech.close()
 
@@ -119,6 +121,7 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         store=store,
         tokens=CallTokens.from_settings(settings),
         twilio=make_twilio_client(settings),
+        llm=LlmClients(settings),
         owns_speech=owns_speech,
         instance_id=instance_id,
     )
