@@ -58,6 +58,7 @@ from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
 from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
 from bridge.speech.base import SpeechToText, TextToSpeech
+from bridge.speech.pool import PoolSaturated
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -281,6 +282,10 @@ class CallSession:
             await self._tracker.drained()
         except CallControlError:
             log.exception("call control failed during a reply")
+        except PoolSaturated:
+            # Every speech worker is busy and the queue is full: this turn goes unanswered
+            # rather than making every other call wait longer.
+            log.error("speech workers saturated: a turn was dropped")
         finally:
             heard = self._tracker.take(reply_id)
             record.heard, record.interrupted = heard.text, heard.interrupted
