@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 # Live calls get this long to finish when the server is asked to stop.
 DRAIN_TIMEOUT_S = 30.0
 DRAIN_POLL_S = 0.2
+# Calls still live after the drain hear a goodbye and are hung up; this long at most.
+GOODBYE_TIMEOUT_S = 15.0
 
 
 def serve(settings: Settings) -> int:
@@ -38,6 +40,11 @@ async def _serve_until_stopped(settings: Settings) -> None:
     aiohttp's own shutdown stops reading every open WebSocket at once, which would freeze
     the live calls; so the listener is closed first and the runner only cleaned up after.
     """
+    if settings.twilio_skip_signature:
+        log.warning(
+            "TWILIO_SKIP_SIGNATURE is set: webhooks and media sockets are NOT checked. "
+            "Anyone who finds this server can place calls on your credits. Development only."
+        )
     services = await build_services(settings)
     runner = web.AppRunner(create_app(services), access_log=None, shutdown_timeout=5.0)
     await runner.setup()
@@ -57,6 +64,7 @@ async def _serve_until_stopped(settings: Settings) -> None:
             "draining: %d live calls may finish within %.0fs", len(services.live), DRAIN_TIMEOUT_S
         )
         await _live_calls_ended(services, DRAIN_TIMEOUT_S)
+        await services.end_live_calls(GOODBYE_TIMEOUT_S)
     finally:
         await runner.cleanup()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +32,10 @@ from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twil
 from bridge.twilio.signature import CallTokens
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_GOODBYE = (
+    "I'm sorry, this line has to close for a moment. Please call us back shortly. Goodbye."
+)
 
 # Twilio ends any call after 24 hours at the latest.
 CALLS_LAST_AT_MOST = timedelta(hours=24)
@@ -91,6 +97,18 @@ class Services:
         self.live[start.call_sid] = session
         await session.start()
         return session
+
+    async def end_live_calls(self, timeout_s: float) -> None:
+        """Past the drain timeout: each live call hears a goodbye, then is hung up via REST."""
+        calls = list(self.live.values())
+        if calls:
+            log.warning("ending %d live calls politely: the drain timeout passed", len(calls))
+        for session in calls:
+            await session.end_politely(SHUTDOWN_GOODBYE)
+        deadline = time.monotonic() + timeout_s
+        # Polled, like the drain: Twilio ends each stream once its hang-up reached it.
+        while self.live and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
 
     async def close(self) -> None:
         for session in list(self.live.values()):

@@ -212,6 +212,24 @@ class CallSession:
         metrics.call_ended(status)
         log.info("call ended: %s (%s)", status, reason)
 
+    async def end_politely(self, goodbye: str) -> None:
+        """Say `goodbye` over whatever is playing, then hang up through Twilio (at shutdown)."""
+        if self._closed or self._status != "active":
+            return
+        self._queued.clear()
+        busy = self._reply.task if self._reply is not None else None
+        if self._tracker.playing:
+            await self._sink.clear()
+            self._tracker.interrupt(self._now_ms)
+        self._cancel_reply()
+        if busy is not None:
+            await asyncio.gather(busy, return_exceptions=True)
+        # The goodbye's reply hangs up once it has played (see the end of `_run_reply`).
+        self._hangup_due = True
+        self._begin_reply(
+            PendingTurn(source="greeting", text=goodbye, scripted=True, caller="(shutdown)")
+        )
+
     # -- turns and replies ----------------------------------------------------------------
 
     def _turn_arrived(self, turn: PendingTurn) -> None:
