@@ -1,0 +1,46 @@
+"""`bridge bench` end to end: a spawned bridge with instant providers, three calls, a report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = "import sys; from bridge.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def test_bench_reports_latency_cpu_memory_and_writes_a_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "bench.png"
+    done = subprocess.run(
+        [
+            sys.executable, "-c", BENCH, "--env-file", str(tmp_path / "none.env"), "bench",
+            "--calls", "3", "--duration", "3", "--ramp", "0.3", "--speed", "4",
+            "--barge-every", "2", "--sequential", "4", "--concurrency", "2",
+            "--server-cpu", "", "--generator-cpu", "", "--json", "--plot", str(plot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+
+    (level,) = report["levels"]
+    assert level["calls"] == 3 and level["calls_completed"] == 3
+    assert level["errors"] == {}
+    assert level["turn_ms"]["count"] >= 3 and level["added_ms"]["count"] >= 3
+    assert level["barge_in_ms"]["count"] >= 1  # every second turn talked over the reply
+    assert level["server_cpu_s_per_call_s"] > 0 and level["calls_per_core"] > 0
+    assert level["rss_per_call_bytes"] is not None
+    assert level["frame_lag"]["count"] > 0 and level["loop_lag"]["count"] > 0
+    assert level["speech_pool"]["workers"] >= 1
+    assert level["frames_sent"] > 0 and level["media_received"] > 0
+
+    sequential = report["sequential"]
+    assert sequential["calls"] == 4 and sequential["errors"] == {}
+    assert len(sequential["rss_mb"]) >= 2
+
+    assert report["plot"] == str(plot)
+    assert plot.read_bytes().startswith(b"\x89PNG")
