@@ -9,6 +9,7 @@ from pathlib import Path
 from bridge.bench.command import add_bench_command
 from bridge.config import Settings
 from bridge.dialplan.check import add_dialplans_command
+from bridge.logmask import MaskingFilter
 from bridge.observability.logs import configure_logging
 from bridge.sim.commands import add_call_commands
 from bridge.store.commands import add_calls_command
@@ -51,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]
     level = settings.log_level if args.verbose or args.command == "serve" else "WARNING"
-    configure_logging(level, args.log_format or settings.log_format)
+    # Phone numbers, order ids and card-like numbers never reach the logs whole.
+    configure_logging(level, args.log_format or settings.log_format).addFilter(MaskingFilter())
     try:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:

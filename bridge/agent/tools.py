@@ -284,7 +284,7 @@ class ToolExecutor:
         try:
             order = await self.orders.find(order_id)
         except OrderBackendError as exc:
-            log.warning("order backend failed for %s: %s", order_id, exc)
+            log.warning("order backend failed for order %s: %s", order_id, exc)
             return {"error": "the order system is not answering right now", "order_id": order_id}
         if order is None:
             return {"error": "order not found", "order_id": order_id}
