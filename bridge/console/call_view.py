@@ -50,7 +50,7 @@ def _recording(url: str | None) -> str:
         return ""
     return _section(
         "Recording",
-        f'<audio controls preload="none" src="{esc(url)}"></audio>'
+        f'<audio controls preload="metadata" src="{esc(url)}"></audio>'
         '<p class="muted">Left channel: caller. Right channel: agent.</p>',
         "recording",
     )
