@@ -1,0 +1,87 @@
+"""A real bridge on loopback for the security tests, and ways to reach it as Twilio or not."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+import aiohttp
+import pytest
+
+from bridge.config import Settings
+from bridge.sim.local import LocalBridge, TwilioSide, local_bridge
+from bridge.speech.factory import SpeechModels
+from bridge.twilio import messages
+from bridge.twilio.signature import sign_request
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bridge_settings(tmp_path: Path, dialplans: Path | None = None, **values: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        DIALPLANS_DIR=dialplans or REPO / "dialplans",
+        BRIDGE_DATA_DIR=tmp_path / "data",
+        **values,
+    )
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path, speech: SpeechModels) -> AsyncIterator[LocalBridge]:
+    async with local_bridge(bridge_settings(tmp_path), speech) as running:
+        yield running
+
+
+@dataclass
+class Answered:
+    """A call the voice webhook answered: where its stream goes and with what parameters."""
+
+    call_sid: str
+    stream_url: str
+    parameters: dict[str, str]
+
+
+def new_call_sid() -> str:
+    return "CA" + secrets.token_hex(16)
+
+
+async def answer_call(
+    twilio: TwilioSide, http: aiohttp.ClientSession, caller: str = "+15555550123"
+) -> Answered:
+    """POST a signed voice webhook, as Twilio does for an incoming call."""
+    call_sid = new_call_sid()
+    form = {"CallSid": call_sid, "From": caller, "To": "+15555550100"}
+    url = f"{twilio.bridge_url}/twilio/voice"
+    headers = {"X-Twilio-Signature": sign_request(twilio.auth_token, url, form)}
+    async with http.post(url, data=form, headers=headers) as response:
+        assert response.status == 200
+        twiml = ElementTree.fromstring(await response.text())
+    stream = twiml.find("./Connect/Stream")
+    assert stream is not None
+    parameters = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
+    return Answered(call_sid, stream.get("url", ""), parameters)
+
+
+async def open_media(
+    twilio: TwilioSide, http: aiohttp.ClientSession, stream_url: str | None = None
+) -> aiohttp.ClientWebSocketResponse:
+    """A media socket signed like Twilio signs it (the `wss://` URL, no parameters)."""
+    url = stream_url or twilio.bridge_url.replace("http://", "ws://") + "/twilio/media"
+    signature = sign_request(twilio.auth_token, url, {})
+    return await http.ws_connect(url, headers={"X-Twilio-Signature": signature})
+
+
+async def send_start(
+    ws: aiohttp.ClientWebSocketResponse, twilio: TwilioSide, answered: Answered
+) -> str:
+    stream_sid = "MZ" + secrets.token_hex(16)
+    await ws.send_str(messages.connected_message())
+    await ws.send_str(
+        messages.start_message(
+            stream_sid, answered.call_sid, twilio.account_sid, answered.parameters
+        )
+    )
+    return stream_sid
