@@ -18,7 +18,7 @@ from bridge.records import (
 )
 from bridge.sim.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
-from tests.console.conftest import REPO, console_settings, log_in
+from tests.console.conftest import REPO, console_settings, csrf_token, log_in
 
 DAY = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -181,3 +181,21 @@ async def test_live_events_push_the_live_panel(
         first = await response.content.readuntil(b"\n\n")
     assert first.startswith(b"event: update\n")
     assert b"No call in progress" in first and b"/console/calls/CAlive" in first
+
+
+async def test_an_upload_that_is_not_a_wav_is_refused_and_not_kept(
+    console_bridge: LocalBridge, browser: aiohttp.ClientSession
+) -> None:
+    base = console_bridge.twilio.bridge_url
+    await log_in(browser, base)
+    token = await csrf_token(browser, base)
+    form = aiohttp.FormData()
+    form.add_field("csrf", token)
+    form.add_field("called", "+15555550100")
+    form.add_field("lines", "")
+    form.add_field("audio", b"not a wav at all", filename="x.wav", content_type="audio/wav")
+    async with browser.post(f"{base}/console/test-call", data=form) as response:
+        assert response.status == 400
+        assert "not a PCM WAV file" in await response.text()
+    uploads = console_bridge.services.settings.data_dir / "console-uploads"
+    assert uploads.is_dir() and list(uploads.iterdir()) == []
