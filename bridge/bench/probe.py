@@ -58,7 +58,7 @@ class LagHistogram:
         for edge, n in zip((*LAG_BUCKETS_MS, self.max_ms), self.counts, strict=True):
             seen += n
             if seen >= wanted and n:
-                return float(min(edge, self.max_ms))
+                return round(float(min(edge, self.max_ms)), 2)
         return 0.0
 
 
