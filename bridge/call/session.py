@@ -297,6 +297,7 @@ class CallSession:
                 await self._answer(
                     reply_id, CallerTurn(text=text, source=turn.source), record, clock
                 )
+            await self._speaker.end_reply(reply_id)
             await self._tracker.drained()
         except CallControlError:
             log.exception("call control failed during a reply")

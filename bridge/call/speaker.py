@@ -13,6 +13,9 @@ from bridge.call.playback import PlaybackTracker, SpokenPiece
 from bridge.speech.base import TextToSpeech
 
 PHONE_RATE = 8000
+# The mark that closes a whole reply: a caller's side (our simulator) learns from its echo
+# that the agent has finished talking, not just paused between sentences.
+REPLY_END_SUFFIX = ".end"
 
 
 class AudioSink(Protocol):
@@ -72,3 +75,7 @@ class Speaker:
             piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
         if piece.audio_ms:
             await self._sink.send_mark(piece.mark)
+
+    async def end_reply(self, reply_id: int) -> None:
+        """Mark the end of a reply; Twilio echoes it once everything before it has played."""
+        await self._sink.send_mark(f"r{reply_id}{REPLY_END_SUFFIX}")

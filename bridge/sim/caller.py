@@ -23,6 +23,7 @@ import aiohttp
 
 from bridge.audio.resample import resample
 from bridge.audio.wav import interleave_stereo, read_wav_mono, write_wav
+from bridge.call.speaker import REPLY_END_SUFFIX
 from bridge.records import CallRecord, TurnRecord
 from bridge.sim.line import FRAME_MS, PhoneLine
 from bridge.sim.report import CallerLine, CallReport
@@ -34,7 +35,11 @@ from bridge.twilio.signature import sign_request
 log = logging.getLogger(__name__)
 
 PHONE_RATE = 8000
-QUIET_MS = 800  # agent silence (stream time) that means "the agent has finished"
+# Agent silence that means "the agent has finished", on the stream's clock and on the wall
+# clock alike: at a fast replay speed the agent's next sentence may still be synthesizing.
+QUIET_MS = 800
+# Without an end mark (another bridge, or a reply cut short), this long with no agent audio.
+QUIET_WALL_S = 3.0
 REPLY_TIMEOUT_S = 20.0  # longest wait for an agent reply, in real seconds
 GREETING_TIMEOUT_S = 5.0  # a bridge that greets starts within this
 PRINT_POLL_S = 0.25
@@ -80,6 +85,8 @@ class SimulatedCaller:
         self._tick_wall: dict[int, float] = {}  # stream ms -> wall clock, for latencies
         self._clear_wall: list[float] = []
         self._first_media_after: dict[int, float] = {}
+        self._last_media_wall = 0.0
+        self._reply_end_wall = 0.0  # when the last reply's end mark was played
         self._lines: list[CallerLine] = []
         self._seq = 1  # `connected` has no number, `start` is 1
 
@@ -197,6 +204,8 @@ class SimulatedCaller:
             )
             self._tick_wall[now_ms] = time.perf_counter()
             for name in tick.echoes:
+                if name.endswith(REPLY_END_SUFFIX):
+                    self._reply_end_wall = time.perf_counter()
                 await ws.send_str(
                     messages.mark_echo_message(self._stream_sid, self._next_seq(), name)
                 )
@@ -212,7 +221,8 @@ class SimulatedCaller:
             message = messages.parse_outbound(frame.data)
             if message.event == "media":
                 self._line.agent_media(base64.b64decode(message.media.payload))
-                self._first_media_after.setdefault(self._line.now_ms, time.perf_counter())
+                self._last_media_wall = time.perf_counter()
+                self._first_media_after.setdefault(self._line.now_ms, self._last_media_wall)
             elif message.event == "mark":
                 self._line.agent_mark(message.mark.name)
             elif message.event == "clear":
@@ -318,13 +328,17 @@ class SimulatedCaller:
         await self._agent_quiet()
 
     async def _agent_quiet(self) -> None:
-        """Wait until the agent's audio has played out and it has been quiet a while."""
-        await self._until(
-            lambda: (
-                not self._line.agent_playing
-                and self._line.now_ms - (self._line.last_agent_audio_ms or 0) >= QUIET_MS
-            )
-        )
+        """Wait until the agent's reply has played out (its end mark echoed), and a moment."""
+
+        def quiet() -> bool:
+            if self._line.agent_playing:
+                return False
+            if self._line.now_ms - (self._line.last_agent_audio_ms or 0) < QUIET_MS:
+                return False
+            since_media = time.perf_counter() - self._last_media_wall
+            return self._reply_end_wall >= self._last_media_wall or since_media >= QUIET_WALL_S
+
+        await self._until(quiet)
 
     async def _agent_talking_for(self, ms: int) -> None:
         await self._until(lambda: self._line.agent_playing)

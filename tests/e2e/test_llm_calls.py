@@ -62,7 +62,7 @@ def apis(llm: FakeLlm) -> list[str]:
 async def test_llm_agent_checks_an_order_through_the_tool(
     tmp_path: Path, speech: SpeechModels, llm: FakeLlm
 ) -> None:
-    report = await run(llm_settings(tmp_path, llm), speech, "Can you check order 4572?")
+    report = await run(llm_settings(tmp_path, llm), speech, "Can you check order 4 5 7 2?")
     called = tools(report)
     assert [tool.name for tool in called] == ["check_order_status"]
     assert called[0].arguments == {"order_id": "4572"}
@@ -86,7 +86,7 @@ async def test_a_failing_provider_fails_over_to_the_next(
     tmp_path: Path, speech: SpeechModels, llm: FakeLlm
 ) -> None:
     llm.script("openai", *FAILURES)
-    report = await run(llm_settings(tmp_path, llm), speech, "Can you check order 4572?")
+    report = await run(llm_settings(tmp_path, llm), speech, "Can you check order 4 5 7 2?")
     assert "anthropic" in apis(llm)
     assert [tool.name for tool in tools(report)] == ["check_order_status"]
     assert "shipped" in report.turns[-1].heard.lower()
@@ -97,7 +97,7 @@ async def test_the_rules_agent_answers_when_every_llm_fails(
 ) -> None:
     llm.script("openai", *FAILURES)
     llm.script("anthropic", *FAILURES)
-    report = await run(llm_settings(tmp_path, llm), speech, "Can you check order 4572?")
+    report = await run(llm_settings(tmp_path, llm), speech, "Can you check order 4 5 7 2?")
     assert [tool.name for tool in tools(report)] == ["check_order_status"]
     assert "shipped" in report.turns[-1].heard.lower()
 
