@@ -57,9 +57,10 @@ async def _serve_until_stopped(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
-        # Readiness fails and new connections are refused: balancers send calls elsewhere.
-        services.draining = True
+        # New connections are refused, then readiness fails: balancers send calls elsewhere.
+        # (In that order: a webhook accepted just before the stop still gets a real answer.)
         await site.stop()
+        services.draining = True
         log.info(
             "draining: %d live calls may finish within %.0fs", len(services.live), DRAIN_TIMEOUT_S
         )
