@@ -13,7 +13,7 @@ from bridge.audio.wav import write_wav
 from bridge.services import SHUTDOWN_GOODBYE
 from bridge.sim.local import LocalBridge, local_bridge, place_call
 from bridge.sim.report import CallReport
-from bridge.sim.script import PlayAudio, Say, Step
+from bridge.sim.script import PlayAudio, PressKeys, Say, Step
 from bridge.speech.factory import SpeechModels
 from tests.security.conftest import REPO, bridge_settings
 
@@ -88,7 +88,7 @@ async def test_order_backend_down_is_told_to_the_caller(
         )
     )
     async with local_bridge(bridge_settings(tmp_path, dialplans), speech) as bridge:
-        report = await call(bridge, [Say("Where is my order 4 5 7 2?")], speech)
+        report = await call(bridge, [PressKeys("4572#")], speech)  # keys: no mishearing
     assert "can't reach our order system" in report.turns[-1].heard
     assert report.twilio_actions == []
 
