@@ -48,7 +48,9 @@ async def test_order_status_call_reads_the_order_from_the_orders_file(
 async def test_transfer_makes_exactly_one_rest_update_with_the_dial(
     bridge: LocalBridge, speech: SpeechModels
 ) -> None:
-    report = await call(bridge, [Say("Can you put me through to billing, please?")], speech)
+    report = await call(
+        bridge, [Say("Can you put me through to the billing department, please?")], speech
+    )
     assert [tool.name for tool in tools_called(report)] == ["transfer_call"]
     assert len(report.twilio_actions) == 1
     action = report.twilio_actions[0]
@@ -82,7 +84,9 @@ async def test_barge_in_clears_twilio_buffer_and_keeps_only_what_was_heard(
     text = acme.read_text().replace("greeting: >-", f"greeting: {long_greeting}\nold_greeting: >-")
     acme.write_text(_drop_key(text, "old_greeting"))
     async with local_bridge(bridge_settings(tmp_path, custom_dialplans), speech) as bridge:
-        report = await call(bridge, [Interrupt("Sorry, billing please.", after_ms=1500)], speech)
+        report = await call(
+            bridge, [Interrupt("Sorry, the billing department please.", after_ms=1500)], speech
+        )
     assert report.clears >= 1
     assert report.caller_lines[0].clear_ms is not None
     greeting = report.turns[0]

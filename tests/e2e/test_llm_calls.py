@@ -75,7 +75,7 @@ async def test_llm_agent_checks_an_order_through_the_tool(
 async def test_llm_agent_transfers_through_the_tool(
     tmp_path: Path, speech: SpeechModels, llm: FakeLlm
 ) -> None:
-    report = await run(llm_settings(tmp_path, llm), speech, "Billing, please.")
+    report = await run(llm_settings(tmp_path, llm), speech, "The billing department, please.")
     assert [tool.name for tool in tools(report)] == ["transfer_call"]
     assert len(report.twilio_actions) == 1
     assert "<Number>+15555550130</Number>" in report.twilio_actions[0]["params"]["Twiml"]
