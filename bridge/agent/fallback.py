@@ -14,9 +14,11 @@ import time
 from collections.abc import AsyncIterator
 
 from bridge.agent.base import Agent, AgentEvent, CallerTurn, Message, TextDelta, ToolEvent
+from bridge.agent.llm.errors import classify
 from bridge.agent.llm_agent import LlmAgent
 from bridge.agent.tools import ToolExecutor
 from bridge.dialplan.models import Dialplan
+from bridge.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class FallbackAgent:
                     yield event
             except Exception as exc:  # any fault of one agent: the next one answers
                 log.warning("agent %s failed this turn: %s", _name(agent), exc)
+                metrics.provider_error(_name(agent), classify(exc).kind)
                 continue
             self._failed_turns = 0
             return
