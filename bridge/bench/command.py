@@ -55,7 +55,7 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     load.add_argument("--concurrency", type=int, default=50, help="... this many at a time")
     out = bench.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print the report as JSON")
-    out.add_argument("--plot", type=Path, default=Path("bench.png"), help="PNG to write")
+    out.add_argument("--plot", default="bench.png", help="PNG to write ('' for none)")
     bench.set_defaults(handler=_bench)
 
 
@@ -116,7 +116,7 @@ async def run_bench(args: argparse.Namespace) -> BenchReport:
                 await api.stop()
     if args.plot:
         try:
-            report.plot = str(write_plot(args.plot, report, runner.samples))
+            report.plot = str(write_plot(Path(args.plot), report, runner.samples))
         except ImportError:
             report.plot = "not written: matplotlib is missing (pip install '.[bench]')"
     return report
