@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bridge.config import Settings
+from bridge.sim.local import LocalBridge, local_bridge
 from bridge.speech.factory import SpeechModels, load_speech
+from tests.support.bridges import REPO, bridge_settings
 from tests.support.postgres import postgres_cluster  # noqa: F401  (one cluster per session)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,3 +27,18 @@ async def speech() -> AsyncIterator[SpeechModels]:
     await models.warm_up()
     yield models
     models.close()
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path, speech: SpeechModels) -> AsyncIterator[LocalBridge]:
+    """A bridge on loopback with the shipped dialplans, its REST calls on a fake Twilio."""
+    async with local_bridge(bridge_settings(tmp_path), speech) as running:
+        yield running
+
+
+@pytest.fixture
+def custom_dialplans(tmp_path: Path) -> Path:
+    """A copy of the shipped dialplans that a test may edit."""
+    target = tmp_path / "dialplans"
+    shutil.copytree(REPO / "dialplans", target)
+    return target

@@ -7,12 +7,16 @@ import logging
 import os
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bridge.sim.local import LocalBridge, local_bridge, place_call
 from bridge.sim.script import HangUp, Interrupt, PressKeys, Say
 from bridge.speech.factory import SpeechModels
-from tests.e2e.conftest import SPEED, bridge_settings
+from bridge.twilio import messages
+from tests.e2e.pace import SPEED
+from tests.support.bridges import bridge_settings
+from tests.support.twilio_side import answer_call, open_media, send_start
 
 pytestmark = pytest.mark.models
 
@@ -160,13 +164,16 @@ def _drop_key(yaml_text: str, key: str) -> str:
 async def test_malformed_frame_is_logged_and_the_call_goes_on(
     bridge: LocalBridge, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.e2e.raw_stream import open_raw_stream
-
     caplog.set_level(logging.ERROR)
-    async with open_raw_stream(bridge.twilio) as stream:
-        await stream.ws.send_str('{"event": "media", "media": ')  # cut short
-        await stream.ws.send_str("[1, 2, 3]")
-        await stream.send_dtmf("0")
-        update = await asyncio.wait_for(bridge.twilio.api.wait_for_update(stream.call_sid), 10)
+    async with aiohttp.ClientSession() as http:
+        answered = await answer_call(bridge.twilio, http)
+        async with await open_media(bridge.twilio, http, answered.stream_url) as ws:
+            stream_sid = await send_start(ws, bridge.twilio, answered)
+            await ws.send_str('{"event": "media", "media": ')  # cut short
+            await ws.send_str("[1, 2, 3]")
+            await ws.send_str(messages.dtmf_message(stream_sid, 3, "0"))
+            update = await asyncio.wait_for(
+                bridge.twilio.api.wait_for_update(answered.call_sid), 10
+            )
     assert "<Dial" in update["Twiml"]
     assert "malformed frame" in caplog.text

@@ -13,7 +13,8 @@ from bridge.sim.fake_llm import FakeLlm, FakeReply, Pace
 from bridge.sim.local import local_bridge, place_call
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
-from tests.e2e.conftest import SPEED, bridge_settings
+from tests.e2e.pace import SPEED
+from tests.support.bridges import bridge_settings
 
 pytestmark = pytest.mark.models
 

@@ -21,7 +21,7 @@ from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
 from bridge.store import CallStore, open_store
 from tests.deploy.cluster import BridgeProcess
-from tests.security.conftest import REPO
+from tests.support.bridges import REPO
 
 pytestmark = pytest.mark.models
 

@@ -15,7 +15,7 @@ from bridge.sim.local import LocalBridge, local_bridge, place_call
 from bridge.sim.report import CallReport
 from bridge.sim.script import PlayAudio, PressKeys, Say, Step
 from bridge.speech.factory import SpeechModels
-from tests.security.conftest import REPO, bridge_settings
+from tests.support.bridges import REPO, bridge_settings
 
 pytestmark = pytest.mark.models
 

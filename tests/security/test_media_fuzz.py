@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bridge.sim.local import LocalBridge, place_call
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
-from tests.security.conftest import answer_call, open_media, send_start
+from tests.support.twilio_side import answer_call, open_media, send_start
 
 pytestmark = pytest.mark.models
 

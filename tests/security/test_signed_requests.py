@@ -15,13 +15,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from bridge.sim.local import LocalBridge, local_bridge
 from bridge.speech.factory import SpeechModels
 from bridge.twilio.signature import body_sha256, sign_request
-from tests.security.conftest import (
-    answer_call,
-    bridge_settings,
-    new_call_sid,
-    open_media,
-    send_start,
-)
+from tests.support.bridges import bridge_settings
+from tests.support.twilio_side import answer_call, new_call_sid, open_media, send_start
 
 pytestmark = pytest.mark.models
 

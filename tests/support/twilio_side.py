@@ -1,38 +1,16 @@
-"""A real bridge on loopback for the security tests, and ways to reach it as Twilio or not."""
+"""Reaching a bridge as Twilio does, by hand: for tests that send what the simulator never would."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from xml.etree import ElementTree
 
 import aiohttp
-import pytest
 
-from bridge.config import Settings
-from bridge.sim.local import LocalBridge, TwilioSide, local_bridge
-from bridge.speech.factory import SpeechModels
+from bridge.sim.local import TwilioSide
 from bridge.twilio import messages
 from bridge.twilio.signature import sign_request
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def bridge_settings(tmp_path: Path, dialplans: Path | None = None, **values: object) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DIALPLANS_DIR=dialplans or REPO / "dialplans",
-        BRIDGE_DATA_DIR=tmp_path / "data",
-        **values,
-    )
-
-
-@pytest.fixture
-async def bridge(tmp_path: Path, speech: SpeechModels) -> AsyncIterator[LocalBridge]:
-    async with local_bridge(bridge_settings(tmp_path), speech) as running:
-        yield running
 
 
 @dataclass
