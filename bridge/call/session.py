@@ -22,10 +22,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import count
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from bridge.agent.base import (
     Agent,
@@ -50,10 +49,12 @@ from bridge.audio.turns import (
 )
 from bridge.audio.vad import TurnDetector
 from bridge.call.journal import CallJournal
+from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.latency import TurnClock
 from bridge.call.playback import PlaybackTracker
 from bridge.call.speaker import PHONE_RATE, AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
+from bridge.call.turns import PendingTurn, ReplyState
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
 from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
@@ -64,31 +65,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ULAW_FRAME = PHONE_RATE * 20 // 1000  # 20 ms of mu-law: 160 bytes
-MAX_KEYED_DIGITS = 32
 HANGUP_GRACE_S = 30.0  # longest we wait for a goodbye to play before hanging up anyway
-
-
-@dataclass
-class PendingTurn:
-    """A caller turn waiting for its reply."""
-
-    source: Literal["speech", "dtmf", "greeting"]
-    audio: bytes = b""
-    text: str = ""
-    # Spoken as it is, without the agent (the greeting, a key's message); `caller` is its cause.
-    scripted: bool = False
-    caller: str = ""
-    endpointing_ms: float | None = None
-    ended_at: float = field(default_factory=time.perf_counter)
-    # Transcription started when the caller fell silent, over this very audio.
-    transcript: asyncio.Task[str] | None = None
-
-
-@dataclass
-class ReplyState:
-    turn: PendingTurn
-    stage: Literal["stt", "agent"] = "stt"
-    task: asyncio.Task[None] | None = None
 
 
 class CallSession:
@@ -131,12 +108,10 @@ class CallSession:
         self._reply_ids = count(1)
         self._turn_index = count(0)
         self._now_ms = 0.0  # the inbound stream's clock (Twilio media timestamps)
-        self._digits = ""
-        self._last_digit_ms = 0.0
+        self._keypad = Keypad(dialplan.dtmf)
         self._status: CallStatus = "active"
         self._hangup_due = False
         self._closed = False
-        self.barge_ins = 0
 
     # -- what Twilio sends us -------------------------------------------------------------
 
@@ -168,7 +143,7 @@ class CallSession:
             elif isinstance(event, TurnEnded):
                 self._floor_free.set()
                 silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
-                self._turn_arrived(
+                await self._turn_arrived(
                     PendingTurn(
                         source="speech",
                         audio=event.audio,
@@ -178,21 +153,21 @@ class CallSession:
                 )
 
     async def on_dtmf(self, digit: str) -> None:
-        """Keys: a mapped key acts at once; digits ending in the terminator are a keyed turn."""
+        """A key press interrupts the agent like speech does, then acts (see `Keypad`)."""
         if self._tracker.playing:
             await self._barge_in()
-        keys = self._dialplan.dtmf
-        if self._now_ms - self._last_digit_ms > keys.inter_digit_timeout_ms:
-            self._digits = ""
-        self._last_digit_ms = self._now_ms
-        if not self._digits and digit in keys.keys:
-            await self._key_action(digit)
-        elif digit == keys.order_id_terminator:
-            digits, self._digits = self._digits, ""
-            if digits:
-                self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {digits}"))
-        elif len(self._digits) < MAX_KEYED_DIGITS:
-            self._digits += digit
+        pressed = self._keypad.press(digit, self._now_ms)
+        if isinstance(pressed, KeyedEntry):
+            await self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {pressed.digits}"))
+        elif pressed is not None:
+            if pressed.say:
+                await self._turn_arrived(
+                    PendingTurn(
+                        source="dtmf", text=pressed.say, scripted=True, caller=f"(key {digit})"
+                    )
+                )
+            if pressed.transfer:
+                self._own(self._key_transfer(digit, pressed.transfer), "key-transfer")
 
     def on_mark(self, name: str) -> None:
         self._tracker.echoed(name, self._now_ms)
@@ -218,10 +193,7 @@ class CallSession:
             return
         self._queued.clear()
         busy = self._reply.task if self._reply is not None else None
-        if self._tracker.playing:
-            await self._sink.clear()
-            self._tracker.interrupt(self._now_ms)
-        self._cancel_reply()
+        await self._drop_reply()
         if busy is not None:
             await asyncio.gather(busy, return_exceptions=True)
         # The goodbye's reply hangs up once it has played (see the end of `_run_reply`).
@@ -232,7 +204,7 @@ class CallSession:
 
     # -- turns and replies ----------------------------------------------------------------
 
-    def _turn_arrived(self, turn: PendingTurn) -> None:
+    async def _turn_arrived(self, turn: PendingTurn) -> None:
         if self._status != "active":
             return
         busy = self._reply
@@ -250,11 +222,7 @@ class CallSession:
                 if turn.transcript is not None:
                     turn.transcript.cancel()
                     turn.transcript = None
-            if self._tracker.playing:
-                # The older reply's audio is obsolete: drop what Twilio still holds of it.
-                self._tracker.interrupt(self._now_ms)
-                self._own(self._sink.clear(), "clear")
-            self._cancel_reply()
+            await self._drop_reply()
             self._begin_reply(turn)
 
     def _begin_reply(self, turn: PendingTurn) -> None:
@@ -384,29 +352,26 @@ class CallSession:
         if event.ends_call:
             self._hangup_due = True
 
-    async def _key_action(self, digit: str) -> None:
-        action = self._dialplan.dtmf.keys[digit]
-        if action.say:
-            self._turn_arrived(
-                PendingTurn(source="dtmf", text=action.say, scripted=True, caller=f"(key {digit})")
-            )
-        if action.transfer:
-            record = TurnRecord(
-                index=next(self._turn_index), source="dtmf", caller=f"(key {digit})"
-            )
-            event = await self._tools.run("transfer_call", {"department": action.transfer})
-            self._tool_ran(event, record)
-            self._journal.turn(record)
-            metrics.turn_done(record)
+    async def _key_transfer(self, digit: str, department: str) -> None:
+        """A key mapped to a department: the transfer runs off the media loop (REST retries)."""
+        record = TurnRecord(index=next(self._turn_index), source="dtmf", caller=f"(key {digit})")
+        event = await self._tools.run("transfer_call", {"department": department})
+        self._tool_ran(event, record)
+        self._journal.turn(record)
+        metrics.turn_done(record)
 
     # -- barge-in and the end of the call -------------------------------------------------
 
     async def _barge_in(self) -> None:
         """The caller talks over the agent: stop the audio now, then the reply behind it."""
-        await self._sink.clear()
-        self._tracker.interrupt(self._now_ms)
-        self.barge_ins += 1
         metrics.barge_in()
+        await self._drop_reply()
+
+    async def _drop_reply(self) -> None:
+        """Empty Twilio's buffer (keeping what was heard so far) and cancel the reply."""
+        if self._tracker.playing:
+            await self._sink.clear()
+            self._tracker.interrupt(self._now_ms)
         self._cancel_reply()
 
     async def _hang_up(self) -> None:
