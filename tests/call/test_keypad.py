@@ -1,4 +1,4 @@
-from bridge.call.keypad import Keypad, KeyedEntry
+from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.dialplan.models import DtmfSettings, KeyAction
 
 SETTINGS = DtmfSettings(keys={"0": KeyAction(transfer="support")}, inter_digit_timeout_ms=5000)

@@ -32,8 +32,8 @@ from bridge.speech.factory import SpeechModels
 from bridge.store import CallStore, open_store
 from bridge.twilio.signature import sign_request
 from tests.deploy.cluster import REPO, BridgeProcess, Nginx
-from tests.e2e.raw_stream import open_raw_stream
 from tests.support.postgres import PostgresCluster, fresh_database
+from tests.support.twilio_side import live_stream
 
 pytestmark = pytest.mark.models
 
@@ -168,7 +168,7 @@ async def test_two_instances_behind_nginx_share_calls_and_drain_without_dropping
         b.drain()
         wave_2 = [caller(deployed, speech) for _ in range(WAVE_2)]
         wave_2_runs = [asyncio.create_task(sim.run(SCRIPT)) for sim in wave_2]
-        async with open_raw_stream(deployed.twilio) as held:
+        async with live_stream(deployed.twilio) as held:
             assert await holder(store, held.call_sid) == "a"
             reports: list[CallReport] = await asyncio.gather(*wave_1_runs, *wave_2_runs)
             assert await b.exited() == 0

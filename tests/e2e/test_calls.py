@@ -7,7 +7,6 @@ import logging
 import os
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from bridge.sim.local import LocalBridge, local_bridge, place_call
@@ -16,7 +15,7 @@ from bridge.speech.factory import SpeechModels
 from bridge.twilio import messages
 from tests.e2e.pace import SPEED
 from tests.support.bridges import bridge_settings
-from tests.support.twilio_side import answer_call, open_media, send_start
+from tests.support.twilio_side import live_stream
 
 pytestmark = pytest.mark.models
 
@@ -165,15 +164,10 @@ async def test_malformed_frame_is_logged_and_the_call_goes_on(
     bridge: LocalBridge, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
-    async with aiohttp.ClientSession() as http:
-        answered = await answer_call(bridge.twilio, http)
-        async with await open_media(bridge.twilio, http, answered.stream_url) as ws:
-            stream_sid = await send_start(ws, bridge.twilio, answered)
-            await ws.send_str('{"event": "media", "media": ')  # cut short
-            await ws.send_str("[1, 2, 3]")
-            await ws.send_str(messages.dtmf_message(stream_sid, 3, "0"))
-            update = await asyncio.wait_for(
-                bridge.twilio.api.wait_for_update(answered.call_sid), 10
-            )
+    async with live_stream(bridge.twilio) as stream:
+        await stream.ws.send_str('{"event": "media", "media": ')  # cut short
+        await stream.ws.send_str("[1, 2, 3]")
+        await stream.ws.send_str(messages.dtmf_message(stream.stream_sid, 3, "0"))
+        update = await asyncio.wait_for(bridge.twilio.api.wait_for_update(stream.call_sid), 10)
     assert "<Dial" in update["Twiml"]
     assert "malformed frame" in caplog.text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -63,3 +65,20 @@ async def send_start(
         )
     )
     return stream_sid
+
+
+@dataclass
+class LiveStream:
+    call_sid: str
+    stream_sid: str
+    ws: aiohttp.ClientWebSocketResponse
+
+
+@asynccontextmanager
+async def live_stream(twilio: TwilioSide) -> AsyncIterator[LiveStream]:
+    """A call answered and its media stream started, held open until the block ends."""
+    async with aiohttp.ClientSession() as http:
+        answered = await answer_call(twilio, http)
+        async with await open_media(twilio, http, answered.stream_url) as ws:
+            stream_sid = await send_start(ws, twilio, answered)
+            yield LiveStream(answered.call_sid, stream_sid, ws)
