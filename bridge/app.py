@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import CallsApi
-from bridge.bench.probe import LagProbe
 from bridge.console import register_console
+from bridge.observability.lag import LagProbe
 from bridge.observability.routes import add_health_routes, call_sid_logging
 from bridge.services import Services
 from bridge.twilio.media import MediaStreamHandler

@@ -20,8 +20,8 @@ from xml.etree import ElementTree
 
 import aiohttp
 
-from bridge.bench.probe import LagHistogram
 from bridge.bench.voice import SILENCE_PAYLOAD, ULAW_FRAME
+from bridge.observability.lag import LagHistogram
 from bridge.twilio import messages
 from bridge.twilio.signature import sign_request
 

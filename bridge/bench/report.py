@@ -6,7 +6,7 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from bridge.bench.probe import LagSummary
+from bridge.observability.lag import LagSummary
 from bridge.speech.pool import PoolStats
 
 MB = 1024 * 1024

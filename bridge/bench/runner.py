@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bridge.bench.caller import BenchCall, CallPlan, CallResult, Pacer, Target
-from bridge.bench.probe import LATE_MS
 from bridge.bench.report import (
     MB,
     BenchReport,
@@ -20,6 +19,7 @@ from bridge.bench.report import (
     count_errors,
 )
 from bridge.bench.server import ServerUnderTest
+from bridge.observability.lag import LATE_MS
 
 SETTLE_S = 1.0  # after the ramp, before the steady window opens
 SEQUENTIAL_SAMPLES = 10
