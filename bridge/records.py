@@ -43,6 +43,12 @@ class TurnUsage(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
 
+    def add(self, other: TurnUsage) -> None:
+        """Count `other` in (the call's running total)."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+
 
 class TurnRecord(BaseModel):
     index: int

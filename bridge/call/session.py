@@ -112,6 +112,7 @@ class CallSession:
         self._status: CallStatus = "active"
         self._hangup_due = False
         self._closed = False
+        self._usage = TurnUsage()  # the whole call's tokens and cost, for the closing log line
 
     # -- what Twilio sends us -------------------------------------------------------------
 
@@ -185,7 +186,14 @@ class CallSession:
         await self._journal.close(status, reason)
         self._on_closed()
         metrics.call_ended(status)
-        log.info("call ended: %s (%s)", status, reason)
+        log.info(
+            "call ended: %s (%s); LLM %d prompt + %d completion tokens, about $%.4f",
+            status,
+            reason,
+            self._usage.prompt_tokens,
+            self._usage.completion_tokens,
+            self._usage.cost_usd,
+        )
 
     async def end_politely(self, goodbye: str) -> None:
         """Say `goodbye` over whatever is playing, then hang up through Twilio (at shutdown)."""
@@ -309,6 +317,7 @@ class CallSession:
                         self._tool_ran(event, record)
                     elif isinstance(event, Usage):
                         record.usage = TurnUsage(**vars(event))
+                        self._usage.add(record.usage)
                 clock.reached("agent_done")
                 for piece in chunker.flush():
                     await pieces.put(piece)

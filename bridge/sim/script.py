@@ -47,5 +47,5 @@ Step = Say | PlayAudio | PressKeys | Interrupt | HangUp
 DEMO_SCRIPT: list[Step] = [
     Say("Hi, I'd like to check on my order."),
     Say("It's order 4 5 7 2."),
-    Say("Thanks. Can you put me through to billing?"),
+    Say("Thanks. Can you put me through to the billing department?"),
 ]
