@@ -74,7 +74,11 @@ def scripted_brain(
             return FakeReply("", (FakeToolCall("transfer_call", {"department": department}),))
     if re.search(r"\b(bye|goodbye|that's all)\b", words) and "end_call" in tools:
         return FakeReply("Thanks for calling, goodbye!", (FakeToolCall("end_call"),))
-    return FakeReply("I can check an order or connect you to a department. What would you like?")
+    # Three sentences, like a real model's answer: it shows speech starting before the end.
+    return FakeReply(
+        "Happy to help with that. I can look up an order by its number, or connect you with "
+        "sales, support or billing. What would you like to do?"
+    )
 
 
 class FakeLlm:
