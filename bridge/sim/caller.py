@@ -262,13 +262,12 @@ class SimulatedCaller:
     async def _say(self, text: str, kind: str, pcm16: bytes) -> None:
         await self._agent_quiet()
         self._show(f"caller> {text}")
-        self._line.speak(pcm16)
+        speech_end_ms = self._line.speak(pcm16)
         await self._until(lambda: not self._line.caller_speaking)
-        ended_ms = self._line.now_ms
         line = CallerLine(kind=kind, text=text)
         self._lines.append(line)
-        await self._await_reply(since_ms=ended_ms)
-        line.reply_ms = self._latency_after(ended_ms)
+        await self._await_reply(since_ms=self._line.now_ms)
+        line.reply_ms = self._latency_after(speech_end_ms)
 
     async def _press(self, digits: str, ws: aiohttp.ClientWebSocketResponse) -> None:
         await self._agent_quiet()
@@ -286,17 +285,16 @@ class SimulatedCaller:
         self._show(f"caller (over the agent)> {step.text}")
         clears_before = len(self._clear_wall)
         onset_ms = self._line.now_ms
-        self._line.speak(pcm16)
+        speech_end_ms = self._line.speak(pcm16)
         await self._until(lambda: not self._line.caller_speaking)
-        ended_ms = self._line.now_ms
         line = CallerLine(kind="interrupt", text=step.text)
         if len(self._clear_wall) > clears_before:
             line.clear_ms = round(
                 (self._clear_wall[clears_before] - self._wall(onset_ms)) * 1000, 1
             )
         self._lines.append(line)
-        await self._await_reply(since_ms=ended_ms)
-        line.reply_ms = self._latency_after(ended_ms)
+        await self._await_reply(since_ms=self._line.now_ms)
+        line.reply_ms = self._latency_after(speech_end_ms)
 
     # -- waiting, on the stream's clock ---------------------------------------------------
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
 
 FRAME_MS = 20
 ULAW_FRAME = 160
 ULAW_SILENCE = b"\xff" * ULAW_FRAME
+PCM_FRAME_BYTES = ULAW_FRAME * 2
+VOICED_LEVEL = 300  # PCM16 amplitude above which a sample counts as speech, not noise
 
 
 @dataclass
@@ -23,6 +27,13 @@ class Tick:
 
     frame: bytes
     echoes: list[str] = field(default_factory=list)
+
+
+def _voiced_length(pcm16: bytes) -> int:
+    """Bytes up to the last sample louder than background noise (TTS audio trails silence)."""
+    samples = np.frombuffer(pcm16, dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > VOICED_LEVEL)
+    return int(loud[-1] + 1) * 2 if loud.size else 0
 
 
 class PhoneLine:
@@ -42,8 +53,12 @@ class PhoneLine:
 
     # -- what the caller does -------------------------------------------------------------
 
-    def speak(self, pcm16: bytes) -> None:
+    def speak(self, pcm16: bytes) -> int:
+        """Queue the caller's audio; returns the stream time its last voiced frame ends."""
+        voiced_ms = -(-_voiced_length(pcm16) // (PCM_FRAME_BYTES)) * FRAME_MS
+        end_ms = self.now_ms + (len(self._speech) // ULAW_FRAME) * FRAME_MS + voiced_ms
         self._speech += pcm16_to_ulaw(pcm16)
+        return end_ms
 
     @property
     def caller_speaking(self) -> bool:

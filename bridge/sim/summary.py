@@ -25,6 +25,8 @@ class CallsSummary(BaseModel):
     lines_said: int
     transcribed_word_for_word: int
     transcribed_ignoring_digit_spacing: int
+    # (said, transcribed) for the lines that differ even ignoring digit spacing.
+    misheard: list[tuple[str, str]]
 
 
 def words(text: str) -> list[str]:
@@ -63,4 +65,5 @@ def summarize(reports: list[CallReport]) -> CallsSummary:
         transcribed_ignoring_digit_spacing=sum(
             _digits_joined(a) == _digits_joined(b) for a, b in pairs
         ),
+        misheard=[(a, b) for a, b in pairs if _digits_joined(a) != _digits_joined(b)],
     )

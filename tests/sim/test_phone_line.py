@@ -36,3 +36,12 @@ def test_caller_speech_goes_out_in_20ms_frames_then_silence() -> None:
     assert first.frame != ULAW_SILENCE
     assert third.frame == ULAW_SILENCE
     assert line.now_ms == 60
+
+
+def test_speak_returns_when_the_voiced_audio_ends_not_its_trailing_silence() -> None:
+    line = PhoneLine()
+    voiced = b"\x00\x10" * 800  # 100 ms of loud samples
+    silence = b"\x00\x00" * 1600  # then 200 ms of silence
+    assert line.speak(voiced + silence) == 100
+    line.tick()
+    assert line.speak(voiced) == 20 + 280 + 100  # after the 280 ms still queued
