@@ -117,11 +117,10 @@ class SimulatedCaller:
         if self._recordings_dir is not None:
             # Caller on the left, agent on the right, on the stream's clock.
             path = self._recordings_dir / f"{self.call_sid}.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
             stereo = interleave_stereo(
                 bytes(self._line.caller_track), bytes(self._line.agent_track)
             )
-            write_wav(path, stereo, PHONE_RATE, channels=2)
+            await asyncio.to_thread(_save_recording, path, stereo)
             report.recording = str(path)
         return report
 
@@ -244,7 +243,7 @@ class SimulatedCaller:
             if isinstance(step, Say):
                 await self._say(step.text, "say", await self._speech(step.text))
             elif isinstance(step, PlayAudio):
-                audio = read_wav_mono(step.path, PHONE_RATE)
+                audio = await asyncio.to_thread(read_wav_mono, step.path, PHONE_RATE)
                 await self._say(step.path.name, "audio", audio)
             elif isinstance(step, PressKeys):
                 await self._press(step.digits, ws)
@@ -395,6 +394,11 @@ class SimulatedCaller:
     def _show(self, text: str) -> None:
         if self._print is not None:
             self._print(text)
+
+
+def _save_recording(path: Path, stereo: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_wav(path, stereo, PHONE_RATE, channels=2)
 
 
 def _stream_from_twiml(twiml: str) -> tuple[str, dict[str, str]] | None:
