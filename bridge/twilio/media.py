@@ -20,6 +20,7 @@ from bridge.observability.logs import bind_call
 from bridge.twilio.limits import StreamGuard, StreamLimits
 from bridge.twilio.messages import (
     DtmfMessage,
+    InboundMessage,
     MalformedFrame,
     MarkMessage,
     MediaMessage,
@@ -53,6 +54,14 @@ class MediaCall(Protocol):
 
 
 StartCall = Callable[[StartInfo, "TwilioAudioSink"], Awaitable[MediaCall]]
+
+
+class StreamEnded(Exception):
+    """The stream is over (`stop`, or a `start` we refused)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class FrameWatch(Protocol):
@@ -140,30 +149,14 @@ class MediaStreamHandler:
                         reason = closing
                         break
                     continue
-                if isinstance(message, MediaMessage):
-                    if watch is not None:
-                        watch.frame(message.media.timestamp)
-                    if call is not None:
-                        audio = _decode_payload(message.media.payload, counters)
-                        if audio:
-                            await call.on_audio(audio, message.media.timestamp)
-                elif isinstance(message, StartMessage):
-                    if call is not None:
-                        log.error("second start on one stream ignored")
-                        continue
-                    call = await self._start(message.start, ws)
-                    if call is None:
-                        reason = "refused start"
-                        break
-                elif isinstance(message, MarkMessage):
-                    if call is not None:
-                        call.on_mark(message.mark.name)
-                elif isinstance(message, DtmfMessage):
-                    if call is not None:
-                        await call.on_dtmf(message.dtmf.digit)
-                elif isinstance(message, StopMessage):
-                    reason = "stop"
+                try:
+                    call = await self._dispatch(message, call, ws, watch, counters)
+                except StreamEnded as ended:
+                    reason = ended.reason
                     break
+                except Exception:
+                    # A bug in handling one frame must not hang up on the caller.
+                    log.exception("handling a %s frame failed; the call goes on", message.event)
         finally:
             if call is not None:
                 await call.close(reason)
@@ -173,6 +166,39 @@ class MediaStreamHandler:
                 code=WSCloseCode.POLICY_VIOLATION if counters.closing_reason else WSCloseCode.OK
             )
         return ws
+
+    async def _dispatch(
+        self,
+        message: InboundMessage,
+        call: MediaCall | None,
+        ws: web.WebSocketResponse,
+        watch: FrameWatch | None,
+        counters: StreamGuard,
+    ) -> MediaCall | None:
+        """Hand one frame to the call; returns the call (new after `start`)."""
+        if isinstance(message, StopMessage):
+            raise StreamEnded("stop")
+        if isinstance(message, StartMessage):
+            if call is not None:
+                log.error("second start on one stream ignored")
+                return call
+            started = await self._start(message.start, ws)
+            if started is None:
+                raise StreamEnded("refused start")
+            return started
+        if isinstance(message, MediaMessage) and watch is not None:
+            watch.frame(message.media.timestamp)
+        if call is None:
+            return None
+        if isinstance(message, MediaMessage):
+            audio = _decode_payload(message.media.payload, counters)
+            if audio:
+                await call.on_audio(audio, message.media.timestamp)
+        elif isinstance(message, MarkMessage):
+            call.on_mark(message.mark.name)
+        elif isinstance(message, DtmfMessage):
+            await call.on_dtmf(message.dtmf.digit)
+        return call
 
     async def _start(self, start: StartInfo, ws: web.WebSocketResponse) -> MediaCall | None:
         # From here every log line of this socket, and of the tasks the call starts, names it.

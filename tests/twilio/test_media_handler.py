@@ -1,0 +1,66 @@
+"""The media socket handler on its own, with a call that records what reaches it."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from bridge.config import Settings
+from bridge.twilio import messages
+from bridge.twilio.media import MediaStreamHandler, TwilioAudioSink
+from bridge.twilio.messages import StartInfo
+from bridge.twilio.signature import CallTokens
+
+
+class RecordingCall:
+    """A call whose first key press fails, as a bug in handling it would."""
+
+    def __init__(self) -> None:
+        self.digits: list[str] = []
+        self.closed_because: str | None = None
+
+    async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
+        pass
+
+    async def on_dtmf(self, digit: str) -> None:
+        self.digits.append(digit)
+        if len(self.digits) == 1:
+            raise RuntimeError("a bug")
+
+    def on_mark(self, name: str) -> None:
+        pass
+
+    async def close(self, reason: str) -> None:
+        self.closed_because = reason
+
+
+async def test_a_failure_handling_one_frame_does_not_end_the_call() -> None:
+    call = RecordingCall()
+
+    async def start_call(start: StartInfo, sink: TwilioAudioSink) -> RecordingCall:
+        return call
+
+    settings = Settings(_env_file=None, TWILIO_SKIP_SIGNATURE=True)  # type: ignore[call-arg]
+    handler = MediaStreamHandler(settings, CallTokens(b"k" * 32), start_call)
+    app = web.Application()
+    app.router.add_get("/twilio/media", handler.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(f"http://127.0.0.1:{port}/twilio/media") as ws,
+        ):
+            await ws.send_str(messages.connected_message())
+            await ws.send_str(messages.start_message("MZ1", "CA1", "AC1", {}))
+            await ws.send_str(messages.dtmf_message("MZ1", 2, "1"))
+            await ws.send_str(messages.dtmf_message("MZ1", 3, "2"))
+            await ws.send_str(messages.stop_message("MZ1", 4, "CA1", "AC1"))
+            await ws.receive()
+    finally:
+        await runner.cleanup()
+    assert call.digits == ["1", "2"]
+    assert call.closed_because == "stop"
