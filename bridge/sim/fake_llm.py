@@ -163,19 +163,18 @@ class FakeLlm:
         response = await _sse(request)
         chunk_id, model = f"chatcmpl-{next(self._ids)}", body.get("model", "")
 
+        async def send_chunk(choices: list[dict[str, Any]], **extra: Any) -> None:
+            chunk = {
+                "id": chunk_id,
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": choices,
+            }
+            await _send(response, None, {**chunk, **extra})
+
         async def send(delta: dict[str, Any], finish: str | None = None) -> None:
-            choice = {"index": 0, "delta": delta, "finish_reason": finish}
-            await _send(
-                response,
-                None,
-                {
-                    "id": chunk_id,
-                    "object": "chat.completion.chunk",
-                    "created": int(time.time()),
-                    "model": model,
-                    "choices": [choice],
-                },
-            )
+            await send_chunk([{"index": 0, "delta": delta, "finish_reason": finish}])
 
         count = 0
         async for token in self._tokens(reply, started):
@@ -204,20 +203,12 @@ class FakeLlm:
         await send({}, "tool_calls" if reply.tool_calls else "stop")
         if (body.get("stream_options") or {}).get("include_usage"):
             usage = _usage(body, count + 8 * len(reply.tool_calls))
-            await _send(
-                response,
-                None,
-                {
-                    "id": chunk_id,
-                    "object": "chat.completion.chunk",
-                    "created": int(time.time()),
-                    "model": model,
-                    "choices": [],
-                    "usage": {
-                        "prompt_tokens": usage[0],
-                        "completion_tokens": usage[1],
-                        "total_tokens": sum(usage),
-                    },
+            await send_chunk(
+                [],
+                usage={
+                    "prompt_tokens": usage[0],
+                    "completion_tokens": usage[1],
+                    "total_tokens": sum(usage),
                 },
             )
         await response.write(b"data: [DONE]\n\n")
