@@ -182,7 +182,12 @@ class MediaStreamHandler:
             if call is not None:
                 log.error("second start on one stream ignored")
                 return call
-            started = await self._start(message.start, ws)
+            try:
+                started = await self._start(message.start, ws)
+            except Exception as exc:
+                # No call to talk to: end the stream, so Twilio plays the TwiML after it.
+                log.exception("starting the call failed")
+                raise StreamEnded("start failed") from exc
             if started is None:
                 raise StreamEnded("refused start")
             return started

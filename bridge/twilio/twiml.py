@@ -16,6 +16,7 @@ def connect_stream_twiml(
     parameters: dict[str, str],
     greeting: str | None = None,
     status_callback: str | None = None,
+    if_stream_fails: str | None = None,
 ) -> str:
     """`<Connect><Stream>` to the media WebSocket; `greeting` is spoken by Twilio first.
 
@@ -37,6 +38,10 @@ def connect_stream_twiml(
     for name, value in parameters.items():
         stream.parameter(name=name, value=value)
     response.append(connect)
+    if if_stream_fails:
+        # Twilio goes on to the next verb only when our side closed the stream while the call
+        # was still up (a fault): then the caller hears this rather than a silent hang-up.
+        response.say(if_stream_fails)
     return str(response)
 
 

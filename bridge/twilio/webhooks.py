@@ -26,6 +26,10 @@ Fields = TypeVar("Fields", bound=BaseModel)
 MEDIA_PATH = "/twilio/media"
 STATUS_PATH = "/twilio/status"
 
+STREAM_FAILED_MESSAGE = (
+    "Sorry, we are having technical trouble and can't continue this call. Please call back."
+)
+
 # Twilio's final CallStatus values and what they mean for our record.
 FINAL_STATUSES: dict[str, CallStatus] = {
     "completed": "completed",
@@ -129,6 +133,7 @@ class TwilioWebhooks:
             parameters=parameters,
             greeting=dialplan.greeting if dialplan.greet_in_twiml else None,
             status_callback=None,
+            if_stream_fails=STREAM_FAILED_MESSAGE,
         )
         log.info("call %s answered by dialplan %s", call.call_sid, dialplan.name)
         return twiml_response(twiml)

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bridge.config import Settings
 from bridge.twilio import messages
-from bridge.twilio.media import MediaStreamHandler, TwilioAudioSink
+from bridge.twilio.media import MediaStreamHandler, StartCall, TwilioAudioSink
 from bridge.twilio.messages import StartInfo
 from bridge.twilio.signature import CallTokens
 
@@ -34,33 +34,52 @@ class RecordingCall:
         self.closed_because = reason
 
 
-async def test_a_failure_handling_one_frame_does_not_end_the_call() -> None:
-    call = RecordingCall()
-
-    async def start_call(start: StartInfo, sink: TwilioAudioSink) -> RecordingCall:
-        return call
-
+async def run_stream(start_call: StartCall, *frames: str) -> aiohttp.WSMessage:
+    """Send `frames` to a media handler; returns what ends the socket on our side."""
     settings = Settings(_env_file=None, TWILIO_SKIP_SIGNATURE=True)  # type: ignore[call-arg]
     handler = MediaStreamHandler(settings, CallTokens(b"k" * 32), start_call)
     app = web.Application()
     app.router.add_get("/twilio/media", handler.handle)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
     try:
         async with (
             aiohttp.ClientSession() as http,
             http.ws_connect(f"http://127.0.0.1:{port}/twilio/media") as ws,
         ):
-            await ws.send_str(messages.connected_message())
-            await ws.send_str(messages.start_message("MZ1", "CA1", "AC1", {}))
-            await ws.send_str(messages.dtmf_message("MZ1", 2, "1"))
-            await ws.send_str(messages.dtmf_message("MZ1", 3, "2"))
-            await ws.send_str(messages.stop_message("MZ1", 4, "CA1", "AC1"))
-            await ws.receive()
+            for frame in frames:
+                await ws.send_str(frame)
+            return await ws.receive(timeout=10)
     finally:
         await runner.cleanup()
+
+
+START = messages.start_message("MZ1", "CA1", "AC1", {})
+
+
+async def test_a_failure_handling_one_frame_does_not_end_the_call() -> None:
+    call = RecordingCall()
+
+    async def start_call(start: StartInfo, sink: TwilioAudioSink) -> RecordingCall:
+        return call
+
+    await run_stream(
+        start_call,
+        messages.connected_message(),
+        START,
+        messages.dtmf_message("MZ1", 2, "1"),
+        messages.dtmf_message("MZ1", 3, "2"),
+        messages.stop_message("MZ1", 4, "CA1", "AC1"),
+    )
     assert call.digits == ["1", "2"]
     assert call.closed_because == "stop"
+
+
+async def test_a_call_that_cannot_start_ends_the_stream_so_twilio_goes_on() -> None:
+    async def start_call(start: StartInfo, sink: TwilioAudioSink) -> RecordingCall:
+        raise ConnectionError("the call store is down")
+
+    ended = await run_stream(start_call, messages.connected_message(), START)
+    assert ended.type is aiohttp.WSMsgType.CLOSE

@@ -100,3 +100,15 @@ def test_reject_defaults_to_rejected_and_can_signal_busy() -> None:
     assert (reject.tag, reject.attrib) == ("Reject", {"reason": "rejected"})
     [busy] = verbs(reject_twiml("busy"))
     assert busy.attrib == {"reason": "busy"}
+
+
+def test_a_message_after_the_stream_is_said_only_if_the_stream_ends_early() -> None:
+    from xml.etree import ElementTree
+
+    from bridge.twilio.twiml import connect_stream_twiml
+
+    twiml = connect_stream_twiml(
+        "wss://bridge.example.com/twilio/media", {"token": "t"}, if_stream_fails="Sorry."
+    )
+    verbs = [child.tag for child in ElementTree.fromstring(twiml)]
+    assert verbs == ["Connect", "Say"]
