@@ -12,6 +12,7 @@ from bridge.agent.llm.base import (
     Done,
     LlmError,
     LlmRequest,
+    SdkProvider,
     StreamEvent,
     TextChunk,
     TokenUsage,
@@ -25,12 +26,8 @@ from bridge.config import Settings
 CALL_CONNECTED = "(The call has connected.)"
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider[anthropic.AsyncAnthropic]):
     name = "anthropic"
-
-    def __init__(self, client: anthropic.AsyncAnthropic, model: str) -> None:
-        self._client = client
-        self._model = model
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnthropicProvider:
@@ -40,12 +37,6 @@ class AnthropicProvider:
             max_retries=0,  # retries are ours, within the turn's budget
         )
         return cls(client, settings.anthropic_model)
-
-    def default_model(self) -> str:
-        return self._model
-
-    async def aclose(self) -> None:
-        await self._client.close()
 
     async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
         # anthropic 2.x takes no `temperature` (the API left sampling to the model).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from bridge.agent.base import Message
 
@@ -89,3 +89,26 @@ class LlmProvider(Protocol):
     def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]: ...
 
     async def aclose(self) -> None: ...
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=_Closable)
+
+
+class SdkProvider(Generic[ClientT]):
+    """What the SDK-backed providers share: one async client, and the model they default to."""
+
+    name: str
+
+    def __init__(self, client: ClientT, model: str) -> None:
+        self._client = client
+        self._model = model
+
+    def default_model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        await self._client.close()

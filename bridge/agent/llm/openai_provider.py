@@ -14,6 +14,7 @@ from bridge.agent.llm.base import (
     Done,
     LlmError,
     LlmRequest,
+    SdkProvider,
     StreamEvent,
     TextChunk,
     TokenUsage,
@@ -31,14 +32,10 @@ class _PartialCall:
     arguments: str = ""
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider[openai.AsyncOpenAI]):
     """Streams Chat Completions; tool-call fragments are joined by their `index`."""
 
     name = "openai"
-
-    def __init__(self, client: openai.AsyncOpenAI, model: str) -> None:
-        self._client = client
-        self._model = model
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIProvider:
@@ -50,12 +47,6 @@ class OpenAIProvider:
             max_retries=0,  # retries are ours, within the turn's budget
         )
         return cls(client, settings.openai_model)
-
-    def default_model(self) -> str:
-        return self._model
-
-    async def aclose(self) -> None:
-        await self._client.close()
 
     async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
         kwargs: dict[str, Any] = {}
