@@ -61,38 +61,35 @@ class ConnectedMessage(_Wire):
     version: str = ""
 
 
-class StartMessage(_Wire):
-    event: Literal["start"]
+class _Sequenced(_Wire):
+    """What every message after `connected` carries."""
+
     sequence_number: int = Field(alias="sequenceNumber")
     stream_sid: str = Field(alias="streamSid")
+
+
+class StartMessage(_Sequenced):
+    event: Literal["start"]
     start: StartInfo
 
 
-class MediaMessage(_Wire):
+class MediaMessage(_Sequenced):
     event: Literal["media"]
-    sequence_number: int = Field(alias="sequenceNumber")
-    stream_sid: str = Field(alias="streamSid")
     media: MediaInfo
 
 
-class DtmfMessage(_Wire):
+class DtmfMessage(_Sequenced):
     event: Literal["dtmf"]
-    sequence_number: int = Field(alias="sequenceNumber")
-    stream_sid: str = Field(alias="streamSid")
     dtmf: DtmfInfo
 
 
-class MarkMessage(_Wire):
+class MarkMessage(_Sequenced):
     event: Literal["mark"]
-    sequence_number: int = Field(alias="sequenceNumber")
-    stream_sid: str = Field(alias="streamSid")
     mark: MarkInfo
 
 
-class StopMessage(_Wire):
+class StopMessage(_Sequenced):
     event: Literal["stop"]
-    sequence_number: int = Field(alias="sequenceNumber")
-    stream_sid: str = Field(alias="streamSid")
     stop: StopInfo
 
 
