@@ -10,7 +10,6 @@ import pytest
 from bridge.agent.base import (
     AgentEvent,
     CallContext,
-    CallControlError,
     CallerTurn,
     Message,
     TextDelta,
@@ -21,22 +20,9 @@ from bridge.agent.rules import RulesAgent, order_sentence
 from bridge.agent.tools import ToolExecutor
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
+from tests.support.call_control import RecordingControl
 
 ACME = load_dialplans(Path(__file__).resolve().parents[2] / "dialplans").for_number("+15555550100")
-
-
-class RecordingControl:
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.transfers: list[str] = []
-
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
-        if self.fail:
-            raise CallControlError("refused")
-        self.transfers.append(target)
-
-    async def hang_up(self) -> None:
-        raise AssertionError("the rules agent never hangs up itself")
 
 
 class Caller:
@@ -58,6 +44,7 @@ class Caller:
         turn = CallerTurn(text=text, source=source)  # type: ignore[arg-type]
         self.history.append(Message(role="caller", text=text))
         events: list[AgentEvent] = [e async for e in self.agent.respond(list(self.history), turn)]
+        assert self.control.hang_ups == 0, "the rules agent never hangs up itself"
         tools = [e for e in events if isinstance(e, ToolEvent)]
         for tool in tools:
             self.history.extend(tool.messages)
@@ -136,11 +123,11 @@ async def test_transfer_by_name_or_synonym_says_so_first(
     events = [e async for e in caller.agent.respond(caller.history, CallerTurn(text=said))]
     assert events[0] == TextDelta(f"Connecting you to {department}.")
     assert isinstance(events[1], ToolEvent) and events[1].transferred
-    assert caller.control.transfers == [target]
+    assert [t["target"] for t in caller.control.transfers] == [target]
 
 
 async def test_failed_transfer_apologises_and_stays_on_the_line() -> None:
-    reply, tools = await Caller(control=RecordingControl(fail=True)).says("billing please")
+    reply, tools = await Caller(control=RecordingControl(failures=1)).says("billing please")
     assert not tools[0].transferred
     assert "couldn't connect you" in reply
 

@@ -8,34 +8,16 @@ from typing import Any
 
 import pytest
 
-from bridge.agent.base import CallContext, CallControlError
+from bridge.agent.base import CallContext
 from bridge.agent.orders import OrderBackendError, open_order_lookup
 from bridge.agent.tools import DepartmentNames, ToolExecutor, tool_specs
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
+from tests.support.call_control import RecordingControl
 
 DIALPLANS = Path(__file__).resolve().parents[2] / "dialplans"
 ACME = load_dialplans(DIALPLANS).for_number("+15555550100")
 CONTEXT = CallContext(call_sid="CA1", caller="+15035550142", called="+15555550100")
-
-
-class RecordingControl:
-    """The Twilio side of call control, reduced to what the tools asked of it."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.transfers: list[dict[str, Any]] = []
-        self.hang_ups = 0
-
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
-        if self.fail:
-            raise CallControlError("Twilio answered 500")
-        self.transfers.append(
-            {"target": target, "caller_id": caller_id, "announcement": announcement}
-        )
-
-    async def hang_up(self) -> None:
-        self.hang_ups += 1
 
 
 class DownBackend:
@@ -110,7 +92,7 @@ async def test_unknown_department_lists_the_known_ones_and_does_not_transfer() -
 
 
 async def test_failed_transfer_is_an_error_result_not_a_transfer() -> None:
-    event = await executor(RecordingControl(fail=True)).run(
+    event = await executor(RecordingControl(failures=1)).run(
         "transfer_call", {"department": "sales"}
     )
     assert not event.transferred

@@ -9,7 +9,6 @@ import pytest
 
 from bridge.agent.base import (
     CallContext,
-    CallControlError,
     CallerTurn,
     Message,
     TextDelta,
@@ -20,31 +19,18 @@ from bridge.agent.rules import RulesAgent
 from bridge.agent.tools import MAX_VERIFICATION_FAILURES, ToolExecutor, tool_specs
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
+from tests.support.call_control import RecordingControl
 
 ACME = load_dialplans(Path(__file__).resolve().parents[2] / "dialplans").for_number("+15555550100")
 STRANGER = "+15555550123"  # on no order
 CUSTOMER = "+15035550142"  # on orders 4572, 1024 and 88310 (ZIP 97205)
 
 
-class Control:
-    """Call control that records transfers and can refuse the first `failures` of them."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures = failures
-        self.attempts: list[dict[str, Any]] = []
-
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
-        self.attempts.append({"target": target, "announcement": announcement})
-        if len(self.attempts) <= self.failures:
-            raise CallControlError("Twilio answered 500 after retries")
-
-    async def hang_up(self) -> None:
-        pass
-
-
-def tools_for(caller: str, dialplan: Dialplan = ACME, control: Control | None = None):
+def tools_for(caller: str, dialplan: Dialplan = ACME, control: RecordingControl | None = None):
     context = CallContext(call_sid="CA1", caller=caller, called="+15555550100")
-    return ToolExecutor(dialplan, control or Control(), open_order_lookup(dialplan.orders), context)
+    return ToolExecutor(
+        dialplan, control or RecordingControl(), open_order_lookup(dialplan.orders), context
+    )
 
 
 async def check(tools: ToolExecutor, **arguments: str) -> dict[str, Any]:
@@ -53,7 +39,7 @@ async def check(tools: ToolExecutor, **arguments: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("target", ["+19005550199", "sip:evil@example.com", "billing +1900"])
 async def test_transfer_to_a_number_the_model_made_up_is_refused(target: str) -> None:
-    control = Control()
+    control = RecordingControl()
     event = await tools_for(CUSTOMER, control=control).run("transfer_call", {"department": target})
     assert event.result["error"] == "unknown department"
     assert control.attempts == [] and not event.transferred
@@ -145,7 +131,7 @@ async def test_rules_agent_takes_a_keyed_zip_and_refuses_a_wrong_one() -> None:
 
 async def test_failed_transfer_falls_back_with_a_spoken_apology() -> None:
     dialplan = ACME.model_copy(update={"transfer_fallback": "support"})
-    control = Control(failures=1)
+    control = RecordingControl(failures=1)
     event = await tools_for(CUSTOMER, dialplan, control).run(
         "transfer_call", {"department": "billing"}
     )
@@ -160,7 +146,7 @@ async def test_failed_transfer_falls_back_with_a_spoken_apology() -> None:
 
 async def test_when_the_fallback_fails_too_the_transfer_is_an_error() -> None:
     dialplan = ACME.model_copy(update={"transfer_fallback": "support"})
-    event = await tools_for(CUSTOMER, dialplan, Control(failures=2)).run(
+    event = await tools_for(CUSTOMER, dialplan, RecordingControl(failures=2)).run(
         "transfer_call", {"department": "billing"}
     )
     assert not event.transferred and "fallback to support failed" in event.result["error"]
