@@ -35,7 +35,7 @@ CALLER = "+15035550142"  # the phone on file for order 4572
 LINES = (
     "I'd like to check on my order.",
     "It's order 4 5 7 2.",
-    "Can you put me through to billing, please?",
+    "Can you put me through to the billing department, please?",
 )
 CALL_TIMEOUT_MS = 120_000  # a whole simulated call, in real time
 

@@ -49,7 +49,9 @@ async def test_metrics_count_a_call_with_barge_in_transfer_and_a_failed_rest_att
     async with local_bridge(settings, speech) as bridge:
         before = await scrape(bridge)
         bridge.twilio.api.fail_next(1)  # the transfer's first attempt meets a Twilio 500
-        script = [Interrupt("Can you put me through to billing, please?", after_ms=400)]
+        script = [
+            Interrupt("Can you put me through to the billing department, please?", after_ms=400)
+        ]
         report = await place_call(bridge.twilio, script, speech.tts, speed=3.0)
         after = await scrape(bridge)
 

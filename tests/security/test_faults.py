@@ -20,7 +20,7 @@ from tests.support.bridges import REPO, bridge_settings
 pytestmark = pytest.mark.models
 
 SPEED = 3.0
-BILLING = "Can you put me through to billing, please?"
+BILLING = "Can you put me through to the billing department, please?"
 
 
 def billing_then_silence(tmp_path: Path) -> list[Step]:

@@ -26,7 +26,7 @@ EVENTS = ["connected", "start", "media", "mark", "dtmf", "stop", "clear", "x"]
 REAL_CALL = [
     Say("I'd like to check on my order."),
     Say("It's order 4 5 7 2."),
-    Say("Billing, please."),
+    Say("The billing department, please."),
 ]
 
 _json = st.recursive(
@@ -99,7 +99,7 @@ async def test_fuzzed_sockets_never_crash_the_bridge_or_disturb_a_real_call(
             [
                 Say("I'd like to check on my order."),
                 Say("It's order 4 5 7 2."),
-                Say("Billing, please."),
+                Say("The billing department, please."),
             ],
             speech.tts,
             caller="+15035550142",
