@@ -71,5 +71,6 @@ POSTGRES = Dialect(
         "json": "JSONB",
         "id_pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     },
-    migration_lock="LOCK TABLE schema_version IN EXCLUSIVE MODE",
+    # A transaction-scoped advisory lock needs no table yet; the key is arbitrary but fixed.
+    migration_lock="SELECT pg_advisory_xact_lock(7243500917)",
 )

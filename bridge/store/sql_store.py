@@ -36,11 +36,12 @@ class SqlCallStore:
 
     async def migrate(self) -> None:
         d = self._dialect
-        async with self._db.transaction(write=True) as tx:
-            await tx.execute(d.render_ddl(CREATE_VERSION_TABLE))
+        # One transaction, the lock first: instances starting together on a new database
+        # must not both create the version table.
         async with self._db.transaction(write=True) as tx:
             if d.migration_lock:
                 await tx.execute(d.migration_lock)
+            await tx.execute(d.render_ddl(CREATE_VERSION_TABLE))
             rows = await tx.fetch(CURRENT_VERSION)
             current = int(rows[0]["version"])
             for migration in MIGRATIONS:

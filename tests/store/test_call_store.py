@@ -288,3 +288,15 @@ async def test_a_cancelled_write_leaves_the_store_usable(store: CallStore) -> No
     assert cancelled.cancelled()
     assert loaded is not None
     assert 1 in [turn.index for turn in loaded.turns]
+
+
+async def test_instances_starting_together_on_a_new_database_all_migrate_it(
+    store_settings: Settings,
+) -> None:
+    stores = await asyncio.gather(*(open_store(store_settings) for _ in range(8)))
+    try:
+        versions = [await s.schema_version() for s in stores]  # type: ignore[attr-defined]
+    finally:
+        for opened in stores:
+            await opened.close()
+    assert versions == [MIGRATIONS[-1].version] * 8
