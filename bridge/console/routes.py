@@ -32,7 +32,7 @@ def register_console(app: web.Application, services: Services) -> None:
     auth = ConsoleAuth(settings)
     guard = Guard(auth, settings.data_dir / "console-uploads")
     streams = EventStreams()
-    test_calls = SimCallRunner(settings, services.store, services.speech.tts, recordings)
+    test_calls = SimCallRunner(settings, services.store, services.speech.caller_tts, recordings)
     calls = CallPages(services, test_calls, streams, recordings)
     admin = AdminPages(services, test_calls)
     login = LoginPages(auth)

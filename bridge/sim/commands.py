@@ -120,7 +120,7 @@ async def _repeat(args: argparse.Namespace, settings: Settings, times: int) -> l
             await place_call(
                 bridge.twilio,
                 DEMO_SCRIPT,
-                bridge.services.speech.tts,
+                bridge.services.speech.caller_tts,
                 speed=args.speed,
                 caller=args.caller,
             )
@@ -140,7 +140,9 @@ async def _run(args: argparse.Namespace, settings: Settings, steps: list[Step]) 
     )
     if args.url is None:
         async with local_bridge(settings) as bridge:
-            return await place_call(bridge.twilio, steps, bridge.services.speech.tts, **options)
+            return await place_call(
+                bridge.twilio, steps, bridge.services.speech.caller_tts, **options
+            )
     speech = load_speech(settings)
     account_sid, auth_token = (
         settings.twilio_account_sid or fresh_credentials()[0],
@@ -152,7 +154,7 @@ async def _run(args: argparse.Namespace, settings: Settings, steps: list[Step]) 
         twilio = TwilioSide(
             args.url, account_sid, auth_token, settings.admin_token.get_secret_value(), api
         )
-        return await place_call(twilio, steps, speech.tts, **options)
+        return await place_call(twilio, steps, speech.caller_tts, **options)
     finally:
         await api.stop()
         speech.close()

@@ -38,6 +38,9 @@ class SpeechModels:
         self.tts: TextToSpeech = tts
         self._default_tts = tts
         self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
+        # Simulated callers speak without piper's random variation, so a script that is
+        # heard right once is heard the same way on every run.
+        self.caller_tts: TextToSpeech = tts.steady() if isinstance(tts, PiperTTS) else tts
 
     def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
         """The process's TTS at this dialplan's speed (and voice name, for OpenAI).

@@ -64,6 +64,7 @@ class PiperTTS:
         self._pool = pool
         self._voice = _SharedVoice(model_path, config_path)
         self._speed = speed
+        self._steady = False
 
     @property
     def sample_rate(self) -> int:
@@ -79,6 +80,13 @@ class PiperTTS:
             raise ValueError(f"speed must be positive, got {speed}")
         other = copy.copy(self)
         other._speed = speed
+        return other
+
+    def steady(self) -> PiperTTS:
+        """The same loaded voice without piper's random variation: a text sounds the same
+        every time, so a simulated caller's script is heard the same way on every run."""
+        other = copy.copy(self)
+        other._steady = True
         return other
 
     async def load(self) -> None:
@@ -102,6 +110,8 @@ class PiperTTS:
 
         voice = self._voice.get()  # already loaded: returns at once
         config = SynthesisConfig(length_scale=voice.config.length_scale / self._speed)
+        if self._steady:
+            config.noise_scale = config.noise_w_scale = 0.0
         return iter(voice.synthesize(text, syn_config=config))
 
 

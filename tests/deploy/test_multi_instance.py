@@ -102,7 +102,7 @@ def caller(deployed: Deployment, speech: SpeechModels) -> SimulatedCaller:
         twilio.bridge_url,
         twilio.auth_token,
         twilio.account_sid,
-        speech.tts,
+        speech.caller_tts,
         speed=SPEED,
         admin_token=twilio.admin_token,
     )

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.models
 
 
 async def call(bridge: LocalBridge, script, speech: SpeechModels, **options):
-    return await place_call(bridge.twilio, script, speech.tts, speed=SPEED, **options)
+    return await place_call(bridge.twilio, script, speech.caller_tts, speed=SPEED, **options)
 
 
 def tools_called(report) -> list:

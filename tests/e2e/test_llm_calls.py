@@ -48,7 +48,11 @@ CUSTOMER = "+15035550142"
 async def run(settings: Settings, speech: SpeechModels, *lines: str):
     async with local_bridge(settings, speech) as bridge:
         return await place_call(
-            bridge.twilio, [Say(line) for line in lines], speech.tts, speed=SPEED, caller=CUSTOMER
+            bridge.twilio,
+            [Say(line) for line in lines],
+            speech.caller_tts,
+            speed=SPEED,
+            caller=CUSTOMER,
         )
 
 

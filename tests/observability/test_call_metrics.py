@@ -52,7 +52,7 @@ async def test_metrics_count_a_call_with_barge_in_transfer_and_a_failed_rest_att
         script = [
             Interrupt("Can you put me through to the billing department, please?", after_ms=400)
         ]
-        report = await place_call(bridge.twilio, script, speech.tts, speed=3.0)
+        report = await place_call(bridge.twilio, script, speech.caller_tts, speed=3.0)
         after = await scrape(bridge)
 
     assert report.status == "transferred"

@@ -77,14 +77,14 @@ async def test_sigkill_mid_call_then_restart_closes_the_record_as_interrupted(
         server.url,
         auth_token,
         account_sid,
-        speech.tts,
+        speech.caller_tts,
         caller="+15035550142",
         speed=2.0,
     )
     script = [
         Say("I'd like to check on my order."),
         Say("It's order 4 5 7 2."),
-        Say("Thanks. Now tell me about your opening hours, and then put me through to billing."),
+        Say("Thanks. What are your opening hours? Then put me through to the billing department."),
     ]
     talking = asyncio.create_task(caller.run(script))
     try:

@@ -40,7 +40,7 @@ def dialplans_with(tmp_path: Path, extra_yaml: str) -> Path:
 
 
 async def call(bridge: LocalBridge, script: list[Step], speech: SpeechModels) -> CallReport:
-    report = await place_call(bridge.twilio, script, speech.tts, speed=SPEED)
+    report = await place_call(bridge.twilio, script, speech.caller_tts, speed=SPEED)
     record = await bridge.services.store.get(report.call_sid)
     assert record is not None and record.status != "active"  # nothing lost, nothing left open
     return report.model_copy(update={"turns": record.turns})
@@ -99,7 +99,7 @@ async def test_shutdown_ends_a_live_call_with_a_goodbye_and_a_rest_hang_up(
     silence = tmp_path / "silence.wav"
     write_wav(silence, bytes(8000 * 2 * 30), 8000)  # a caller who says nothing for 30 s
     placed = asyncio.create_task(
-        place_call(bridge.twilio, [PlayAudio(silence)], speech.tts, speed=SPEED)
+        place_call(bridge.twilio, [PlayAudio(silence)], speech.caller_tts, speed=SPEED)
     )
     while not bridge.services.live:  # noqa: ASYNC110 - the live map has no change signal
         await asyncio.sleep(0.05)

@@ -101,7 +101,7 @@ async def test_fuzzed_sockets_never_crash_the_bridge_or_disturb_a_real_call(
                 Say("It's order 4 5 7 2."),
                 Say("The billing department, please."),
             ],
-            speech.tts,
+            speech.caller_tts,
             caller="+15035550142",
             speed=1.5,
         )

@@ -71,6 +71,18 @@ async def test_slower_voice_speaks_the_same_text_longer_on_the_same_model(
     assert len(slow_audio) > 1.5 * len(normal_audio)
 
 
+async def test_simulated_callers_say_a_line_the_same_way_every_time(
+    speech: SpeechModels,
+) -> None:
+    line = "It's order 4 5 7 2."
+    assert isinstance(speech.caller_tts, PiperTTS)
+    agent_takes = {await _spoken(speech.tts, line) for _ in range(3)}
+    caller_takes = {await _spoken(speech.caller_tts, line) for _ in range(3)}
+
+    assert len(agent_takes) > 1  # the agent's voice keeps piper's natural variation
+    assert len(caller_takes) == 1
+
+
 async def test_whisper_transcribes_piper_speech_heard_over_the_phone(
     speech: SpeechModels,
 ) -> None:
