@@ -13,6 +13,17 @@ from collections import deque
 from dataclasses import dataclass
 
 
+@dataclass(slots=True)
+class MediaClock:
+    """The inbound stream's clock (Twilio media timestamps), set by the session on each frame.
+
+    A shared holder rather than a callback into the session, so the speaker holds no
+    reference back to the session and a finished call is freed without the cycle collector.
+    """
+
+    now_ms: float = 0.0
+
+
 @dataclass
 class SpokenPiece:
     mark: str

@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from functools import partial
 from itertools import count
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bridge.agent.base import (
     Agent,
@@ -51,9 +51,10 @@ from bridge.audio.vad import TurnDetector
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.latency import TurnClock
-from bridge.call.playback import PlaybackTracker
+from bridge.call.playback import MediaClock, PlaybackTracker
 from bridge.call.speaker import PHONE_RATE, AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
+from bridge.call.tasks import CallTasks
 from bridge.call.turns import PendingTurn, ReplyState
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
@@ -98,16 +99,16 @@ class CallSession:
         self._tracker = PlaybackTracker()
         self._floor_free = asyncio.Event()
         self._floor_free.set()
-        self._speaker = Speaker(tts, sink, self._tracker, lambda: self._now_ms, self._floor_free)
+        self._clock = MediaClock()
+        self._speaker = Speaker(tts, sink, self._tracker, self._clock, self._floor_free)
 
         self._history: list[Message] = []
         self._reply: ReplyState | None = None
         self._queued: list[PendingTurn] = []
-        self._speculation = SpeculativeTranscriber(stt, PHONE_RATE, self._own)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = CallTasks(call_sid)
+        self._speculation = SpeculativeTranscriber(stt, PHONE_RATE, self._tasks.own)
         self._reply_ids = count(1)
         self._turn_index = count(0)
-        self._now_ms = 0.0  # the inbound stream's clock (Twilio media timestamps)
         self._keypad = Keypad(dialplan.dtmf)
         self._status: CallStatus = "active"
         self._hangup_due = False
@@ -124,7 +125,7 @@ class CallSession:
             self._begin_reply(PendingTurn(source="greeting", text=greeting, scripted=True))
 
     async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
-        self._now_ms = timestamp_ms
+        self._clock.now_ms = timestamp_ms
         for frame in self._framer.push(ulaw):
             event = self._detector.push(ulaw_to_pcm16(frame))
             if event is None:
@@ -157,7 +158,7 @@ class CallSession:
         """A key press interrupts the agent like speech does, then acts (see `Keypad`)."""
         if self._tracker.playing:
             await self._barge_in()
-        pressed = self._keypad.press(digit, self._now_ms)
+        pressed = self._keypad.press(digit, self._clock.now_ms)
         if isinstance(pressed, KeyedEntry):
             await self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {pressed.digits}"))
         elif pressed is not None:
@@ -168,20 +169,17 @@ class CallSession:
                     )
                 )
             if pressed.transfer:
-                self._own(self._key_transfer(digit, pressed.transfer), "key-transfer")
+                self._tasks.own(self._key_transfer(digit, pressed.transfer), "key-transfer")
 
     def on_mark(self, name: str) -> None:
-        self._tracker.echoed(name, self._now_ms)
+        self._tracker.echoed(name, self._clock.now_ms)
 
     async def close(self, reason: str) -> None:
         """Tear the call down once: cancel every task, then write the end of the record."""
         if self._closed:
             return
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         status: CallStatus = self._status if self._status != "active" else "completed"
         await self._journal.close(status, reason)
         self._on_closed()
@@ -235,7 +233,7 @@ class CallSession:
 
     def _begin_reply(self, turn: PendingTurn) -> None:
         reply = ReplyState(turn)
-        reply.task = self._own(self._run_reply(reply), "reply")
+        reply.task = self._tasks.own(self._run_reply(reply), "reply")
         reply.task.add_done_callback(self._reply_done)
         self._reply = reply
 
@@ -293,7 +291,7 @@ class CallSession:
                 self._journal.turn(record)
                 metrics.turn_done(record)
             if self._hangup_due and self._status == "active":
-                self._own(self._hang_up(), "hang-up")
+                self._tasks.own(self._hang_up(), "hang-up")
 
     async def _answer(
         self, reply_id: int, turn: CallerTurn, record: TurnRecord, clock: TurnClock
@@ -380,7 +378,7 @@ class CallSession:
         """Empty Twilio's buffer (keeping what was heard so far) and cancel the reply."""
         if self._tracker.playing:
             await self._sink.clear()
-            self._tracker.interrupt(self._now_ms)
+            self._tracker.interrupt(self._clock.now_ms)
         self._cancel_reply()
 
     async def _hang_up(self) -> None:
@@ -395,15 +393,3 @@ class CallSession:
             await self._control.hang_up()
         except CallControlError:
             log.exception("hang-up failed")
-
-    def _own(self, coro: Coroutine[object, object, T], name: str) -> asyncio.Task[T]:
-        task = asyncio.create_task(coro, name=f"{name}-{self.call_sid}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
-        return task
-
-
-def _log_failure(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s failed", task.get_name(), exc_info=task.exception())

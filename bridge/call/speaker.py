@@ -9,7 +9,7 @@ from typing import Protocol
 from bridge.agent.speakable import make_speakable
 from bridge.audio.codec import pcm16_to_ulaw
 from bridge.audio.resample import Resampler
-from bridge.call.playback import PlaybackTracker, SpokenPiece
+from bridge.call.playback import MediaClock, PlaybackTracker, SpokenPiece
 from bridge.speech.base import TextToSpeech
 
 PHONE_RATE = 8000
@@ -36,13 +36,13 @@ class Speaker:
         tts: TextToSpeech,
         sink: AudioSink,
         tracker: PlaybackTracker,
-        stream_now_ms: Callable[[], float],
+        clock: MediaClock,
         floor_free: asyncio.Event,
     ) -> None:
         self._tts = tts
         self._sink = sink
         self._tracker = tracker
-        self._now_ms = stream_now_ms
+        self._clock = clock
         # Cleared while the caller is talking: a reply waits rather than talk over them.
         self._floor_free = floor_free
         self._pieces = 0
@@ -69,7 +69,7 @@ class Speaker:
                 continue
             if not piece.audio_ms:
                 # Playing from its first audio on, so a barge-in can cut it mid-synthesis.
-                self._tracker.sent(piece, self._now_ms())
+                self._tracker.sent(piece, self._clock.now_ms)
             await self._sink.send_audio(ulaw)
             on_first_media()
             piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE

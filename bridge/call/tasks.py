@@ -1,0 +1,41 @@
+"""The tasks one call owns: named after the call, failures logged, all cancelled at teardown.
+
+Kept apart from the session so that the parts it hands `own` to (speculative STT) hold a
+reference to this small owner, not to the session: a finished call is then freed at once by
+reference counting instead of waiting for a full garbage collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class CallTasks:
+    def __init__(self, call_sid: str) -> None:
+        self._call_sid = call_sid
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def own(self, coro: Coroutine[object, object, T], name: str) -> asyncio.Task[T]:
+        task = asyncio.create_task(coro, name=f"{name}-{self._call_sid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+    async def cancel_all(self) -> None:
+        """Cancel every task still running and wait until each has finished."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed", task.get_name(), exc_info=task.exception())

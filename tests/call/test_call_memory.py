@@ -1,0 +1,56 @@
+"""A finished call's objects are freed at once, by reference counting, not by the collector.
+
+The server runs the full garbage-collection pass rarely (it stalls every live call's frames),
+so anything a call leaves in a reference cycle would stay in memory until that pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections import Counter
+from pathlib import Path
+
+from bridge.audio.wav import write_wav
+from bridge.bench.voice import buzz
+from bridge.sim.local import local_bridge, place_call
+from bridge.sim.script import PlayAudio
+from tests.support.bridges import bridge_settings
+
+CALLS = 2
+
+
+async def test_finished_calls_leave_no_bridge_objects_for_the_garbage_collector(
+    tmp_path: Path,
+) -> None:
+    line = tmp_path / "line.wav"
+    write_wav(line, buzz(1200) + bytes(16_000), 8000)  # a turn the VAD hears, then silence
+    settings = bridge_settings(
+        tmp_path, STT_PROVIDER="instant", TTS_PROVIDER="instant", BRIDGE_AGENT="instant"
+    )
+    async with local_bridge(settings) as bridge:
+        tts = bridge.services.speech.caller_tts
+        script = [PlayAudio(line)]
+        await place_call(bridge.twilio, script, tts, speed=8.0)  # first-call caches
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            reports = [
+                await place_call(bridge.twilio, script, tts, speed=8.0) for _ in range(CALLS)
+            ]
+            async with asyncio.timeout(5):
+                # The caller's side ends first; the bridge tears its side down just after.
+                while bridge.services.live:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+            gc.collect()
+            left = Counter(
+                type(obj).__qualname__
+                for obj in gc.garbage
+                if type(obj).__module__.startswith("bridge.")
+            )
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+
+    assert all(report.turns for report in reports)
+    assert left == Counter()
