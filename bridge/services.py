@@ -17,11 +17,12 @@ from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.tools import ToolExecutor
-from bridge.call.journal import open_journal
+from bridge.call.journal import CallJournal, open_journal
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
+from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
 from bridge.observability.speech import CountedSTT, CountedTTS
 from bridge.records import CallRecord, TwilioAction, utcnow
@@ -74,13 +75,31 @@ class Services:
                 instance_id=self.instance_id,
             ),
         )
+        context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
+        try:
+            session = self._new_session(start, dialplan, context, journal, sink)
+        except BaseException:
+            # The record must not stay "active" forever, nor its writer task pend.
+            await journal.close("failed", "the call could not start")
+            raise
+        self.live[start.call_sid] = session
+        await session.start()
+        return session
+
+    def _new_session(
+        self,
+        start: StartInfo,
+        dialplan: Dialplan,
+        context: CallContext,
+        journal: CallJournal,
+        sink: AudioSink,
+    ) -> CallSession:
         journal.stream(start.stream_sid)
         control = TwilioCallControl(
             self.twilio, start.call_sid, on_action=_recorded_and_counted(journal.action)
         )
-        context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
         tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), context)
-        session = CallSession(
+        return CallSession(
             call_sid=start.call_sid,
             dialplan=dialplan,
             stt=CountedSTT(self.speech.stt),
@@ -94,9 +113,6 @@ class Services:
             journal=journal,
             on_closed=lambda: self.live.pop(start.call_sid, None),
         )
-        self.live[start.call_sid] = session
-        await session.start()
-        return session
 
     async def end_live_calls(self, timeout_s: float) -> None:
         """Past the drain timeout: each live call hears a goodbye, then is hung up via REST."""
