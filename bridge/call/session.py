@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from functools import partial
 from itertools import count
-from typing import TypeVar
 
 from bridge.agent.base import (
     Agent,
@@ -63,7 +62,6 @@ from bridge.speech.base import SpeechToText, TextToSpeech
 from bridge.speech.pool import PoolSaturated
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 ULAW_FRAME = PHONE_RATE * 20 // 1000  # 20 ms of mu-law: 160 bytes
 HANGUP_GRACE_S = 30.0  # longest we wait for a goodbye to play before hanging up anyway
