@@ -109,9 +109,12 @@ class PiperTTS:
         from piper import SynthesisConfig
 
         voice = self._voice.get()  # already loaded: returns at once
-        config = SynthesisConfig(length_scale=voice.config.length_scale / self._speed)
-        if self._steady:
-            config.noise_scale = config.noise_w_scale = 0.0
+        noise = 0.0 if self._steady else None  # None: the voice's own variation
+        config = SynthesisConfig(
+            length_scale=voice.config.length_scale / self._speed,
+            noise_scale=noise,
+            noise_w_scale=noise,
+        )
         return iter(voice.synthesize(text, syn_config=config))
 
 
