@@ -55,12 +55,19 @@ def register_console(app: web.Application, services: Services) -> None:
     routes.add_get("/console/test-call", guard.page(admin.test_call_form))
     routes.add_post("/console/test-call", guard.action(admin.place_test_call))
     routes.add_static("/console/static", STATIC_DIR)
+    # Last, so it only catches what no page matched: `/console/` is typed as often as `/console`.
+    routes.add_get("/console{path:(/.*)?}/", _without_trailing_slash)
 
     async def stop(app: web.Application) -> None:
         await streams.stop(app)
         await test_calls.close()
 
     app.on_shutdown.append(stop)
+
+
+async def _without_trailing_slash(request: web.Request) -> web.Response:
+    query = f"?{request.query_string}" if request.query_string else ""
+    raise web.HTTPMovedPermanently(request.path.rstrip("/") + query)
 
 
 async def _disabled(request: web.Request) -> web.Response:

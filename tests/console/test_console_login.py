@@ -127,3 +127,17 @@ async def test_posts_need_the_csrf_token_and_a_same_site_origin(
         assert response.status == 303
     async with browser.get(f"{base}/console", allow_redirects=False) as response:
         assert response.status == 303
+
+
+async def test_a_trailing_slash_reaches_the_same_console_page(
+    console_bridge: LocalBridge, browser: aiohttp.ClientSession
+) -> None:
+    base = console_bridge.twilio.bridge_url
+    await log_in(browser, base)
+    for typed, moved in (("/console/", "/console"), ("/console/calls/?n=5", "/console/calls?n=5")):
+        async with browser.get(base + typed, allow_redirects=False) as response:
+            assert response.status == 301
+            assert response.headers["Location"] == moved
+        async with browser.get(base + typed) as response:
+            assert response.status == 200
+            assert response.url.path_qs == moved
