@@ -38,8 +38,8 @@ from bridge.agent.llm.base import (
     ToolSchema,
 )
 from bridge.agent.llm.pricing import estimate_cost
-from bridge.agent.settings import AgentSettings
 from bridge.agent.tools import ToolExecutor, ToolSpec
+from bridge.dialplan.agent_settings import AgentSettings
 from bridge.dialplan.models import Dialplan
 
 log = logging.getLogger(__name__)

@@ -214,8 +214,8 @@ class CallSession:
         busy = self._reply
         if busy is None:
             self._begin_reply(turn)
-        elif self._dialplan.agent.busy_policy == "queue":
-            if len(self._queued) < self._dialplan.agent.queue_limit:
+        elif self._dialplan.call.busy_policy == "queue":
+            if len(self._queued) < self._dialplan.call.queue_limit:
                 self._queued.append(turn)
             else:
                 log.warning("caller turn dropped: %d turns already queued", len(self._queued))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bridge.agent.settings import AgentSettings
+from bridge.dialplan.agent_settings import AgentSettings
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -110,6 +110,14 @@ class VoiceSettings(Strict):
     speed: float = Field(default=1.0, gt=0.25, le=4.0)
 
 
+class CallSettings(Strict):
+    """What the call does with a caller turn that arrives while the agent is still answering."""
+
+    # Cancel the answer and reply to the new turn, or queue the turn (up to `queue_limit`).
+    busy_policy: Literal["cancel", "queue"] = "cancel"
+    queue_limit: int = Field(default=2, ge=1, le=10)
+
+
 class Dialplan(Strict):
     """One business line: who answers, how, and what the agent may do."""
 
@@ -130,6 +138,7 @@ class Dialplan(Strict):
     goodbye: str = "Thank you for calling. Goodbye!"
     reprompt: str = "Sorry, I can help with order status or connect you to a department."
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    call: CallSettings = Field(default_factory=CallSettings)
     overflow: Overflow = Field(default_factory=Overflow)
     # Where a transfer goes when its own department cannot be reached (a department name).
     transfer_fallback: str | None = None

@@ -19,9 +19,9 @@ from bridge.agent.base import (
 )
 from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.orders import open_order_lookup
-from bridge.agent.settings import AgentSettings
 from bridge.agent.tools import ToolExecutor
 from bridge.config import Settings
+from bridge.dialplan.agent_settings import AgentSettings
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
 from bridge.sim.fake_llm import FakeLlm

@@ -96,6 +96,22 @@ def test_unknown_key_inside_order_backend_skips_the_union_tag(tmp_path: Path) ->
     assert (problem.field, problem.line) == ("orders.tls", 5)
 
 
+def test_busy_policy_is_set_in_the_call_block(tmp_path: Path) -> None:
+    write(tmp_path, "shop.yaml", "name: shop\ncall:\n  busy_policy: queue\n  queue_limit: 3\n")
+    (dialplan,) = load_dialplans(tmp_path)
+    assert (dialplan.call.busy_policy, dialplan.call.queue_limit) == ("queue", 3)
+
+
+def test_busy_policy_under_agent_is_an_unknown_key(tmp_path: Path) -> None:
+    write(tmp_path, "shop.yaml", "name: shop\nagent:\n  busy_policy: queue\n")
+    problem = only_problem(tmp_path)
+    assert (problem.field, problem.line, problem.message) == (
+        "agent.busy_policy",
+        3,
+        "unknown key",
+    )
+
+
 def test_missing_required_field_is_placed_on_its_parent(tmp_path: Path) -> None:
     write(tmp_path, "shop.yaml", "name: shop\ndepartments:\n  sales:\n    synonyms: [buy]\n")
     problem = only_problem(tmp_path)

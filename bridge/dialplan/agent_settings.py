@@ -55,8 +55,4 @@ class AgentSettings(BaseModel):
     request_timeout_ms: int = Field(default=4000, ge=200, le=60000)
     max_retries: int = Field(default=2, ge=0, le=5)
 
-    # A caller turn arriving while the agent thinks: cancel and answer it, or queue it.
-    busy_policy: Literal["cancel", "queue"] = "cancel"
-    queue_limit: int = Field(default=2, ge=1, le=10)
-
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
