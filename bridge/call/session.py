@@ -35,7 +35,6 @@ from bridge.agent.base import (
     ToolEvent,
     Usage,
 )
-from bridge.agent.chunker import SentenceChunker
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import ulaw_to_pcm16
 from bridge.audio.framing import Framer
@@ -47,6 +46,7 @@ from bridge.audio.turns import (
     TurnEnded,
 )
 from bridge.audio.vad import TurnDetector
+from bridge.call.chunker import SentenceChunker
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.latency import TurnClock

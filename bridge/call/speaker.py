@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
-from bridge.agent.speakable import make_speakable
 from bridge.audio.codec import pcm16_to_ulaw
 from bridge.audio.resample import Resampler
 from bridge.call.playback import MediaClock, PlaybackTracker, SpokenPiece
+from bridge.call.speakable import make_speakable
 from bridge.speech.base import TextToSpeech
 
 PHONE_RATE = 8000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.agent.chunker import SentenceChunker
+from bridge.call.chunker import SentenceChunker
 
 
 def chunk_stream(deltas: list[str], **kwargs: int) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.agent.speakable import make_speakable
+from bridge.call.speakable import make_speakable
 
 CASES = [
     ("**Great!** Your order is *on its way*.", "Great! Your order is on its way."),
