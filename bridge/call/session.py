@@ -113,6 +113,11 @@ class CallSession:
         self._closed = False
         self._usage = TurnUsage()  # the whole call's tokens and cost, for the closing log line
 
+    @property
+    def history(self) -> list[Message]:
+        """The conversation so far, as the caller heard it."""
+        return self._history
+
     # -- what Twilio sends us -------------------------------------------------------------
 
     async def start(self) -> None:
