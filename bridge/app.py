@@ -6,9 +6,9 @@ from aiohttp import web
 
 from bridge.api import CallsApi
 from bridge.console import register_console
-from bridge.observability.lag import LagProbe
-from bridge.observability.routes import add_health_routes, call_sid_logging
+from bridge.health import add_health_routes, call_sid_logging
 from bridge.services import Services
+from bridge.stats import LagProbe
 from bridge.twilio.media import MediaStreamHandler
 from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
 

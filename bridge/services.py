@@ -24,8 +24,8 @@ from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
-from bridge.observability.speech import CountedSTT, CountedTTS
 from bridge.records import CallRecord, TwilioAction, utcnow
+from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.store import CallStore, open_store
 from bridge.twilio.messages import StartInfo

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bridge.observability.lag import ServerStats, rss_bytes
+from bridge.observability.lag import rss_bytes
+from bridge.stats import ServerStats
 
 START_TIMEOUT_S = 120.0  # local models load before the server answers
 STOP_TIMEOUT_S = 40.0

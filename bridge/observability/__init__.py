@@ -1,1 +1,1 @@
-"""What an operator sees of a running bridge: metrics, health and readiness, structured logs."""
+"""What any layer may count or log: metrics, lag histograms, structured logs (no HTTP here)."""
