@@ -14,12 +14,16 @@ from bridge.observability.logs import configure_logging
 from bridge.sim.commands import add_call_commands
 from bridge.store.commands import add_calls_command
 
+DEFAULT_ENV_FILE = Path(".env")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bridge", description="Put an AI agent on a Twilio phone line."
     )
-    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file")
+    parser.add_argument(
+        "--env-file", type=Path, help="settings file (default: .env here, if there is one)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the server's logs")
     parser.add_argument(
         "--log-format", choices=["text", "json"], help="log lines as text or JSON (LOG_FORMAT)"
@@ -49,8 +53,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # A file the user named must be there: silently running without it would use other settings.
+    # (`--env-file /dev/null` reads none.)
+    if args.env_file is not None and (not args.env_file.exists() or args.env_file.is_dir()):
+        parser.error(f"settings file not found: {args.env_file}")
+    settings = Settings(_env_file=args.env_file or DEFAULT_ENV_FILE)  # type: ignore[call-arg]
     level = settings.log_level if args.verbose or args.command == "serve" else "WARNING"
     # Phone numbers, order ids and card-like numbers never reach the logs whole.
     configure_logging(level, args.log_format or settings.log_format).addFilter(MaskingFilter())

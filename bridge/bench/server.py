@@ -114,7 +114,7 @@ async def spawn_server(
     # uvloop.install() before the CLI runs makes aiohttp's run_app use uvloop's loop.
     boot = "import uvloop; uvloop.install(); " if uvloop else ""
     code = boot + "import sys; from bridge.cli import main; sys.exit(main(sys.argv[1:]))"
-    command = [sys.executable, "-c", code, "--env-file", str(workdir / "no.env"), "serve"]
+    command = [sys.executable, "-c", code, "--env-file", os.devnull, "serve"]
     if cpu and shutil.which("taskset"):
         command = ["taskset", "-c", cpu, *command]
     log = (workdir / "server.log").open("wb")

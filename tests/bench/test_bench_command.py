@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ def test_bench_reports_latency_cpu_memory_and_writes_a_plot(tmp_path: Path) -> N
     plot = tmp_path / "bench.png"
     done = subprocess.run(
         [
-            sys.executable, "-c", BENCH, "--env-file", str(tmp_path / "none.env"), "bench",
+            sys.executable, "-c", BENCH, "--env-file", os.devnull, "bench",
             "--calls", "3", "--duration", "3", "--ramp", "0.3", "--speed", "4",
             "--barge-every", "2", "--sequential", "4", "--concurrency", "2",
             "--server-cpu", "", "--generator-cpu", "", "--json", "--plot", str(plot),

@@ -20,7 +20,7 @@ def serve(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "PUBLIC_"))}
     env |= {"DIALPLANS_DIR": str(REPO / "dialplans"), "BRIDGE_DATA_DIR": str(tmp_path / "data")}
     env |= GOOD | overrides
-    argv = [sys.executable, "-m", "bridge", "--env-file", str(tmp_path / "none.env"), "serve"]
+    argv = [sys.executable, "-m", "bridge", "--env-file", os.devnull, "serve"]
     return subprocess.run(
         [*argv, "--port", "1"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
