@@ -1,0 +1,434 @@
+"""A local stand-in for OpenAI's Realtime API: its WebSocket events, over loopback.
+
+The real `openai` client reaches it through its base URL (`{url}/v1/realtime`). It runs the
+bridge's own VAD as its "server VAD" (speech started / stopped), hears each caller turn as
+the next scripted `RealtimeTurn` (or through a speech-to-text it is given), and answers after
+a fixed, settable delay with g711 mu-law audio deltas (a tone, or a TTS voice when given),
+the transcript of that audio, and function calls. It honours `response.cancel`, records every
+`conversation.item.truncate`, and can refuse connections, drop the socket or stall, so the
+bridge's fallbacks can be proven.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
+from bridge.audio.framing import Framer
+from bridge.audio.resample import resample
+from bridge.audio.turns import SpeechStarted, TurnEnded
+from bridge.audio.vad import TurnDetector
+from bridge.dialplan.models import TurnSettings
+from bridge.sim.fake_llm import FakeReply, scripted_brain
+from bridge.speech.base import SpeechToText, TextToSpeech
+
+RATE = 8000
+FRAME = 160  # 20 ms of mu-law
+MS_PER_WORD = 300  # the tone's length per word of the transcript
+AUDIO_TOKENS_IN_PER_S = 10  # the API counts caller audio at about 1 token / 100 ms
+AUDIO_TOKENS_OUT_PER_S = 20  # and its own audio at about 1 token / 50 ms
+
+
+@dataclass(frozen=True)
+class RealtimeTurn:
+    """One caller turn as the stand-in hears it, and what it answers (None: the brain)."""
+
+    heard: str
+    reply: FakeReply | None = None
+
+
+@dataclass
+class Truncation:
+    item_id: str
+    audio_end_ms: int
+    audio_ms: float  # how much audio the stand-in had sent for that item
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Item:
+    """An assistant audio item the stand-in produced."""
+
+    audio_ms: float = 0.0
+
+
+class FakeRealtime:
+    """Serves `/v1/realtime`; one WebSocket per bridge call."""
+
+    def __init__(self, delay_s: float = 0.2, chunk_ms: int = 100) -> None:
+        self.delay_s = delay_s  # from the end of a caller turn to the response's first event
+        self.chunk_ms = chunk_ms  # audio per `response.output_audio.delta`
+        self.stt: SpeechToText | None = None  # hears caller turns when none is scripted
+        self.tts: TextToSpeech | None = None  # speaks replies; None: a tone
+        self.refuse = False  # answer the upgrade with HTTP 500
+        self.drop_after_responses: int | None = None  # close the socket after this many
+        self.stall = False  # accept turns but never answer them
+        self.sessions: list[dict[str, Any]] = []  # each connection's last session.update
+        self.client_events: list[dict[str, Any]] = []  # every client event but audio appends
+        self.truncations: list[Truncation] = []
+        self.cancels = 0
+        self.delta_sent_at: deque[float] = deque(maxlen=100_000)  # monotonic, per audio delta
+        self.speech_started_at: list[float] = []
+        self._script: deque[RealtimeTurn] = deque()
+        self._responses = 0
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def script(self, *turns: RealtimeTurn) -> None:
+        self._script.extend(turns)
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_get("/v1/realtime", self._connect)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
+        self.url = f"http://{host}:{bound[1]}"
+        return self.url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeRealtime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def _connect(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse:
+            return web.json_response({"error": {"message": "unavailable"}}, status=500)
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        conversation = _Conversation(self, ws, request.query.get("model", ""))
+        await conversation.run()
+        return ws
+
+    def _next_turn(self) -> RealtimeTurn | None:
+        return self._script.popleft() if self._script else None
+
+    def _count_response(self) -> bool:
+        """Count a response; False when the socket is due to drop instead."""
+        self._responses += 1
+        limit = self.drop_after_responses
+        return limit is None or self._responses <= limit
+
+
+class _Conversation:
+    """One connection: its session, input buffer, VAD and the response in flight."""
+
+    def __init__(self, server: FakeRealtime, ws: web.WebSocketResponse, model: str) -> None:
+        self._server = server
+        self._ws = ws
+        self._session: dict[str, Any] = {"model": model, "type": "realtime"}
+        self._ids = itertools.count(1)
+        self._framer = Framer(FRAME)
+        self._vad: TurnDetector | None = None
+        self._buffer = bytearray()  # mu-law since the last commit
+        self._clock_ms = 0
+        self._response: asyncio.Task[None] | None = None
+        self._items: dict[str, _Item] = {}
+        self._last_heard = ""
+        self._tool_result: dict[str, Any] | None = None
+        self._pending_reply: FakeReply | None = None  # the scripted answer to the last turn
+        self._input_audio_ms = 0.0  # caller audio since the last response, for its usage
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids)}"
+
+    async def send(self, event: dict[str, Any]) -> None:
+        if not self._ws.closed:
+            await self._ws.send_str(json.dumps({"event_id": self._id("event"), **event}))
+
+    async def run(self) -> None:
+        await self.send({"type": "session.created", "session": self._session})
+        try:
+            async for message in self._ws:
+                if message.type is not WSMsgType.TEXT:
+                    break
+                await self._handle(json.loads(message.data))
+        finally:
+            if self._response is not None:
+                self._response.cancel()
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind != "input_audio_buffer.append":
+            self._server.client_events.append(event)
+        if kind == "session.update":
+            self._session.update(event.get("session", {}))
+            self._server.sessions.append(self._session)
+            self._vad = _server_vad(self._session)
+            await self.send({"type": "session.updated", "session": self._session})
+        elif kind == "input_audio_buffer.append":
+            await self._append(base64.b64decode(event["audio"]))
+        elif kind == "input_audio_buffer.commit":
+            await self._commit(bytes(self._buffer), respond=False)
+        elif kind == "conversation.item.create":
+            item = event.get("item", {})
+            if item.get("type") == "function_call_output":
+                self._tool_result = json.loads(item.get("output") or "{}")
+            await self.send({"type": "conversation.item.added", "item": item})
+        elif kind == "response.create":
+            self._start_response()
+        elif kind == "response.cancel":
+            await self._cancel(event)
+        elif kind == "conversation.item.truncate":
+            await self._truncate(event)
+
+    async def _append(self, ulaw: bytes) -> None:
+        self._buffer.extend(ulaw)
+        for frame in self._framer.push(ulaw):
+            self._clock_ms += 20
+            if self._vad is None:
+                continue
+            turn_event = self._vad.push(ulaw_to_pcm16(frame))
+            if isinstance(turn_event, SpeechStarted):
+                self._server.speech_started_at.append(time.monotonic())
+                await self.send(
+                    {
+                        "type": "input_audio_buffer.speech_started",
+                        "audio_start_ms": turn_event.at_ms,
+                        "item_id": self._id("item"),
+                    }
+                )
+                if self._response is not None and not self._response.done():
+                    # Server VAD interrupts the response in flight (interrupt_response).
+                    self._response.cancel()
+            elif isinstance(turn_event, TurnEnded):
+                await self.send(
+                    {
+                        "type": "input_audio_buffer.speech_stopped",
+                        "audio_end_ms": turn_event.at_ms,
+                        "item_id": self._id("item"),
+                    }
+                )
+                await self._commit(bytes(self._buffer), respond=True)
+
+    async def _commit(self, ulaw: bytes, respond: bool) -> None:
+        self._buffer.clear()
+        item_id = self._id("item")
+        await self.send({"type": "input_audio_buffer.committed", "item_id": item_id})
+        turn = self._server._next_turn()
+        if turn is None and self._server.stt is not None:
+            heard = await self._server.stt.transcribe(ulaw_to_pcm16(ulaw), RATE)
+            turn = RealtimeTurn(heard)
+        turn = turn or RealtimeTurn("")
+        self._last_heard, self._tool_result = turn.heard, None
+        self._pending_reply = turn.reply
+        self._input_audio_ms = len(ulaw) * 1000 / RATE
+        await self.send(
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "item_id": item_id,
+                "content_index": 0,
+                "transcript": turn.heard,
+                "usage": {"type": "duration", "seconds": round(len(ulaw) / RATE, 2)},
+            }
+        )
+        if respond and not self._server.stall:
+            self._start_response()
+
+    def _start_response(self) -> None:
+        if self._response is not None and not self._response.done():
+            return
+        self._response = asyncio.create_task(self._respond())
+
+    def _reply(self) -> FakeReply:
+        pending = self._pending_reply
+        if pending is not None and self._tool_result is None:
+            return pending
+        tools = {tool["name"] for tool in self._session.get("tools", [])}
+        departments: list[str] = []
+        for tool in self._session.get("tools", []):
+            if tool["name"] == "transfer_call":
+                departments = tool["parameters"]["properties"]["department"].get("enum", [])
+        return scripted_brain(self._last_heard, self._tool_result, tools, departments)
+
+    async def _respond(self) -> None:
+        reply = self._reply()
+        self._pending_reply = None
+        response_id = self._id("resp")
+        status = "cancelled"
+        output_ms = 0.0
+        try:
+            await asyncio.sleep(self._server.delay_s)
+            if not self._server._count_response():
+                await self._ws.close()
+                return
+            await self.send({"type": "response.created", "response": {"id": response_id}})
+            if reply.text:
+                output_ms = await self._speak(response_id, reply.text)
+            for index, call in enumerate(reply.tool_calls, start=1):
+                arguments = json.dumps(call.arguments)
+                common = {
+                    "response_id": response_id,
+                    "item_id": self._id("item"),
+                    "output_index": index,
+                    "call_id": self._id("call"),
+                }
+                await self.send(
+                    {"type": "response.function_call_arguments.delta", **common, "delta": arguments}
+                )
+                await self.send(
+                    {
+                        "type": "response.function_call_arguments.done",
+                        **common,
+                        "name": call.name,
+                        "arguments": arguments,
+                    }
+                )
+            status = "completed"
+        finally:
+            await asyncio.shield(self._done(response_id, status, reply, output_ms))
+
+    async def _speak(self, response_id: str, text: str) -> float:
+        item_id = self._id("item")
+        item = self._items[item_id] = _Item()
+        common = {"response_id": response_id, "item_id": item_id, "output_index": 0}
+        await self.send(
+            {
+                "type": "response.output_item.added",
+                "response_id": response_id,
+                "output_index": 0,
+                "item": {"id": item_id, "type": "message", "role": "assistant"},
+            }
+        )
+        for word in text.split():
+            await self.send(
+                {
+                    "type": "response.output_audio_transcript.delta",
+                    **common,
+                    "content_index": 0,
+                    "delta": word + " ",
+                }
+            )
+        chunk = RATE * self._server.chunk_ms // 1000
+        audio = await self._audio(text)
+        for start in range(0, len(audio), chunk):
+            piece = audio[start : start + chunk]
+            await self.send(
+                {
+                    "type": "response.output_audio.delta",
+                    **common,
+                    "content_index": 0,
+                    "delta": base64.b64encode(piece).decode("ascii"),
+                }
+            )
+            self._server.delta_sent_at.append(time.monotonic())
+            item.audio_ms += len(piece) * 1000 / RATE
+            await asyncio.sleep(0)  # faster than real time, like the real API
+        await self.send(
+            {
+                "type": "response.output_audio_transcript.done",
+                **common,
+                "content_index": 0,
+                "transcript": text,
+            }
+        )
+        return item.audio_ms
+
+    async def _audio(self, text: str) -> bytes:
+        tts = self._server.tts
+        if tts is None:
+            return _tone(MS_PER_WORD * len(text.split()))
+        pcm = b"".join([chunk async for chunk in tts.synthesize(text)])
+        return pcm16_to_ulaw(resample(pcm, tts.sample_rate, RATE))
+
+    async def _done(self, response_id: str, status: str, reply: FakeReply, out_ms: float) -> None:
+        in_audio = round(self._input_audio_ms * AUDIO_TOKENS_IN_PER_S / 1000)
+        out_audio = round(out_ms * AUDIO_TOKENS_OUT_PER_S / 1000)
+        in_text, out_text = 200, len(reply.text.split())
+        self._input_audio_ms = 0.0
+        await self.send(
+            {
+                "type": "response.done",
+                "response": {
+                    "id": response_id,
+                    "status": status,
+                    "usage": {
+                        "input_tokens": in_audio + in_text,
+                        "output_tokens": out_audio + out_text,
+                        "total_tokens": in_audio + in_text + out_audio + out_text,
+                        "input_token_details": {"audio_tokens": in_audio, "text_tokens": in_text},
+                        "output_token_details": {
+                            "audio_tokens": out_audio,
+                            "text_tokens": out_text,
+                        },
+                    },
+                },
+            }
+        )
+
+    async def _cancel(self, event: dict[str, Any]) -> None:
+        if self._response is None or self._response.done():
+            await self._error("response_cancel_not_active", "no active response", event)
+            return
+        self._server.cancels += 1
+        self._response.cancel()
+
+    async def _truncate(self, event: dict[str, Any]) -> None:
+        item = self._items.get(event.get("item_id", ""))
+        end_ms = int(event.get("audio_end_ms", -1))
+        if item is None or not 0 <= end_ms <= item.audio_ms:
+            await self._error("invalid_value", "audio_end_ms is past the item's audio", event)
+            return
+        self._server.truncations.append(Truncation(event["item_id"], end_ms, item.audio_ms))
+        await self.send(
+            {
+                "type": "conversation.item.truncated",
+                "item_id": event["item_id"],
+                "content_index": 0,
+                "audio_end_ms": end_ms,
+            }
+        )
+
+    async def _error(self, code: str, message: str, event: dict[str, Any]) -> None:
+        await self.send(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "message": message,
+                    "event_id": event.get("event_id"),
+                },
+            }
+        )
+
+
+def _server_vad(session: dict[str, Any]) -> TurnDetector | None:
+    """The bridge's own detector stands in for the API's server VAD (None: turn detection off)."""
+    detection = session.get("audio", {}).get("input", {}).get("turn_detection")
+    if not detection:
+        return None
+    silence = int(detection.get("silence_duration_ms", 500))
+    return TurnDetector(TurnSettings(silence_ms=max(100, silence)))
+
+
+def _tone(ms: int) -> bytes:
+    """A soft 440 Hz tone, as mu-law: stands in for speech where words do not matter."""
+    samples = RATE * ms // 1000
+    pcm = b"".join(
+        int(6000 * math.sin(2 * math.pi * 440 * n / RATE)).to_bytes(2, "little", signed=True)
+        for n in range(samples)
+    )
+    return pcm16_to_ulaw(pcm)
