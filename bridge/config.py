@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     openai_base_url: str = Field(default="", alias="OPENAI_BASE_URL")
     openai_org_id: str = Field(default="", alias="OPENAI_ORG_ID")
     openai_model: str = Field(default="gpt-4o-mini", alias="OPENAI_MODEL")
+    # Where `agent.mode: realtime` calls connect; empty: OPENAI_BASE_URL (or OpenAI's own).
+    openai_realtime_base_url: str = Field(default="", alias="OPENAI_REALTIME_BASE_URL")
     anthropic_api_key: SecretStr = Field(default=SecretStr(""), alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str = Field(default="", alias="ANTHROPIC_BASE_URL")
     anthropic_model: str = Field(default="claude-haiku-4-5", alias="ANTHROPIC_MODEL")
@@ -72,7 +74,9 @@ class Settings(BaseSettings):
     # Names this process in call records when several share one database; empty: host:port.
     instance_id: str = Field(default="", alias="BRIDGE_INSTANCE_ID")
 
-    @field_validator("public_base_url", "twilio_api_base_url", "openai_base_url")
+    @field_validator(
+        "public_base_url", "twilio_api_base_url", "openai_base_url", "openai_realtime_base_url"
+    )
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

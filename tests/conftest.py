@@ -17,7 +17,13 @@ from tests.support.postgres import postgres_cluster  # noqa: F401  (one cluster 
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # No test may reach a real LLM or Twilio because the developer's shell or .env has keys.
-for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+for name in (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_REALTIME_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+):
     os.environ.pop(name, None)
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.dialplan.realtime_settings import RealtimeSettings
+
 ProviderName = Literal["openai", "anthropic", "rules"]
 
 
@@ -28,6 +30,11 @@ class AgentSettings(BaseModel):
     """The `agent:` block of a dialplan; every field has a sensible default."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # "cascaded": speech-to-text, the provider chain below, text-to-speech. "realtime": one
+    # speech-to-speech session per call (`realtime:`), with the cascade as its fallback.
+    mode: Literal["cascaded", "realtime"] = "cascaded"
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
     # Tried in order; providers without a key (or base URL) are skipped.
     providers: list[ProviderName] = Field(

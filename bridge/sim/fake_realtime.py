@@ -349,7 +349,7 @@ class _Conversation:
     async def _audio(self, text: str) -> bytes:
         tts = self._server.tts
         if tts is None:
-            return _tone(MS_PER_WORD * len(text.split()))
+            return tone(MS_PER_WORD * len(text.split()))
         pcm = b"".join([chunk async for chunk in tts.synthesize(text)])
         return pcm16_to_ulaw(resample(pcm, tts.sample_rate, RATE))
 
@@ -424,7 +424,7 @@ def _server_vad(session: dict[str, Any]) -> TurnDetector | None:
     return TurnDetector(TurnSettings(silence_ms=max(100, silence)))
 
 
-def _tone(ms: int) -> bytes:
+def tone(ms: int) -> bytes:
     """A soft 440 Hz tone, as mu-law: stands in for speech where words do not matter."""
     samples = RATE * ms // 1000
     pcm = b"".join(

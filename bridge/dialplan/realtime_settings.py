@@ -1,0 +1,26 @@
+"""The `agent.realtime:` block: how a speech-to-speech (OpenAI Realtime) call talks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RealtimeSettings(BaseModel):
+    """Used only when `agent.mode` is `realtime`; every field has a sensible default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "gpt-realtime"
+    voice: str = "alloy"  # the model's own voice (the dialplan's `voice:` is for TTS)
+    # Who finds the end of the caller's turn: the model's server VAD, its semantic VAD, or
+    # the bridge's own detector (the dialplan's `turns:` settings).
+    turn_detection: Literal["server_vad", "semantic_vad", "bridge"] = "server_vad"
+    silence_ms: int = Field(default=500, ge=100, le=5000)  # server_vad's silence window
+    transcription_model: str = "gpt-4o-mini-transcribe"  # the caller's words, for the record
+    connect_timeout_ms: int = Field(default=3000, ge=200, le=30000)
+    # A caller turn with no audio back in this long falls back to the cascaded pipeline.
+    answer_timeout_ms: int = Field(default=5000, ge=500, le=60000)
+    # Said by the cascaded pipeline when it takes over a call from a failed realtime session.
+    bridging_phrase: str = "Sorry, one moment. I'm still here."
