@@ -31,7 +31,8 @@ class LlmClients:
         return bool(s.openai_api_key.get_secret_value() or s.openai_base_url)
 
     def anthropic_configured(self) -> bool:
-        return bool(self._settings.anthropic_api_key.get_secret_value())
+        s = self._settings
+        return bool(s.anthropic_api_key.get_secret_value() or s.anthropic_base_url)
 
     def openai(self) -> OpenAIProvider:
         if self._openai is None:

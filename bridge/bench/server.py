@@ -109,7 +109,8 @@ async def spawn_server(
         "LOG_LEVEL": "WARNING",
         "HF_HUB_OFFLINE": "1",
     }
-    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL"):
+    llm = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+    for key in (*llm, "DATABASE_URL"):
         env.pop(key, None)
     # uvloop.install() before the CLI runs makes aiohttp's run_app use uvloop's loop.
     boot = "import uvloop; uvloop.install(); " if uvloop else ""

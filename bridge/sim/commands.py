@@ -104,6 +104,7 @@ async def _with_fake_llm(args: argparse.Namespace, settings: Settings) -> int:
                 "openai_api_key": SecretStr("sk-fake"),
                 "openai_base_url": llm.openai_base_url,
                 "anthropic_api_key": SecretStr(""),
+                "anthropic_base_url": "",
             }
         )
         if args.repeat <= 1:

@@ -41,16 +41,22 @@ def acme(**agent: Any) -> Dialplan:
     return ACME.model_copy(update={"agent": AgentSettings(**agent)})
 
 
-def llm_settings(fake: FakeLlm, twilio: FakeTwilioApi, *, anthropic: bool = True) -> Settings:
+def llm_settings(
+    fake: FakeLlm, twilio: FakeTwilioApi, *, anthropic: bool = True, keys: bool = True
+) -> Settings:
+    """Both providers on the fake; without `keys`, configured by their base URLs alone."""
     env: dict[str, Any] = {
-        "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": fake.openai_base_url,
         "TWILIO_ACCOUNT_SID": ACCOUNT,
         "TWILIO_AUTH_TOKEN": "token",
         "TWILIO_API_BASE_URL": twilio.url,
     }
     if anthropic:
-        env |= {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": fake.url}
+        env |= {"ANTHROPIC_BASE_URL": fake.url}
+    if keys:
+        env |= {"OPENAI_API_KEY": "sk-test"}
+        if anthropic:
+            env |= {"ANTHROPIC_API_KEY": "sk-ant-test"}
     return Settings(_env_file=None, **env)  # type: ignore[call-arg]
 
 

@@ -35,6 +35,12 @@ def test_a_base_url_alone_enables_an_openai_compatible_server() -> None:
     assert [type(a).__name__ for a in agent._agents] == ["LlmAgent", "RulesAgent"]
 
 
+def test_a_base_url_alone_enables_an_anthropic_compatible_server() -> None:
+    agent = agent_for(["anthropic", "rules"], ANTHROPIC_BASE_URL="http://127.0.0.1:9")
+    assert isinstance(agent, FallbackAgent)
+    assert [type(a).__name__ for a in agent._agents] == ["LlmAgent", "RulesAgent"]
+
+
 def test_the_chain_keeps_the_dialplan_order_and_skips_unconfigured_providers() -> None:
     agent = agent_for(["anthropic", "openai"], ANTHROPIC_API_KEY="k")
     assert isinstance(agent, FallbackAgent)

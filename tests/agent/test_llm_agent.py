@@ -139,3 +139,20 @@ async def test_the_chain_is_a_fallback_agent_and_rules_alone_without_keys(fakes:
     line = Line(fake, twilio, acme())
     assert isinstance(line.agent, FallbackAgent)
     await line.close()
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+async def test_a_base_url_without_a_key_reaches_the_server_with_the_dialplan_temperature(
+    api: str, fakes: Fakes
+) -> None:
+    fake, twilio = fakes
+    line = Line(fake, twilio, acme(providers=[api], temperature=0.7), keys=False)
+    try:
+        fake.script(api, FakeReply("Hello there."))  # type: ignore[arg-type]
+        reply = await line.say("Hi")
+    finally:
+        await line.close()
+    assert reply.text == "Hello there."
+    (sent_to, body), *_ = fake.requests
+    assert sent_to == api
+    assert body["temperature"] == 0.7

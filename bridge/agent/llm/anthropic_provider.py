@@ -32,15 +32,17 @@ class AnthropicProvider(SdkProvider[anthropic.AsyncAnthropic]):
     @classmethod
     def from_settings(cls, settings: Settings) -> AnthropicProvider:
         client = anthropic.AsyncAnthropic(
-            api_key=settings.anthropic_api_key.get_secret_value() or None,
+            # A compatible server behind ANTHROPIC_BASE_URL may take any key; the SDK wants one.
+            api_key=settings.anthropic_api_key.get_secret_value() or "unused",
             base_url=settings.anthropic_base_url or None,
             max_retries=0,  # retries are ours, within the turn's budget
         )
         return cls(client, settings.anthropic_model)
 
     async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
-        # anthropic 2.x takes no `temperature` (the API left sampling to the model).
-        kwargs: dict[str, Any] = {}
+        # The Messages API takes `temperature`; this SDK's typed signature has no such argument,
+        # so it goes in the body as is.
+        kwargs: dict[str, Any] = {"extra_body": {"temperature": request.temperature}}
         if request.tools:
             kwargs["tools"] = [
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
