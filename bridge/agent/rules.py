@@ -16,6 +16,7 @@ from typing import Any
 from bridge.agent.base import AgentEvent, CallerTurn, Message, TextDelta, ToolEvent
 from bridge.agent.order_ids import keyed_order_id, order_id_candidates
 from bridge.agent.tools import ToolExecutor
+from bridge.agent.words import plain_words
 from bridge.dialplan.models import Dialplan
 
 # At most this many readings of one turn are looked up ("120 dollars, order 4572").
@@ -58,10 +59,6 @@ _STATUS_PHRASES = {
 }
 _NO_ETA = {"cancelled", "canceled", "returned"}
 _WITH_CARRIER = {"shipped", "in transit", "out for delivery"}
-
-
-def _normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
 def _spoken_id(order_id: str) -> str:
@@ -135,7 +132,7 @@ class RulesAgent:
             yield event
 
     def _answer(self, history: list[Message], text: str) -> AsyncIterator[AgentEvent]:
-        said = _normalise(text)
+        said = plain_words(text)
         last = _last_agent_text(history)
         asked = ASK_MARKER in last.lower()
         can_look_up = self.tools.orders is not None

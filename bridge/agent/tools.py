@@ -27,6 +27,7 @@ from bridge.agent.base import (
 )
 from bridge.agent.order_ids import order_id_candidates
 from bridge.agent.orders import Order, OrderBackendError, OrderLookup
+from bridge.agent.words import plain_words
 from bridge.dialplan.models import E164, Department, Dialplan
 
 log = logging.getLogger(__name__)
@@ -127,27 +128,23 @@ FUZZY_MIN_CHARS = 5  # shorter words are too easily one letter from another
 FUZZY_CUTOFF = 0.85
 
 
-def _normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 class DepartmentNames:
     """Finds a department by its name or a synonym, ignoring case, spacing and punctuation."""
 
     _NOISE = re.compile(r"^(?:the )?(.*?)(?: (?:department|dept|team|desk|line))?$")
 
     def __init__(self, departments: dict[str, Department]) -> None:
-        self._names = {_normalise(name): name for name in departments}
+        self._names = {plain_words(name): name for name in departments}
         self._synonyms = {
-            _normalise(synonym): name
+            plain_words(synonym): name
             for name, dept in departments.items()
             for synonym in dept.synonyms
-            if _normalise(synonym)
+            if plain_words(synonym)
         }
 
     def match(self, text: str) -> str | None:
         """The department `text` names as a whole ("Billing", "the accounts team")."""
-        said = _normalise(text)
+        said = plain_words(text)
         for candidate in (said, self._NOISE.sub(r"\1", said)):
             found = self._names.get(candidate) or self._synonyms.get(candidate)
             if found:
@@ -157,7 +154,7 @@ class DepartmentNames:
     def find_in(self, text: str) -> str | None:
         """The department a sentence asks for: a name said outright beats a synonym; then the
         earliest mention wins, and the longest phrase among those starting together."""
-        said = f" {_normalise(text)} "
+        said = f" {plain_words(text)} "
         for table in (self._names, self._synonyms):
             hits = [
                 (match.start(), -len(phrase), name)

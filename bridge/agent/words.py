@@ -1,0 +1,13 @@
+"""What a caller said, reduced to the words that matter for matching it."""
+
+from __future__ import annotations
+
+import re
+
+_NOT_A_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def plain_words(text: str) -> str:
+    """Lower-case letters and digits only, one space between words ("Billing, please!" ->
+    "billing please"), so that case, punctuation and spacing never decide a match."""
+    return " ".join(_NOT_A_WORD.sub(" ", text.lower()).split())
