@@ -8,7 +8,7 @@ nothing of audio or Twilio.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -84,7 +84,6 @@ class CallContext:
     call_sid: str
     caller: str
     called: str
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Agent(Protocol):

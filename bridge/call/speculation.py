@@ -24,8 +24,6 @@ class SpeculativeTranscriber:
         self._own = own
         self._audio = b""
         self._task: asyncio.Task[str] | None = None
-        self.used = 0
-        self.discarded = 0
 
     def start(self, audio: bytes) -> None:
         """The caller fell silent: transcribe what the turn holds so far."""
@@ -38,7 +36,6 @@ class SpeculativeTranscriber:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-            self.discarded += 1
 
     def take(self, audio: bytes) -> asyncio.Task[str] | None:
         """The transcription for the turn that ended with `audio`, if it heard that speech."""
@@ -48,5 +45,4 @@ class SpeculativeTranscriber:
             self.discard()
             return None
         task, self._task = self._task, None
-        self.used += 1
         return task

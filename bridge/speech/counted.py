@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from bridge.observability import metrics
@@ -29,8 +28,6 @@ class CountedSTT:
     async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
         try:
             return await self._inner.transcribe(pcm16, sample_rate)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             metrics.provider_error("stt", error_kind(exc))
             raise
@@ -50,8 +47,6 @@ class CountedTTS:
         try:
             async for chunk in self._inner.synthesize(text):
                 yield chunk
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             metrics.provider_error("tts", error_kind(exc))
             raise
