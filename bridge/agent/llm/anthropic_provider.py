@@ -6,20 +6,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+from anthropic import AsyncStream
+from anthropic.types import RawMessageStreamEvent
 
 from bridge.agent.base import Message
 from bridge.agent.llm.base import (
-    Done,
     LlmError,
     LlmRequest,
-    SdkProvider,
     StreamEvent,
     TextChunk,
     TokenUsage,
     ToolCallRequest,
 )
-from bridge.agent.llm.errors import classify
 from bridge.agent.llm.history import paired_tool_messages
+from bridge.agent.llm.sdk import SdkProvider
 from bridge.config import Settings
 
 # The API wants the conversation to open with the user; a call opens with our greeting.
@@ -39,7 +39,7 @@ class AnthropicProvider(SdkProvider[anthropic.AsyncAnthropic]):
         )
         return cls(client, settings.anthropic_model)
 
-    async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
+    async def _open(self, request: LlmRequest) -> AsyncStream[RawMessageStreamEvent]:
         # The Messages API takes `temperature`; this SDK's typed signature has no such argument,
         # so it goes in the body as is.
         kwargs: dict[str, Any] = {"extra_body": {"temperature": request.temperature}}
@@ -49,50 +49,40 @@ class AnthropicProvider(SdkProvider[anthropic.AsyncAnthropic]):
                 for t in request.tools
             ]
             kwargs["tool_choice"] = {"type": "auto"}
-        try:
-            stream = await self._client.messages.create(
-                model=request.model or self._model,
-                system=request.system,
-                messages=to_anthropic_messages(request.messages),
-                max_tokens=request.max_tokens,
-                stream=True,
-                timeout=request.timeout_s,
-                **kwargs,
-            )
-            async with stream:
-                async for event in _events(stream):
-                    yield event
-        except Exception as exc:  # every client fault becomes one classified error
-            raise classify(exc) from exc
+        return await self._client.messages.create(
+            model=request.model or self._model,
+            system=request.system,
+            messages=to_anthropic_messages(request.messages),
+            max_tokens=request.max_tokens,
+            stream=True,
+            timeout=request.timeout_s,
+            **kwargs,
+        )
 
-
-async def _events(stream: AsyncIterator[Any]) -> AsyncIterator[StreamEvent]:
-    tools: dict[int, list[str]] = {}  # block index -> [id, name, json so far]
-    prompt_tokens = 0
-    stop_reason = ""
-    async for event in stream:
-        if event.type == "message_start":
-            prompt_tokens = event.message.usage.input_tokens or 0
-        elif event.type == "content_block_start":
-            block = event.content_block
-            if block.type == "tool_use":
-                tools[event.index] = [block.id, block.name, ""]
-        elif event.type == "content_block_delta":
-            delta = event.delta
-            if delta.type == "text_delta" and delta.text:
-                yield TextChunk(delta.text)
-            elif delta.type == "input_json_delta" and event.index in tools:
-                tools[event.index][2] += delta.partial_json
-        elif event.type == "content_block_stop" and event.index in tools:
-            call_id, name, arguments = tools.pop(event.index)
-            yield ToolCallRequest(call_id, name, arguments or "{}")
-        elif event.type == "message_delta":
-            stop_reason = event.delta.stop_reason or stop_reason
-            yield TokenUsage(prompt_tokens, event.usage.output_tokens or 0)
-        elif event.type == "message_stop":
-            yield Done(stop_reason or "end_turn")
-            return
-    raise LlmError("network", "stream ended before the reply was finished")
+    async def _events(self, stream: AsyncIterator[Any]) -> AsyncIterator[StreamEvent]:
+        tools: dict[int, list[str]] = {}  # block index -> [id, name, json so far]
+        prompt_tokens = 0
+        async for event in stream:
+            if event.type == "message_start":
+                prompt_tokens = event.message.usage.input_tokens or 0
+            elif event.type == "content_block_start":
+                block = event.content_block
+                if block.type == "tool_use":
+                    tools[event.index] = [block.id, block.name, ""]
+            elif event.type == "content_block_delta":
+                delta = event.delta
+                if delta.type == "text_delta" and delta.text:
+                    yield TextChunk(delta.text)
+                elif delta.type == "input_json_delta" and event.index in tools:
+                    tools[event.index][2] += delta.partial_json
+            elif event.type == "content_block_stop" and event.index in tools:
+                call_id, name, arguments = tools.pop(event.index)
+                yield ToolCallRequest(call_id, name, arguments or "{}")
+            elif event.type == "message_delta":
+                yield TokenUsage(prompt_tokens, event.usage.output_tokens or 0)
+            elif event.type == "message_stop":
+                return
+        raise LlmError("network", "stream ended before the reply was finished")
 
 
 def to_anthropic_messages(messages: list[Message]) -> list[dict[str, Any]]:

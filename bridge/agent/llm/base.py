@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
 from bridge.agent.base import Message
 
@@ -69,18 +69,11 @@ class TokenUsage:
     completion_tokens: int
 
 
-@dataclass(frozen=True)
-class Done:
-    """The reply is complete; `stop_reason` as the provider gave it."""
-
-    stop_reason: str
-
-
-StreamEvent = TextChunk | ToolCallRequest | TokenUsage | Done
+StreamEvent = TextChunk | ToolCallRequest | TokenUsage
 
 
 class LlmProvider(Protocol):
-    """Streams one model reply. Raises `LlmError`; a stream that ends without `Done` is cut."""
+    """Streams one model reply to its end. Raises `LlmError`, also for a reply cut short."""
 
     name: str
 
@@ -89,26 +82,3 @@ class LlmProvider(Protocol):
     def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]: ...
 
     async def aclose(self) -> None: ...
-
-
-class _Closable(Protocol):
-    async def close(self) -> None: ...
-
-
-ClientT = TypeVar("ClientT", bound=_Closable)
-
-
-class SdkProvider(Generic[ClientT]):
-    """What the SDK-backed providers share: one async client, and the model they default to."""
-
-    name: str
-
-    def __init__(self, client: ClientT, model: str) -> None:
-        self._client = client
-        self._model = model
-
-    def default_model(self) -> str:
-        return self._model
-
-    async def aclose(self) -> None:
-        await self._client.close()

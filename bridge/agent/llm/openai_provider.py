@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import openai
+from openai import AsyncStream
+from openai.types.chat import ChatCompletionChunk
 
 from bridge.agent.base import Message
 from bridge.agent.llm.base import (
-    Done,
     LlmError,
     LlmRequest,
-    SdkProvider,
     StreamEvent,
     TextChunk,
     TokenUsage,
     ToolCallRequest,
 )
-from bridge.agent.llm.errors import classify
 from bridge.agent.llm.history import paired_tool_messages
+from bridge.agent.llm.sdk import SdkProvider
 from bridge.config import Settings
 
 
@@ -48,7 +48,7 @@ class OpenAIProvider(SdkProvider[openai.AsyncOpenAI]):
         )
         return cls(client, settings.openai_model)
 
-    async def stream(self, request: LlmRequest) -> AsyncIterator[StreamEvent]:
+    async def _open(self, request: LlmRequest) -> AsyncStream[ChatCompletionChunk]:
         kwargs: dict[str, Any] = {}
         if request.tools:
             kwargs["tools"] = [
@@ -63,48 +63,40 @@ class OpenAIProvider(SdkProvider[openai.AsyncOpenAI]):
                 for tool in request.tools
             ]
             kwargs["tool_choice"] = "auto"
-        try:
-            stream = await self._client.chat.completions.create(
-                model=request.model or self._model,
-                messages=to_openai_messages(request.system, request.messages),
-                stream=True,
-                stream_options={"include_usage": True},
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
-                timeout=request.timeout_s,
-                **kwargs,
-            )
-            async with stream:
-                async for event in _events(stream):
-                    yield event
-        except Exception as exc:  # every client fault becomes one classified error
-            raise classify(exc) from exc
+        return await self._client.chat.completions.create(
+            model=request.model or self._model,
+            messages=to_openai_messages(request.system, request.messages),
+            stream=True,
+            stream_options={"include_usage": True},
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+            timeout=request.timeout_s,
+            **kwargs,
+        )
 
-
-async def _events(stream: AsyncIterator[Any]) -> AsyncIterator[StreamEvent]:
-    calls: dict[int, _PartialCall] = {}
-    finish: str | None = None
-    async for chunk in stream:
-        if chunk.usage is not None:
-            yield TokenUsage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-        for choice in chunk.choices:
-            delta = choice.delta
-            if delta is not None and delta.content:
-                yield TextChunk(delta.content)
-            for fragment in (delta.tool_calls if delta is not None else None) or []:
-                call = calls.setdefault(fragment.index, _PartialCall())
-                call.id = call.id or (fragment.id or "")
-                if fragment.function is not None:
-                    call.name = call.name or (fragment.function.name or "")
-                    call.arguments += fragment.function.arguments or ""
-            if choice.finish_reason and finish is None:
-                finish = choice.finish_reason
-                for index in sorted(calls):
-                    call = calls[index]
-                    yield ToolCallRequest(call.id or f"call_{index}", call.name, call.arguments)
-    if finish is None:
-        raise LlmError("network", "stream ended before the reply was finished")
-    yield Done(finish)
+    async def _events(self, stream: AsyncIterator[Any]) -> AsyncIterator[StreamEvent]:
+        calls: dict[int, _PartialCall] = {}
+        finish: str | None = None
+        async for chunk in stream:
+            if chunk.usage is not None:
+                yield TokenUsage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+            for choice in chunk.choices:
+                delta = choice.delta
+                if delta is not None and delta.content:
+                    yield TextChunk(delta.content)
+                for fragment in (delta.tool_calls if delta is not None else None) or []:
+                    call = calls.setdefault(fragment.index, _PartialCall())
+                    call.id = call.id or (fragment.id or "")
+                    if fragment.function is not None:
+                        call.name = call.name or (fragment.function.name or "")
+                        call.arguments += fragment.function.arguments or ""
+                if choice.finish_reason and finish is None:
+                    finish = choice.finish_reason
+                    for index in sorted(calls):
+                        call = calls[index]
+                        yield ToolCallRequest(call.id or f"call_{index}", call.name, call.arguments)
+        if finish is None:
+            raise LlmError("network", "stream ended before the reply was finished")
 
 
 def to_openai_messages(system: str, messages: list[Message]) -> list[dict[str, Any]]:
