@@ -6,14 +6,13 @@ import asyncio
 import gc
 import logging
 import signal
-import time
 
 from aiohttp import web
 
 from bridge.app import create_app
 from bridge.config import Settings
 from bridge.preflight import configuration_problems
-from bridge.services import Services, build_services
+from bridge.services import build_services
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,6 @@ FULL_PASS_RARELY = (700, 10, 1000)  # gen0, gen1 (defaults); gen2 100x less ofte
 
 # Live calls get this long to finish when the server is asked to stop.
 DRAIN_TIMEOUT_S = 30.0
-DRAIN_POLL_S = 0.2
 # Calls still live after the drain hear a goodbye and are hung up; this long at most.
 GOODBYE_TIMEOUT_S = 15.0
 
@@ -75,14 +73,7 @@ async def _serve_until_stopped(settings: Settings) -> None:
         log.info(
             "draining: %d live calls may finish within %.0fs", len(services.live), DRAIN_TIMEOUT_S
         )
-        await _live_calls_ended(services, DRAIN_TIMEOUT_S)
+        await services.live_calls_ended(DRAIN_TIMEOUT_S)
         await services.end_live_calls(GOODBYE_TIMEOUT_S)
     finally:
         await runner.cleanup()
-
-
-async def _live_calls_ended(services: Services, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    # Polled: the live-call map has no change signal, and a drain happens once.
-    while services.live and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(DRAIN_POLL_S)

@@ -38,6 +38,8 @@ SHUTDOWN_GOODBYE = (
     "I'm sorry, this line has to close for a moment. Please call us back shortly. Goodbye."
 )
 
+LIVE_POLL_S = 0.1  # how often a drain looks whether the live calls have ended
+
 # Twilio ends any call after 24 hours at the latest.
 CALLS_LAST_AT_MOST = timedelta(hours=24)
 
@@ -121,10 +123,15 @@ class Services:
             log.warning("ending %d live calls politely: the drain timeout passed", len(calls))
         for session in calls:
             await session.end_politely(SHUTDOWN_GOODBYE)
+        # Twilio ends each stream once its hang-up reached it.
+        await self.live_calls_ended(timeout_s)
+
+    async def live_calls_ended(self, timeout_s: float) -> None:
+        """Wait until no call is live, or `timeout_s` has passed."""
         deadline = time.monotonic() + timeout_s
-        # Polled, like the drain: Twilio ends each stream once its hang-up reached it.
+        # Polled: the live-call map has no change signal, and a drain happens once.
         while self.live and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(LIVE_POLL_S)
 
     async def close(self) -> None:
         for session in list(self.live.values()):
