@@ -35,10 +35,6 @@ class Resampler:
         )
         return out
 
-    def reset(self) -> None:
-        """Forget the previous chunk, to start an unrelated stream."""
-        self._state = None
-
 
 def resample(pcm16: bytes, src_rate: int, dst_rate: int) -> bytes:
     """Converts one complete piece of audio. Equal rates return the input object itself."""

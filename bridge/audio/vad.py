@@ -18,7 +18,7 @@ import webrtcvad
 
 from bridge.audio._audioop import audioop
 from bridge.audio.codec import SAMPLE_WIDTH
-from bridge.audio.framing import FRAME_MS, frame_bytes
+from bridge.audio.phone import FRAME_MS, PCM_FRAME, PHONE_RATE
 from bridge.audio.turns import (
     SilenceStarted,
     SpeechResumed,
@@ -29,8 +29,6 @@ from bridge.audio.turns import (
 )
 from bridge.dialplan.models import TurnSettings
 
-SAMPLE_RATE = 8000
-FRAME_BYTES = frame_bytes(SAMPLE_RATE)  # 320
 PREROLL_MS = 200  # audio kept from before the onset, so the first syllable isn't clipped
 TAIL_MS = 100  # silence kept after the last voiced frame; Whisper likes a little
 MIN_SPEECH_RMS = 60  # about -55 dBFS: quieter frames are never speech
@@ -85,7 +83,7 @@ class TurnDetector:
         self._onset_frames = _frames(settings.onset_ms)
         self._silence_frames = _frames(settings.silence_ms)
         self._max_frames = _frames(settings.max_utterance_ms)
-        self._tail_bytes = _frames(TAIL_MS) * FRAME_BYTES
+        self._tail_bytes = _frames(TAIL_MS) * PCM_FRAME
         # Pre-roll plus the onset run itself: everything the turn's audio starts with.
         self._recent: deque[bytes] = deque(maxlen=_frames(PREROLL_MS) + self._onset_frames)
         self._frame = 0  # frames pushed: the stream clock in FRAME_MS units
@@ -102,15 +100,10 @@ class TurnDetector:
         """The stream clock: frames pushed so far x 20 ms."""
         return self._frame * FRAME_MS
 
-    @property
-    def in_turn(self) -> bool:
-        """True from SpeechStarted until the turn ends or is dropped."""
-        return self._state is not _State.IDLE
-
     def push(self, frame: bytes) -> TurnEvent | None:
         """Feeds one 20 ms frame of 8 kHz mono PCM16 (320 bytes)."""
-        if len(frame) != FRAME_BYTES:
-            raise ValueError(f"a frame is {FRAME_BYTES} bytes, got {len(frame)}")
+        if len(frame) != PCM_FRAME:
+            raise ValueError(f"a frame is {PCM_FRAME} bytes, got {len(frame)}")
         self._frame += 1
         voiced = self._voiced(frame)
         if self._state is _State.IDLE:
@@ -136,17 +129,9 @@ class TurnDetector:
             return b""
         return bytes(self._audio[: self._speech_end_bytes + self._tail_bytes])
 
-    def reset(self) -> None:
-        """Abandons any turn in progress (no event) and the pre-roll; the clock runs on."""
-        self._state = _State.IDLE
-        self._run = 0
-        self._silence = 0
-        self._audio = bytearray()
-        self._recent.clear()
-
     def _voiced(self, frame: bytes) -> bool:
         rms = audioop.rms(frame, SAMPLE_WIDTH)
-        speech = self._vad.is_speech(frame, SAMPLE_RATE)
+        speech = self._vad.is_speech(frame, PHONE_RATE)
         if not speech or self._floor.level is None:
             self._floor.learn(rms)
             return False
@@ -203,10 +188,9 @@ class TurnDetector:
         else:
             event = TurnEnded(self.turn_audio(), duration_ms, reason, at_ms)
         # Hand the last frames on as the next turn's pre-roll, with any voiced run under way.
-        keep = min(len(audio), (self._recent.maxlen or 0) * FRAME_BYTES)
+        keep = min(len(audio), (self._recent.maxlen or 0) * PCM_FRAME)
         self._recent.extend(
-            bytes(audio[i : i + FRAME_BYTES])
-            for i in range(len(audio) - keep, len(audio), FRAME_BYTES)
+            bytes(audio[i : i + PCM_FRAME]) for i in range(len(audio) - keep, len(audio), PCM_FRAME)
         )
         self._state = _State.IDLE
         self._silence = 0

@@ -20,12 +20,12 @@ from xml.etree import ElementTree
 
 import aiohttp
 
-from bridge.bench.voice import SILENCE_PAYLOAD, ULAW_FRAME
+from bridge.audio.phone import FRAME_MS, ULAW_FRAME
+from bridge.bench.voice import SILENCE_PAYLOAD
 from bridge.observability.lag import LagHistogram
 from bridge.twilio import messages
 from bridge.twilio.signature import sign_request
 
-FRAME_MS = 20
 QUIET_FRAMES = 25  # 500 ms without agent audio: the agent has finished
 GREETING_WAIT_FRAMES = 250  # a bridge that greets starts within 5 s
 

@@ -13,17 +13,16 @@ import os
 import numpy as np
 
 from bridge.audio.codec import pcm16_to_ulaw
+from bridge.audio.phone import PHONE_RATE, ULAW_FRAME, ULAW_SILENCE
 from bridge.audio.resample import resample
 
-RATE = 8000
-ULAW_FRAME = 160
-SILENCE_PAYLOAD = base64.b64encode(b"\xff" * ULAW_FRAME).decode("ascii")
+SILENCE_PAYLOAD = base64.b64encode(ULAW_SILENCE).decode("ascii")
 LINE = "What time do you open on Saturday?"
 
 
 def buzz(ms: int) -> bytes:
     """A 120 Hz buzz with 24 harmonics: webrtcvad hears it as voice at every mode."""
-    t = np.arange(RATE * ms // 1000) / RATE
+    t = np.arange(PHONE_RATE * ms // 1000) / PHONE_RATE
     wave = sum(3000 / k * np.sin(2 * np.pi * 120 * k * t) for k in range(1, 25))
     return np.clip(wave, -32768, 32767).astype("<i2").tobytes()
 
@@ -31,7 +30,7 @@ def buzz(ms: int) -> bytes:
 def payloads(pcm16: bytes) -> tuple[str, ...]:
     """8 kHz PCM16 as base64 mu-law frames, the last padded with mu-law silence."""
     ulaw = pcm16_to_ulaw(pcm16)
-    ulaw += b"\xff" * (-len(ulaw) % ULAW_FRAME)
+    ulaw += ULAW_SILENCE[: -len(ulaw) % ULAW_FRAME]
     return tuple(
         base64.b64encode(ulaw[i : i + ULAW_FRAME]).decode("ascii")
         for i in range(0, len(ulaw), ULAW_FRAME)
@@ -48,7 +47,7 @@ def _spoken(text: str) -> bytes:
     )
     chunks = list(voice.synthesize(text))
     pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)
-    return resample(pcm, chunks[0].sample_rate, RATE)
+    return resample(pcm, chunks[0].sample_rate, PHONE_RATE)
 
 
 async def caller_line(providers: str, utterance_ms: int) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ from bridge.agent.base import (
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import ulaw_to_pcm16
 from bridge.audio.framing import Framer
+from bridge.audio.phone import PHONE_RATE, ULAW_FRAME
 from bridge.audio.turns import (
     SilenceStarted,
     SpeechResumed,
@@ -51,7 +52,7 @@ from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.latency import TurnClock
 from bridge.call.playback import MediaClock, PlaybackTracker
-from bridge.call.speaker import PHONE_RATE, AudioSink, Speaker
+from bridge.call.speaker import AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
 from bridge.call.tasks import CallTasks
 from bridge.call.turns import PendingTurn, ReplyState
@@ -63,7 +64,6 @@ from bridge.speech.pool import PoolSaturated
 
 log = logging.getLogger(__name__)
 
-ULAW_FRAME = PHONE_RATE * 20 // 1000  # 20 ms of mu-law: 160 bytes
 HANGUP_GRACE_S = 30.0  # longest we wait for a goodbye to play before hanging up anyway
 
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bridge.audio.codec import pcm16_to_ulaw
+from bridge.audio.phone import PHONE_RATE
 from bridge.audio.resample import Resampler
 from bridge.call.playback import MediaClock, PlaybackTracker, SpokenPiece
 from bridge.call.speakable import make_speakable
 from bridge.speech.base import TextToSpeech
 
-PHONE_RATE = 8000
 # The mark that closes a whole reply: a caller's side (our simulator) learns from its echo
 # that the agent has finished talking, not just paused between sentences.
 REPLY_END_SUFFIX = ".end"

@@ -7,6 +7,7 @@ import wave
 
 from aiohttp import web
 
+from bridge.audio.phone import PHONE_RATE
 from bridge.audio.wav import read_wav_mono
 from bridge.console.auth import ConsoleSession
 from bridge.console.forms import Form
@@ -152,7 +153,7 @@ def _dialplan(plan: Dialplan) -> str:
 async def _check_wav(form: Form) -> None:
     assert form.upload is not None
     try:
-        await asyncio.to_thread(read_wav_mono, form.upload, 8000)
+        await asyncio.to_thread(read_wav_mono, form.upload, PHONE_RATE)
     except (wave.Error, EOFError, ValueError) as exc:
         raise CallRefused(f"the file is not a PCM WAV file: {exc}") from exc
 

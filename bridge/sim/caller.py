@@ -21,11 +21,12 @@ from xml.etree import ElementTree
 
 import aiohttp
 
+from bridge.audio.phone import FRAME_MS, PHONE_RATE
 from bridge.audio.resample import resample
 from bridge.audio.wav import interleave_stereo, read_wav_mono, write_wav
 from bridge.call.speaker import REPLY_END_SUFFIX
 from bridge.records import CallRecord, TurnRecord
-from bridge.sim.line import FRAME_MS, PhoneLine
+from bridge.sim.line import PhoneLine
 from bridge.sim.report import CallerLine, CallReport
 from bridge.sim.script import HangUp, Interrupt, PlayAudio, PressKeys, Say, Step
 from bridge.speech.base import TextToSpeech
@@ -34,7 +35,6 @@ from bridge.twilio.signature import sign_request
 
 log = logging.getLogger(__name__)
 
-PHONE_RATE = 8000
 # Agent silence that means "the agent has finished", on the stream's clock and on the wall
 # clock alike: at a fast replay speed the agent's next sentence may still be synthesizing.
 QUIET_MS = 800

@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
+from bridge.audio.phone import FRAME_MS, PCM_FRAME, ULAW_FRAME, ULAW_SILENCE
 
-FRAME_MS = 20
-ULAW_FRAME = 160
-ULAW_SILENCE = b"\xff" * ULAW_FRAME
-PCM_FRAME_BYTES = ULAW_FRAME * 2
 VOICED_LEVEL = 300  # PCM16 amplitude above which a sample counts as speech, not noise
 
 
@@ -55,7 +52,7 @@ class PhoneLine:
 
     def speak(self, pcm16: bytes) -> int:
         """Queue the caller's audio; returns the stream time its last voiced frame ends."""
-        voiced_ms = -(-_voiced_length(pcm16) // (PCM_FRAME_BYTES)) * FRAME_MS
+        voiced_ms = -(-_voiced_length(pcm16) // PCM_FRAME) * FRAME_MS
         end_ms = self.now_ms + (len(self._speech) // ULAW_FRAME) * FRAME_MS + voiced_ms
         self._speech += pcm16_to_ulaw(pcm16)
         return end_ms

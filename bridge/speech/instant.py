@@ -10,7 +10,8 @@ import math
 from array import array
 from collections.abc import AsyncIterator
 
-INSTANT_RATE = 8000
+from bridge.audio.phone import PHONE_RATE
+
 INSTANT_TRANSCRIPT = "What are your opening hours?"
 # Audio per character of text: about the pace of speech, so replies play for a while.
 MS_PER_CHAR = 60
@@ -19,8 +20,8 @@ _CHUNK_MS = 500
 
 def _tone(ms: int, hz: float = 220.0, amplitude: int = 6000) -> bytes:
     """A plain tone, made once: playing audio for the caller's line to hold."""
-    samples = INSTANT_RATE * ms // 1000
-    step = 2 * math.pi * hz / INSTANT_RATE
+    samples = PHONE_RATE * ms // 1000
+    step = 2 * math.pi * hz / PHONE_RATE
     return array("h", (int(amplitude * math.sin(i * step)) for i in range(samples))).tobytes()
 
 
@@ -42,11 +43,11 @@ class InstantTTS:
 
     @property
     def sample_rate(self) -> int:
-        return INSTANT_RATE
+        return PHONE_RATE
 
     async def synthesize(self, text: str) -> AsyncIterator[bytes]:
         remaining = max(1, len(text)) * MS_PER_CHAR
         while remaining > 0:
             piece = min(remaining, _CHUNK_MS)
-            yield _CHUNK[: INSTANT_RATE * piece // 1000 * 2]
+            yield _CHUNK[: PHONE_RATE * piece // 1000 * 2]
             remaining -= piece

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from bridge.audio.phone import PHONE_RATE
+
 
 class _Wire(BaseModel):
     """Base for wire models: camelCase on the wire, snake_case in Python, extras ignored."""
@@ -21,7 +23,7 @@ class _Wire(BaseModel):
 
 class MediaFormat(_Wire):
     encoding: str = "audio/x-mulaw"
-    sample_rate: int = Field(8000, alias="sampleRate")
+    sample_rate: int = Field(PHONE_RATE, alias="sampleRate")
     channels: int = 1
 
 
@@ -231,7 +233,11 @@ def start_message(
                 "streamSid": stream_sid,
                 "callSid": call_sid,
                 "tracks": ["inbound"],
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                "mediaFormat": {
+                    "encoding": "audio/x-mulaw",
+                    "sampleRate": PHONE_RATE,
+                    "channels": 1,
+                },
                 "customParameters": dict(custom_parameters),
             },
             "streamSid": stream_sid,

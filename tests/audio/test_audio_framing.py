@@ -1,6 +1,7 @@
 import pytest
 
-from bridge.audio.framing import FRAME_MS, Framer, bytes_per_ms, duration_ms, frame_bytes
+from bridge.audio.framing import Framer
+from bridge.audio.phone import FRAME_MS, PCM_FRAME, PHONE_RATE, ULAW_FRAME, ULAW_SILENCE
 
 STREAM = bytes(i % 251 for i in range(160 * 57 + 33))  # not a whole number of frames
 
@@ -13,7 +14,8 @@ def test_chunks_of_any_size_yield_the_same_frames_in_order(chunk_size: int):
         frames.extend(framer.push(STREAM[start : start + chunk_size]))
 
     assert frames == [STREAM[i : i + 160] for i in range(0, 160 * 57, 160)]
-    assert framer.pending == 33
+    # The last 33 bytes were held back: the rest of their frame completes it.
+    assert framer.push(bytes(127)) == [STREAM[160 * 57 :] + bytes(127)]
 
 
 def test_a_frame_is_returned_on_the_push_that_completes_it():
@@ -22,26 +24,11 @@ def test_a_frame_is_returned_on_the_push_that_completes_it():
     assert framer.push(b"cdef") == [b"abcd"]
     assert framer.push(b"gh") == [b"efgh"]
     assert framer.push(b"ijkl") == [b"ijkl"]
-    assert framer.pending == 0
+    assert framer.push(b"mnop") == [b"mnop"]  # nothing was left held back
 
 
-def test_reset_drops_the_partial_frame():
-    framer = Framer(4)
-    framer.push(b"abc")
-    framer.reset()
-    assert framer.pending == 0
-    assert framer.push(b"wxyz") == [b"wxyz"]
-
-
-def test_frame_size_helpers_match_the_telephone_formats():
-    assert FRAME_MS == 20
-    assert frame_bytes(8000) == 320  # PCM16
-    assert frame_bytes(8000, sample_width=1) == 160  # mu-law
-    assert frame_bytes(16000, ms=30) == 960
-    assert bytes_per_ms(8000) == 16.0
-    assert duration_ms(320, 8000) == 20
-    assert duration_ms(160, 8000, sample_width=1) == 20
-    with pytest.raises(ValueError, match="whole number of samples"):
-        frame_bytes(22050, ms=1)
+def test_the_phone_line_format_and_the_frame_size_check():
+    assert (PHONE_RATE, FRAME_MS, ULAW_FRAME, PCM_FRAME) == (8000, 20, 160, 320)
+    assert ULAW_SILENCE == b"\xff" * 160
     with pytest.raises(ValueError, match="positive"):
         Framer(0)

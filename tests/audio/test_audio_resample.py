@@ -40,14 +40,6 @@ def test_equal_rates_hand_back_the_same_bytes_object():
     assert Resampler(16000, 16000).process(audio) is audio
 
 
-def test_reset_starts_a_fresh_stream():
-    resampler = Resampler(16000, 8000)
-    first = resampler.process(SOURCE[:3200])
-    resampler.process(SOURCE[3200:6400])
-    resampler.reset()
-    assert resampler.process(SOURCE[:3200]) == first
-
-
 def test_odd_byte_counts_and_bad_rates_are_rejected():
     with pytest.raises(ValueError, match="even number of bytes"):
         Resampler(8000, 16000).process(b"\x00")

@@ -8,6 +8,7 @@ import pytest
 
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
 from bridge.audio.framing import Framer
+from bridge.audio.phone import PCM_FRAME, PHONE_RATE
 from bridge.audio.turns import (
     SilenceStarted,
     SpeechResumed,
@@ -16,25 +17,24 @@ from bridge.audio.turns import (
     TurnEnded,
     TurnEvent,
 )
-from bridge.audio.vad import FRAME_BYTES, TurnDetector
+from bridge.audio.vad import TurnDetector
 from bridge.dialplan.models import TurnSettings
 
-RATE = 8000
 DEFAULTS = TurnSettings()  # onset 60, silence 600, min 250, max 15000, aggressiveness 2
 
 
 def voice(ms: int) -> np.ndarray:
     """A 120 Hz buzz with 24 harmonics: voice-like enough for webrtcvad at every mode."""
-    t = np.arange(RATE * ms // 1000) / RATE
+    t = np.arange(PHONE_RATE * ms // 1000) / PHONE_RATE
     return sum(3000 / k * np.sin(2 * np.pi * 120 * k * t) for k in range(1, 25))
 
 
 def silence(ms: int) -> np.ndarray:
-    return np.zeros(RATE * ms // 1000)
+    return np.zeros(PHONE_RATE * ms // 1000)
 
 
 def tone(hz: int, ms: int) -> np.ndarray:
-    t = np.arange(RATE * ms // 1000) / RATE
+    t = np.arange(PHONE_RATE * ms // 1000) / PHONE_RATE
     return 8000 * np.sin(2 * np.pi * hz * t)
 
 
@@ -49,8 +49,8 @@ def run(audio: bytes, settings: TurnSettings = DEFAULTS) -> list[tuple[int, Turn
     """Every event with the 1-based number of the frame whose push returned it."""
     detector = TurnDetector(settings)
     events = []
-    for number, start in enumerate(range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES), 1):
-        event = detector.push(audio[start : start + FRAME_BYTES])
+    for number, start in enumerate(range(0, len(audio) - PCM_FRAME + 1, PCM_FRAME), 1):
+        event = detector.push(audio[start : start + PCM_FRAME])
         if event is not None:
             events.append((number, event))
     return events
@@ -151,8 +151,8 @@ def test_turn_audio_at_silence_started_is_what_the_ended_turn_begins_with():
     detector = TurnDetector(DEFAULTS)
     snapshot, ended = None, None
     assert detector.turn_audio() == b""
-    for start in range(0, len(audio), FRAME_BYTES):
-        event = detector.push(audio[start : start + FRAME_BYTES])
+    for start in range(0, len(audio), PCM_FRAME):
+        event = detector.push(audio[start : start + PCM_FRAME])
         if isinstance(event, SilenceStarted):
             snapshot = detector.turn_audio()
         elif isinstance(event, TurnEnded):
@@ -182,27 +182,10 @@ def test_aggressiveness_setting_reaches_webrtcvad():
     assert run(audio, TurnSettings(vad_aggressiveness=3, onset_ms=200)) == []
 
 
-def test_reset_abandons_the_turn_in_progress():
-    detector = TurnDetector(DEFAULTS)
-    audio = pcm(silence(400), voice(500), silence(1000))
-    frames = [audio[i : i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
-    events = [detector.push(frame) for frame in frames[:48]]  # 60 ms into the silence
-    assert events[22] == SpeechStarted(at_ms=460)
-    assert SilenceStarted(at_ms=920) in events
-    assert detector.in_turn
-
-    detector.reset()
-    later = [detector.push(frame) for frame in frames[48:]]
-
-    assert not detector.in_turn
-    assert later == [None] * len(later)
-    assert detector.clock_ms == len(frames) * 20  # the stream clock is not reset
-
-
 def test_mulaw_chunks_of_any_size_give_the_same_turn_as_whole_frames():
     audio = pcm(silence(400), voice(700), silence(1000), noise_rms=50)
     telephone = pcm16_to_ulaw(audio)
-    framer, detector = Framer(FRAME_BYTES), TurnDetector(DEFAULTS)
+    framer, detector = Framer(PCM_FRAME), TurnDetector(DEFAULTS)
     events = []
     for start in range(0, len(telephone), 97):
         for frame in framer.push(ulaw_to_pcm16(telephone[start : start + 97])):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bridge.audio.phone import PCM_FRAME
 from bridge.audio.turns import SpeechStarted, TurnDropped, TurnEnded, TurnEvent
-from bridge.audio.vad import FRAME_BYTES, TurnDetector
+from bridge.audio.vad import TurnDetector
 from bridge.dialplan.models import TurnSettings
 
 pytestmark = pytest.mark.models
@@ -25,8 +26,8 @@ def _on_a_line(speech: bytes, noise_rms: float) -> bytes:
 
 def _events(audio: bytes, settings: TurnSettings) -> list[TurnEvent]:
     detector = TurnDetector(settings)
-    starts = range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES)
-    pushed = (detector.push(audio[i : i + FRAME_BYTES]) for i in starts)
+    starts = range(0, len(audio) - PCM_FRAME + 1, PCM_FRAME)
+    pushed = (detector.push(audio[i : i + PCM_FRAME]) for i in starts)
     return [event for event in pushed if event is not None]
 
 
@@ -49,7 +50,7 @@ def test_a_spoken_sentence_is_one_whole_turn(
     # The turn's audio is one stretch of the line that holds (nearly) all the speech energy:
     # the pre-roll caught the first syllable, and the tail did not cut the last one.
     start = audio.find(ended.audio)
-    assert start % FRAME_BYTES == 0
+    assert start % PCM_FRAME == 0
     speech = np.frombuffer(spoken_sentence_8k, dtype="<i2").astype(np.float64)
     kept = np.frombuffer(ended.audio, dtype="<i2").astype(np.float64)
     assert np.sum(kept**2) >= 0.99 * np.sum(speech**2)

@@ -9,9 +9,10 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 
+from bridge.audio.phone import PHONE_RATE
 from bridge.bench.caller import BenchCall, CallPlan, Pacer, Target
 from bridge.bench.dialplan import write_bench_dialplan
-from bridge.bench.voice import RATE, buzz, payloads
+from bridge.bench.voice import buzz, payloads
 from bridge.config import Settings
 from bridge.sim.local import local_bridge
 from bridge.speech.factory import SpeechModels
@@ -33,7 +34,7 @@ class CountingSTT:
 
 
 def silence(ms: int) -> bytes:
-    return np.zeros(RATE * ms // 1000, dtype="<i2").tobytes()
+    return np.zeros(PHONE_RATE * ms // 1000, dtype="<i2").tobytes()
 
 
 async def one_turn(tmp_path: Path, line: bytes) -> tuple[CountingSTT, list[str]]:

@@ -1,4 +1,5 @@
-from bridge.sim.line import ULAW_FRAME, ULAW_SILENCE, PhoneLine
+from bridge.audio.phone import ULAW_FRAME, ULAW_SILENCE
+from bridge.sim.line import PhoneLine
 
 
 def test_mark_echoes_only_after_the_audio_before_it_has_played() -> None:
