@@ -1,4 +1,5 @@
 """The tasks one call owns: named after the call, failures logged, all cancelled at teardown.
+(The console's test calls are owned the same way, named after the console.)
 
 Kept apart from the session so that the parts it hands `own` to (speculative STT) hold a
 reference to this small owner, not to the session: a finished call is then freed at once by
@@ -17,12 +18,16 @@ T = TypeVar("T")
 
 
 class CallTasks:
-    def __init__(self, call_sid: str) -> None:
-        self._call_sid = call_sid
+    def __init__(self, owner: str) -> None:
+        self._owner = owner  # a CallSid (or "console"): tasks are named `<name>-<owner>`
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    def __len__(self) -> int:
+        """Tasks still running."""
+        return len(self._tasks)
+
     def own(self, coro: Coroutine[object, object, T], name: str) -> asyncio.Task[T]:
-        task = asyncio.create_task(coro, name=f"{name}-{self._call_sid}")
+        task = asyncio.create_task(coro, name=f"{name}-{self._owner}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_failure)

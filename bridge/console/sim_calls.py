@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from bridge.call.tasks import CallTasks
 from bridge.config import Settings
 from bridge.sim.caller import SimulatedCaller
 from bridge.sim.script import PlayAudio, PressKeys, Say, Step
@@ -94,7 +95,7 @@ class SimCallRunner:
         self._store = store
         self._tts = tts
         self._recordings_dir = recordings_dir
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = CallTasks("console")
         self._states: OrderedDict[str, SimCallState] = OrderedDict()
 
     def state(self, call_sid: str) -> SimCallState | None:
@@ -133,17 +134,11 @@ class SimCallRunner:
         )
         state = SimCallState(sim.call_sid)
         self._remember(state)
-        task = asyncio.create_task(self._run(sim, steps, ended, state, upload))
-        task.set_name(f"test-call-{sim.call_sid}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.own(self._run(sim, steps, ended, state, upload), f"test-call-{sim.call_sid}")
         return sim.call_sid
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     async def _run(
         self,
