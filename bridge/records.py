@@ -50,9 +50,12 @@ class TurnUsage(BaseModel):
         self.cost_usd += other.cost_usd
 
 
+TurnSource = Literal["speech", "dtmf", "greeting"]
+
+
 class TurnRecord(BaseModel):
     index: int
-    source: Literal["speech", "dtmf", "greeting"] = "speech"
+    source: TurnSource = "speech"
     caller: str = ""
     agent: str = ""
     heard: str = ""

@@ -7,10 +7,12 @@ an `{"error": ...}` result the model can read and correct.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from typing import Any, TypeVar
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 
 # Wrong verification answers a call may give before order lookups stop (no guessing ZIPs).
 MAX_VERIFICATION_FAILURES = 3
+# Tools that change the live call: once their REST request is out they run to the end, even
+# when the reply that asked for them is cancelled (a barge-in), and the call learns the outcome.
+CALL_CHANGING = frozenset({"transfer_call"})
 VERIFICATION_PROMPTS = {"zip": "the ZIP code of the delivery address"}
 
 Args = TypeVar("Args", bound=BaseModel)
@@ -194,6 +199,9 @@ class ToolExecutor:
         self.context = context
         self.departments = DepartmentNames(dialplan.departments)
         self.verification_failures = 0
+        # Told of a call-changing tool that finished after the reply asking for it was cancelled.
+        self.on_late: Callable[[ToolEvent], None] = lambda event: None
+        self._in_flight: set[asyncio.Task[ToolEvent]] = set()
 
     async def run(
         self, name: str, arguments: dict[str, Any], call_id: str | None = None
@@ -202,6 +210,40 @@ class ToolExecutor:
 
         With `call_id`, the event carries the tool call and its result as history messages.
         """
+        if name not in CALL_CHANGING:
+            return await self._complete(name, arguments, call_id)
+        task = asyncio.create_task(
+            self._complete(name, arguments, call_id), name=f"tool-{self.context.call_sid}"
+        )
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(self._finished_late)
+            raise
+
+    async def settle(self, timeout_s: float) -> None:
+        """Let call-changing tools in flight finish (bounded): the call is ending."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=timeout_s)
+        for task in pending:
+            log.error("%s still running after %.0fs: cancelled", task.get_name(), timeout_s)
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _finished_late(self, task: asyncio.Task[ToolEvent]) -> None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+            return
+        self.on_late(task.result())
+
+    async def _complete(
+        self, name: str, arguments: dict[str, Any], call_id: str | None
+    ) -> ToolEvent:
         event = await self._run(name, arguments)
         if event.result.get("error"):
             log.warning("tool %s(%s) failed: %s", name, arguments, event.result["error"])

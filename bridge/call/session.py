@@ -49,22 +49,23 @@ from bridge.audio.turns import (
 from bridge.audio.vad import TurnDetector
 from bridge.call.chunker import SentenceChunker
 from bridge.call.journal import CallJournal
-from bridge.call.keypad import KeyedEntry, Keypad
+from bridge.call.keypad import HeldKey, KeyedEntry, Keypad, asks_for_keyed_entry
 from bridge.call.latency import TurnClock
 from bridge.call.playback import MediaClock, PlaybackTracker
 from bridge.call.speaker import AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
 from bridge.call.tasks import CallTasks
 from bridge.call.turns import PendingTurn, ReplyState
-from bridge.dialplan.models import Dialplan
+from bridge.dialplan.models import Dialplan, KeyAction
 from bridge.observability import metrics
-from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
+from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnSource, TurnUsage
 from bridge.speech.base import SpeechToText, TextToSpeech
 from bridge.speech.pool import PoolSaturated
 
 log = logging.getLogger(__name__)
 
 HANGUP_GRACE_S = 30.0  # longest we wait for a goodbye to play before hanging up anyway
+TOOL_SETTLE_S = 10.0  # longest a closing call waits for a transfer request in flight
 
 
 class CallSession:
@@ -112,6 +113,7 @@ class CallSession:
         self._hangup_due = False
         self._closed = False
         self._usage = TurnUsage()  # the whole call's tokens and cost, for the closing log line
+        tools.on_late = self._tool_ran_late  # unset at `close`: no cycle outlives the call
 
     @property
     def history(self) -> list[Message]:
@@ -164,15 +166,25 @@ class CallSession:
         pressed = self._keypad.press(digit, self._clock.now_ms)
         if isinstance(pressed, KeyedEntry):
             await self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {pressed.digits}"))
+        elif isinstance(pressed, HeldKey):
+            self._tasks.own(self._key_after_pause(pressed), "key")
         elif pressed is not None:
-            if pressed.say:
-                await self._turn_arrived(
-                    PendingTurn(
-                        source="dtmf", text=pressed.say, scripted=True, caller=f"(key {digit})"
-                    )
-                )
-            if pressed.transfer:
-                self._tasks.own(self._key_transfer(digit, pressed.transfer), "key-transfer")
+            await self._key_acts(digit, pressed)
+
+    async def _key_after_pause(self, held: HeldKey) -> None:
+        """A mapped key acts only if no other key follows it (then it starts a keyed entry)."""
+        await asyncio.sleep(self._dialplan.dtmf.key_pause_ms / 1000)
+        action = self._keypad.release(held)
+        if action is not None:
+            await self._key_acts(held.digit, action)
+
+    async def _key_acts(self, digit: str, action: KeyAction) -> None:
+        if action.say:
+            await self._turn_arrived(
+                PendingTurn(source="dtmf", text=action.say, scripted=True, caller=f"(key {digit})")
+            )
+        if action.transfer:
+            self._tasks.own(self._key_transfer(digit, action.transfer), "key-transfer")
 
     def on_mark(self, name: str) -> None:
         self._tracker.echoed(name, self._clock.now_ms)
@@ -182,7 +194,10 @@ class CallSession:
         if self._closed:
             return
         self._closed = True
+        # A transfer already requested finishes (and is recorded) even as the stream ends.
+        await self._tools.settle(TOOL_SETTLE_S)
         await self._tasks.cancel_all()
+        self._tools.on_late = lambda event: None
         status: CallStatus = self._status if self._status != "active" else "completed"
         await self._journal.close(status, reason)
         self._on_closed()
@@ -276,9 +291,10 @@ class CallSession:
                 )
             await self._speaker.end_reply(reply_id)
             await self._tracker.drained()
-        except CallControlError:
+        # `except*`: errors raised inside `_answer`'s TaskGroup arrive in an ExceptionGroup.
+        except* CallControlError:
             log.exception("call control failed during a reply")
-        except PoolSaturated:
+        except* PoolSaturated:
             # Every speech worker is busy and the queue is full: this turn goes unanswered
             # rather than making every other call wait longer.
             log.error("speech workers saturated: a turn was dropped")
@@ -290,6 +306,9 @@ class CallSession:
                 self._history.append(
                     Message(role="agent", text=heard.text, interrupted=heard.interrupted)
                 )
+            if record.agent:
+                # Asked to key something in, the caller's keys are digits, not menu actions.
+                self._keypad.entry_expected = asks_for_keyed_entry(record.agent)
             if record.caller or record.agent:
                 self._journal.turn(record)
                 metrics.turn_done(record)
@@ -304,26 +323,26 @@ class CallSession:
 
         async def think() -> None:
             chunker = SentenceChunker()
-            try:
-                async for event in self._agent.respond(list(self._history), turn):
-                    if isinstance(event, TextDelta):
-                        clock.reached("agent")
-                        record.agent += event.text
-                        for piece in chunker.push(event.text):
-                            await pieces.put(piece)
-                    elif isinstance(event, ToolEvent):
-                        # Words said before a tool ("let me check") play while it runs.
-                        for piece in chunker.flush():
-                            await pieces.put(piece)
-                        self._tool_ran(event, record)
-                    elif isinstance(event, Usage):
-                        record.usage = TurnUsage(**vars(event))
-                        self._usage.add(record.usage)
-                clock.reached("agent_done")
-                for piece in chunker.flush():
-                    await pieces.put(piece)
-            finally:
-                await pieces.put(None)
+            async for event in self._agent.respond(list(self._history), turn):
+                if isinstance(event, TextDelta):
+                    clock.reached("agent")
+                    record.agent += event.text
+                    for piece in chunker.push(event.text):
+                        await pieces.put(piece)
+                elif isinstance(event, ToolEvent):
+                    # Words said before a tool ("let me check") play while it runs.
+                    for piece in chunker.flush():
+                        await pieces.put(piece)
+                    self._tool_ran(event, record)
+                elif isinstance(event, Usage):
+                    record.usage = TurnUsage(**vars(event))
+                    self._usage.add(record.usage)
+            clock.reached("agent_done")
+            for piece in chunker.flush():
+                await pieces.put(piece)
+            # Not in a `finally`: when either side fails the TaskGroup cancels the other, and
+            # a put into a full queue nobody reads any more would wait forever.
+            await pieces.put(None)
 
         async def speak() -> None:
             while (piece := await pieces.get()) is not None:
@@ -364,8 +383,15 @@ class CallSession:
 
     async def _key_transfer(self, digit: str, department: str) -> None:
         """A key mapped to a department: the transfer runs off the media loop (REST retries)."""
-        record = TurnRecord(index=next(self._turn_index), source="dtmf", caller=f"(key {digit})")
         event = await self._tools.run("transfer_call", {"department": department})
+        self._record_tool(event, "dtmf", f"(key {digit})")
+
+    def _tool_ran_late(self, event: ToolEvent) -> None:
+        """A transfer whose reply was cancelled (a barge-in) went through anyway."""
+        self._record_tool(event, "speech", "(reply interrupted)")
+
+    def _record_tool(self, event: ToolEvent, source: TurnSource, caller: str) -> None:
+        record = TurnRecord(index=next(self._turn_index), source=source, caller=caller)
         self._tool_ran(event, record)
         self._journal.turn(record)
         metrics.turn_done(record)

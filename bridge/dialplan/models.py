@@ -86,6 +86,9 @@ class DtmfSettings(Strict):
     keys: dict[str, KeyAction] = Field(default_factory=dict)
     order_id_terminator: str = "#"
     inter_digit_timeout_ms: int = Field(default=5000, ge=500, le=30000)
+    # A mapped key acts once this long passes without another key (0: at once); a key that
+    # follows makes it the first digit of a keyed entry instead.
+    key_pause_ms: int = Field(default=1000, ge=0, le=5000)
 
     @field_validator("keys")
     @classmethod

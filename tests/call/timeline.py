@@ -188,6 +188,7 @@ class FakeTTS:
         self.tts_ms = tts_ms
         self.ms_per_word = ms_per_word
         self.broken = False
+        self.error: BaseException | None = None  # what a broken voice raises
         self.spoken: list[str] = []
 
     @property
@@ -197,7 +198,7 @@ class FakeTTS:
     async def synthesize(self, text: str) -> AsyncIterator[bytes]:
         await asyncio.sleep(self.tts_ms / 1000)
         if self.broken:
-            raise RuntimeError("fake TTS is down")
+            raise self.error or RuntimeError("fake TTS is down")
         self.spoken.append(text)
         sample = ulaw_to_pcm16(bytes([self._voice.code(text)]))
         remaining = self.ms_per_word * max(1, len(text.split()))
@@ -264,14 +265,17 @@ class SlowControl(RecordingControl):
     def __init__(self, rest_ms: float = 0, failures: int = 0) -> None:
         super().__init__(failures)
         self.rest_ms = rest_ms
-        self.finished: list[str] = []  # "transfer" / "hang_up", as each request completed
+        self.requested: list[str] = []  # "transfer" / "hang_up", as each request went out
+        self.finished: list[str] = []  # and as each one completed
 
     async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
+        self.requested.append("transfer")
         await asyncio.sleep(self.rest_ms / 1000)
         await super().transfer(target, caller_id, announcement)
         self.finished.append("transfer")
 
     async def hang_up(self) -> None:
+        self.requested.append("hang_up")
         await asyncio.sleep(self.rest_ms / 1000)
         await super().hang_up()
         self.finished.append("hang_up")
@@ -448,6 +452,7 @@ def run_call(
     ms_per_word: int = 300,
     rest_ms: float = 0,
     transfer_failures: int = 0,
+    tts_error: BaseException | None = None,
 ) -> Call:
     """Run `scenario` against a fresh call on virtual time; the call closes after it."""
     return run_virtual(
@@ -459,6 +464,7 @@ def run_call(
             tts_ms,
             ms_per_word,
             SlowControl(rest_ms, transfer_failures),
+            tts_error,
         )
     )
 
@@ -471,10 +477,12 @@ async def _run(
     tts_ms: float,
     ms_per_word: int,
     control: SlowControl,
+    tts_error: BaseException | None,
 ) -> Call:
     voice = Voice()
     twilio = FakeTwilio(voice)
     tts = FakeTTS(voice, tts_ms, ms_per_word)
+    tts.broken, tts.error = tts_error is not None, tts_error
     store = MemoryStore()
     context = CallContext(call_sid="CA-timeline", caller="+15550002222", called="+15550003333")
     tools = ToolExecutor(dialplan, control, None, context)
