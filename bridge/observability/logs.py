@@ -16,6 +16,9 @@ from typing import Literal
 
 CALL_SID: ContextVar[str] = ContextVar("call_sid", default="")
 
+# Libraries whose INFO lines say nothing an operator needs; they log from WARNING up.
+CHATTY_LIBRARIES = ("twilio",)
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(call_sid_suffix)s: %(message)s"
 
 
@@ -68,4 +71,9 @@ def configure_logging(level: str, log_format: Literal["text", "json"]) -> loggin
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # The twilio client logs every REST request and response at INFO, 11 lines each; its
+    # warnings still show, and LOG_LEVEL=DEBUG shows everything.
+    quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
     return handler

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from bridge.observability.logs import CallSidFilter, JsonFormatter
+from bridge.observability.logs import CallSidFilter, JsonFormatter, configure_logging
 from bridge.sim.local import LocalBridge, place_call
 from bridge.sim.script import PressKeys
 from bridge.speech.instant import InstantTTS
@@ -74,3 +75,38 @@ def test_text_format_names_the_call_when_there_is_one() -> None:
     CallSidFilter().filter(outside)
     assert formatter.format(record).endswith("bridge.x [CA123]: hello")
     assert formatter.format(outside).endswith("bridge.x: hello")
+
+
+@pytest.fixture
+def cli_logging() -> Iterator[io.StringIO]:
+    """The process's logging as `bridge serve` sets it up (INFO, JSON), into a buffer."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in ("twilio", "twilio.http_client")}
+    buffer = io.StringIO()
+    handler = configure_logging("INFO", "json")
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        for added in list(root.handlers):
+            root.removeHandler(added)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        for name, was in quiet.items():
+            logging.getLogger(name).setLevel(was)
+
+
+async def test_a_rest_request_logs_our_lines_but_not_the_twilio_clients_chatter(
+    instant_bridge: LocalBridge, cli_logging: io.StringIO
+) -> None:
+    report = await place_call(instant_bridge.twilio, [PressKeys("0")], InstantTTS(), speed=4.0)
+    assert report.status == "transferred"
+    assert len(instant_bridge.twilio.api.actions(report.call_sid)) == 1  # one REST request
+
+    lines = [json.loads(line) for line in cli_logging.getvalue().splitlines()]
+    assert [line["message"] for line in lines if line["logger"].startswith("twilio")] == []
+    ours = {line["logger"] for line in lines if line["level"] == "INFO"}
+    assert {"bridge.twilio.webhooks", "bridge.call.session"} <= ours
