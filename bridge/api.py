@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
 from aiohttp import web
 
 from bridge.config import Settings
+from bridge.proxies import direct_loopback
 from bridge.store.base import CallStore
 
 
 def authorized(settings: Settings, request: web.Request) -> bool:
-    """With BRIDGE_ADMIN_TOKEN set, a matching bearer token; without it, loopback clients only."""
+    """With BRIDGE_ADMIN_TOKEN set, a matching bearer token; without it, loopback clients only,
+    and only directly: a proxy on this host connects from loopback on behalf of anyone."""
     token = settings.admin_token.get_secret_value()
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         return hmac.compare_digest(given.encode(), token.encode())
-    peer = request.remote or ""
-    try:
-        return ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        return False
+    return direct_loopback(request)
 
 
 class CallsApi:

@@ -7,6 +7,7 @@ from aiohttp import web
 from bridge.api import CallsApi
 from bridge.console import register_console
 from bridge.health import add_health_routes, call_sid_logging
+from bridge.proxies import forwarded_client
 from bridge.services import Services
 from bridge.stats import LagProbe
 from bridge.twilio.media import MediaStreamHandler
@@ -18,7 +19,7 @@ SERVICES = web.AppKey("services", Services)
 def create_app(services: Services) -> web.Application:
     """Routes over already-built services; the app closes them on cleanup."""
     settings = services.settings
-    app = web.Application(middlewares=[call_sid_logging])
+    app = web.Application(middlewares=[forwarded_client(settings), call_sid_logging])
     app[SERVICES] = services
     webhooks = TwilioWebhooks(
         settings, services.dialplans, services.tokens, services.store, services.accepting_calls

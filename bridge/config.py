@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
 
     # Bearer token for /api; without it /api answers loopback clients only.
     admin_token: SecretStr = Field(default=SecretStr(""), alias="BRIDGE_ADMIN_TOKEN")
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client's address and whether it used https.
+    trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
 
     # The web console at /console: off unless a token or a user and password are set.
     console_token: SecretStr = Field(default=SecretStr(""), alias="CONSOLE_TOKEN")
@@ -80,6 +84,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        """TRUSTED_PROXIES parsed; entries that do not parse are left out (preflight says so)."""
+        networks = []
+        for entry in self.trusted_proxies.split(","):
+            try:
+                networks.append(ip_network(entry.strip(), strict=False))
+            except ValueError:
+                continue
+        return networks
 
     @property
     def public_ws_base(self) -> str:

@@ -2,29 +2,31 @@
 
 The cookie holds no secret: the user name, an expiry and a random nonce, signed with HMAC.
 Its key is derived from CONSOLE_SECRET *and* the configured credentials, so changing the
-password or token ends every session. Forms carry a CSRF token derived from the session's
-nonce; every POST is also refused when the browser says it comes from another site.
+password or token ends every session. Logging out revokes the session's nonce in the shared
+store, so the old cookie is refused on every instance until it would have expired. Forms
+carry a CSRF token derived from the session's nonce; every POST is also refused when the
+browser says it comes from another site. Login attempts go through `LoginThrottle` first.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bridge.config import Settings
+from bridge.store.base import TrustRecords
 
 COOKIE = "bridge_console"
 COOKIE_PATH = "/console"
 SESSION_S = 12 * 3600
-FAILED_LOGIN_DELAY_S = 1.0  # failures wait in line: guessing runs at one try a second
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ConsoleSession:
     user: str
     nonce: str
     csrf: str
+    expires_at: datetime
 
 
 def console_enabled(settings: Settings) -> bool:
@@ -42,14 +45,17 @@ def console_enabled(settings: Settings) -> bool:
 
 
 class ConsoleAuth:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, trust: TrustRecords) -> None:
+        self._trust = trust
+        # Behind a TLS-terminating proxy the request itself is http: the public URL says
+        # what the browser used (and a trusted proxy's X-Forwarded-Proto, per request).
+        self._public_https = settings.public_base_url.startswith("https://")
         self._token = settings.console_token.get_secret_value()
         self._user = settings.console_user
         self._password = settings.console_password.get_secret_value()
         secret = settings.console_secret.get_secret_value().encode() or secrets.token_bytes(32)
         credentials = "\0".join((self._token, self._user, self._password)).encode()
         self._key = hmac.new(secret, credentials, hashlib.sha256).digest()
-        self._failures = asyncio.Lock()
 
     @property
     def accepts_token(self) -> bool:
@@ -59,19 +65,17 @@ class ConsoleAuth:
     def accepts_password(self) -> bool:
         return bool(self._user and self._password)
 
-    async def check(self, user: str, password: str, token: str) -> str | None:
-        """The signed-in user's name, or None (after a delay) for wrong credentials."""
+    def check(self, user: str, password: str, token: str) -> str | None:
+        """The signed-in user's name, or None for wrong credentials (throttled by the caller)."""
         if self.accepts_token and token and _same(token, self._token):
             return "admin"
         if self.accepts_password and user and _same(user, self._user):
             if _same(password, self._password):
                 return user
-        async with self._failures:
-            await asyncio.sleep(FAILED_LOGIN_DELAY_S)
         return None
 
-    def session(self, request: web.Request) -> ConsoleSession | None:
-        """The valid session the request's cookie carries, if any."""
+    async def session(self, request: web.Request) -> ConsoleSession | None:
+        """The valid, unrevoked session the request's cookie carries, if any."""
         value = request.cookies.get(COOKIE, "")
         parts = value.split(".")
         if len(parts) != 4:
@@ -85,7 +89,14 @@ class ConsoleAuth:
             user = base64.urlsafe_b64decode(user_b64.encode()).decode()
         except (ValueError, UnicodeDecodeError):
             return None
-        return ConsoleSession(user=user, nonce=nonce, csrf=self._sign(f"csrf.{nonce}"))
+        if await self._trust.session_revoked(nonce):
+            return None
+        return ConsoleSession(
+            user=user,
+            nonce=nonce,
+            csrf=self._sign(f"csrf.{nonce}"),
+            expires_at=datetime.fromtimestamp(int(expiry), UTC),
+        )
 
     def start_session(self, request: web.Request, response: web.StreamResponse, user: str) -> None:
         user_b64 = base64.urlsafe_b64encode(user.encode()).decode()
@@ -97,11 +108,12 @@ class ConsoleAuth:
             path=COOKIE_PATH,
             httponly=True,
             samesite="Strict",
-            secure=request.secure,
+            secure=self._public_https or request.secure,
         )
 
-    @staticmethod
-    def end_session(response: web.StreamResponse) -> None:
+    async def end_session(self, session: ConsoleSession, response: web.StreamResponse) -> None:
+        """Revoked in the store (every instance refuses it), then deleted in the browser."""
+        await self._trust.revoke_session(session.nonce, session.expires_at)
         response.del_cookie(COOKIE, path=COOKIE_PATH)
 
     def _sign(self, payload: str) -> str:

@@ -25,7 +25,7 @@ class Guard:
         """Signed-in viewers only; others are sent to the login page (or get 401)."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            session = self._auth.session(request)
+            session = await self._auth.session(request)
             if session is None:
                 if not redirect:
                     raise web.HTTPUnauthorized(text="sign in to the console")
@@ -38,7 +38,7 @@ class Guard:
         """A form post: a session, a same-site request and the session's CSRF token."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            session = self._auth.session(request)
+            session = await self._auth.session(request)
             if session is None or not same_site(request):
                 raise web.HTTPForbidden(text="sign in to the console again")
             form = await read_form(request, self._upload_dir)

@@ -13,6 +13,9 @@ from bridge.records import CallRecord, CallStatus
 from bridge.store.base import CallQuery, CallSummary
 
 PAGE_SIZE = 50
+# Beyond these a listing is empty anyway; past them the numbers overflow the database's.
+MAX_PAGE = 100_000
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 STATUSES: tuple[str, ...] = get_args(CallStatus)
 
 
@@ -24,6 +27,8 @@ def query_from(params: web.Request | dict[str, str]) -> tuple[CallQuery, int]:
     """The store query (and page number) for the search form's fields."""
     fields = params.query if isinstance(params, web.Request) else params
     page = _int(fields.get("page", "1"), "page")
+    if not 1 <= page <= MAX_PAGE:
+        raise BadQuery(f"page must be between 1 and {MAX_PAGE}")
     status = fields.get("status") or None
     if status is not None and status not in STATUSES:
         raise BadQuery(f"unknown outcome {status!r}")
@@ -36,9 +41,9 @@ def query_from(params: web.Request | dict[str, str]) -> tuple[CallQuery, int]:
         since=since,
         until=until + timedelta(days=1) if until else None,  # the whole "to" day
         limit=PAGE_SIZE,
-        offset=(max(page, 1) - 1) * PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )
-    return query, max(page, 1)
+    return query, page
 
 
 def search_form(fields: dict[str, str], dialplans: list[str]) -> str:
@@ -139,6 +144,9 @@ def _day(value: str, label: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise BadQuery(f"{label} must be a date like 2024-05-31") from exc
+    if not EARLIEST <= day <= LATEST:
+        raise BadQuery(f"{label} must be between {EARLIEST} and {LATEST}")
+    return datetime.combine(day, time.min, tzinfo=UTC)

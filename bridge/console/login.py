@@ -7,14 +7,16 @@ from aiohttp import web
 from bridge.console.auth import ConsoleAuth, ConsoleSession, same_site
 from bridge.console.forms import Form
 from bridge.console.html import esc, page
+from bridge.console.throttle import LoginThrottle
 
 
 class LoginPages:
-    def __init__(self, auth: ConsoleAuth) -> None:
+    def __init__(self, auth: ConsoleAuth, throttle: LoginThrottle | None = None) -> None:
         self._auth = auth
+        self._throttle = throttle or LoginThrottle()
 
     async def form(self, request: web.Request) -> web.StreamResponse:
-        if self._auth.session(request) is not None:
+        if await self._auth.session(request) is not None:
             raise web.HTTPSeeOther(_next(request.query.get("next", "")))
         return self._form(request.query.get("next", ""), error="")
 
@@ -23,9 +25,11 @@ class LoginPages:
             raise web.HTTPForbidden(text="cross-site login refused")
         posted = await request.post()
         fields = {key: value for key, value in posted.items() if isinstance(value, str)}
-        user = await self._auth.check(
-            fields.get("user", ""), fields.get("password", ""), fields.get("token", "")
-        )
+        # Admitted first, checked second: no answer comes sooner for a right guess.
+        async with self._throttle.attempt(request.remote or ""):
+            user = self._auth.check(
+                fields.get("user", ""), fields.get("password", ""), fields.get("token", "")
+            )
         if user is None:
             return self._form(fields.get("next", ""), error="Wrong credentials.", status=401)
         response = web.HTTPSeeOther(_next(fields.get("next", "")))
@@ -36,7 +40,7 @@ class LoginPages:
         self, request: web.Request, session: ConsoleSession, form: Form
     ) -> web.StreamResponse:
         response = web.HTTPSeeOther("/console/login")
-        self._auth.end_session(response)
+        await self._auth.end_session(session, response)
         raise response
 
     def _form(self, next_path: str, error: str, status: int = 200) -> web.Response:

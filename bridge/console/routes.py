@@ -29,7 +29,7 @@ def register_console(app: web.Application, services: Services) -> None:
         app.router.add_route("*", "/console/{tail:.*}", _disabled)
         return
     recordings = settings.data_dir / "recordings"
-    auth = ConsoleAuth(settings)
+    auth = ConsoleAuth(settings, services.store.trust)
     guard = Guard(auth, settings.data_dir / "console-uploads")
     streams = EventStreams()
     test_calls = SimCallRunner(settings, services.store, services.speech.caller_tts, recordings)

@@ -41,7 +41,30 @@ class CallSummary(BaseModel):
     turn_count: int
 
 
+class TrustRecords(Protocol):
+    """What the trust checks share across instances, beside the call records."""
+
+    async def call_status(self, call_sid: str) -> str | None:
+        """The call's recorded status, or None for a call never opened."""
+
+    async def claim_stream(self, call_sid: str, stream_sid: str) -> bool:
+        """Start the call's one media stream: False if it ended or a stream started already."""
+
+    async def revoke_session(self, nonce: str, expires_at: datetime) -> None:
+        """A console session ended by its user stays ended on every instance until it expires."""
+
+    async def session_revoked(self, nonce: str) -> bool: ...
+
+    async def add_verification_failure(self, subjects: list[str], forget_before: datetime) -> None:
+        """Count one wrong verification answer against each subject; older ones are dropped."""
+
+    async def verification_failures(self, subject: str, since: datetime) -> int:
+        """Wrong answers counted against `subject` since `since`."""
+
+
 class CallStore(Protocol):
+    trust: TrustRecords
+
     async def migrate(self) -> None:
         """Bring the schema to the newest version; safe to run any number of times."""
 

@@ -83,4 +83,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE calls ADD COLUMN instance_id TEXT NOT NULL DEFAULT ''",
         ),
     ),
+    Migration(
+        version=3,
+        statements=(
+            # What the trust checks share across instances (bridge/store/trust.py).
+            """
+            CREATE TABLE revoked_sessions (
+                nonce TEXT PRIMARY KEY,
+                expires_at {ts} NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE verification_failures (
+                id {id_pk},
+                subject TEXT NOT NULL,
+                at {ts} NOT NULL
+            )
+            """,
+            "CREATE INDEX verification_failures_subject ON verification_failures (subject, at)",
+        ),
+    ),
 )

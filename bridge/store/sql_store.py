@@ -23,6 +23,7 @@ from bridge.store.schema import (
     MIGRATIONS,
     RECORD_VERSION,
 )
+from bridge.store.trust import SqlTrustRecords
 
 INTERRUPTED_REASON = "bridge stopped during the call"
 
@@ -33,6 +34,7 @@ class SqlCallStore:
     def __init__(self, db: Database, dialect: Dialect) -> None:
         self._db = db
         self._dialect = dialect
+        self.trust = SqlTrustRecords(db, dialect)
 
     async def migrate(self) -> None:
         d = self._dialect

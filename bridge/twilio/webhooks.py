@@ -73,7 +73,8 @@ def overflow_twiml(dialplan: Dialplan, called: str) -> str:
 
 async def signed_fields(settings: Settings, request: web.Request, what: str) -> dict[str, str]:
     """A webhook's fields once its signature holds: a form post, or a JSON object body
-    (signed through `bodySHA256` in its URL). 403 when unsigned, 400 when not an object."""
+    (signed through `bodySHA256` in its URL). 403 when unsigned, 400 when not an object,
+    415 for any other kind of body."""
     if request.content_type == "application/json":
         raw = await request.text()
         if not verify_webhook(settings, request, raw):
@@ -86,6 +87,10 @@ async def signed_fields(settings: Settings, request: web.Request, what: str) -> 
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text="body is not a JSON object")
         return {str(key): str(value) for key, value in body.items()}
+    if request.content_type != "application/x-www-form-urlencoded":
+        # Twilio posts forms or JSON; a multipart body would reach the signature check with
+        # file parts in it.
+        raise web.HTTPUnsupportedMediaType(text="a form or JSON body is expected")
     form = await request.post()
     if not verify_webhook(settings, request, form):
         log.warning("%s refused: bad or missing X-Twilio-Signature", what)

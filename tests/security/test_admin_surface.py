@@ -1,0 +1,98 @@
+"""`/api` and the secrets that guard the admin surface, against the real app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+
+from bridge.sim.local import LocalBridge, local_bridge
+from bridge.speech.factory import load_speech
+from tests.support.bridges import REPO, bridge_settings
+from tests.support.twilio_side import answer_call
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[LocalBridge]:
+    settings = bridge_settings(tmp_path)
+    speech = load_speech(settings)  # built, never loaded
+    try:
+        async with local_bridge(settings, speech) as bridge:
+            bridge.services.settings.admin_token = SecretStr("")  # /api: loopback only
+            yield bridge
+    finally:
+        speech.close()
+
+
+@pytest.fixture
+async def same_host_proxy(app: LocalBridge) -> AsyncIterator[str]:
+    """nginx on the bridge's host: it connects from loopback on behalf of anyone outside."""
+
+    async def forward(request: web.Request) -> web.Response:
+        headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+        async with aiohttp.ClientSession() as session:
+            async with session.get(
+                app.twilio.bridge_url + request.path_qs, headers=headers
+            ) as upstream:
+                return web.Response(status=upstream.status, body=await upstream.read())
+
+    proxy = web.Application()
+    proxy.router.add_get("/{tail:.*}", forward)
+    runner = web.AppRunner(proxy)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    yield f"http://{host}:{port}"
+    await runner.cleanup()
+
+
+async def test_without_an_admin_token_api_refuses_what_a_same_host_proxy_forwards(
+    app: LocalBridge, same_host_proxy: str
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        answered = await answer_call(app.twilio, http)
+        path = f"/api/calls/{answered.call_sid}"
+        async with http.get(same_host_proxy + path) as outsider:
+            assert outsider.status == 401  # someone on the internet, through the proxy
+        async with http.get(app.twilio.bridge_url + path) as local:
+            assert local.status == 200  # an operator on the host itself
+
+
+def serve(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "PUBLIC_"))}
+    env |= {
+        "DIALPLANS_DIR": str(REPO / "dialplans"),
+        "BRIDGE_DATA_DIR": str(tmp_path / "data"),
+        "PUBLIC_BASE_URL": "https://bridge.example.com",
+        "TWILIO_ACCOUNT_SID": "AC" + "a" * 32,
+        "TWILIO_AUTH_TOKEN": "b" * 32,
+        **overrides,
+    }
+    argv = [sys.executable, "-m", "bridge", "--env-file", str(tmp_path / "none.env"), "serve"]
+    return subprocess.run(
+        [*argv, "--port", "1"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("BRIDGE_ADMIN_TOKEN", "change-me", "BRIDGE_ADMIN_TOKEN is still the example value"),
+        ("CONSOLE_TOKEN", "hunter2", "CONSOLE_TOKEN must be at least 16 characters"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,nginx", "TRUSTED_PROXIES: 'nginx' is not an address"),
+    ],
+)
+def test_serve_refuses_the_example_admin_token_and_weak_secrets(
+    tmp_path: Path, name: str, value: str, says: str
+) -> None:
+    done = serve(tmp_path, **{name: value})
+    assert done.returncode == 2
+    assert says in done.stderr
