@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +12,8 @@ from pydantic import SecretStr
 
 from bridge.sim.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
-from tests.support.bridges import REPO, bridge_settings
+from tests.deploy.test_serve_refuses_bad_configuration import serve
+from tests.support.bridges import bridge_settings
 from tests.support.twilio_side import answer_call
 
 
@@ -64,22 +62,6 @@ async def test_without_an_admin_token_api_refuses_what_a_same_host_proxy_forward
             assert outsider.status == 401  # someone on the internet, through the proxy
         async with http.get(app.twilio.bridge_url + path) as local:
             assert local.status == 200  # an operator on the host itself
-
-
-def serve(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "PUBLIC_"))}
-    env |= {
-        "DIALPLANS_DIR": str(REPO / "dialplans"),
-        "BRIDGE_DATA_DIR": str(tmp_path / "data"),
-        "PUBLIC_BASE_URL": "https://bridge.example.com",
-        "TWILIO_ACCOUNT_SID": "AC" + "a" * 32,
-        "TWILIO_AUTH_TOKEN": "b" * 32,
-        **overrides,
-    }
-    argv = [sys.executable, "-m", "bridge", "--env-file", str(tmp_path / "none.env"), "serve"]
-    return subprocess.run(
-        [*argv, "--port", "1"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.mark.parametrize(
