@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import CallsApi
-from bridge.console import register_console
 from bridge.health import add_health_routes, call_sid_logging
 from bridge.proxies import forwarded_client
 from bridge.services import Services
@@ -17,7 +16,10 @@ SERVICES = web.AppKey("services", Services)
 
 
 def create_app(services: Services) -> web.Application:
-    """Routes over already-built services; the app closes them on cleanup."""
+    """The bridge's routes over already-built services; the app closes them on cleanup.
+
+    The console is a tool on top: whoever serves the app adds it (`register_console`).
+    """
     settings = services.settings
     app = web.Application(middlewares=[forwarded_client(settings), call_sid_logging])
     app[SERVICES] = services
@@ -34,7 +36,6 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(probe.watch_loop)
     app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
     add_health_routes(app, services)
-    register_console(app, services)
     app.on_shutdown.append(_stop_taking_calls)
     app.on_cleanup.append(_close_services)
     return app

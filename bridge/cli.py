@@ -8,10 +8,10 @@ from pathlib import Path
 
 from bridge.bench.command import add_bench_command
 from bridge.config import Settings
+from bridge.demo.commands import add_call_commands
 from bridge.dialplan.check import add_dialplans_command
 from bridge.logmask import MaskingFilter
 from bridge.observability.logs import configure_logging
-from bridge.sim.commands import add_call_commands
 from bridge.store.commands import add_calls_command
 
 DEFAULT_ENV_FILE = Path(".env")

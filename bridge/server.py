@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bridge.app import create_app
 from bridge.config import Settings
+from bridge.console import register_console
 from bridge.preflight import configuration_problems
 from bridge.services import build_services
 
@@ -55,7 +56,9 @@ async def _serve_until_stopped(settings: Settings) -> None:
     # full pass has little to find; run at default rates it cost 30-50 ms with 300 calls
     # live, and every frame in flight came late. Young passes stay at their default rate.
     gc.set_threshold(*FULL_PASS_RARELY)
-    runner = web.AppRunner(create_app(services), access_log=None, shutdown_timeout=5.0)
+    app = create_app(services)
+    register_console(app, services)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.bridge_host, settings.bridge_port)
     await site.start()

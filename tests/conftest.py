@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import Settings
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import SpeechModels, load_speech
 from tests.support.bridges import REPO, bridge_settings
 from tests.support.postgres import postgres_cluster  # noqa: F401  (one cluster per session)

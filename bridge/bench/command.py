@@ -16,8 +16,8 @@ from bridge.bench.runner import BenchRunner
 from bridge.bench.server import ServerUnderTest, spawn_server
 from bridge.bench.voice import caller_line
 from bridge.config import Settings
+from bridge.sim.calls import fresh_credentials
 from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.sim.local import fresh_credentials
 
 # SQLite fsyncs every committed turn; on a slow disk those flushes stall both processes and
 # the bench would measure the disk. The store's figures belong to its own tests.

@@ -14,7 +14,7 @@ from bridge.bench.caller import BenchCall, CallPlan, Pacer, Target
 from bridge.bench.dialplan import write_bench_dialplan
 from bridge.bench.voice import buzz, payloads
 from bridge.config import Settings
-from bridge.sim.local import local_bridge
+from bridge.demo.local import local_bridge
 from bridge.speech.factory import SpeechModels
 from bridge.speech.instant import InstantTTS
 from bridge.speech.pool import ModelWorkerPool

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bridge.audio.wav import write_wav
 from bridge.bench.voice import buzz
-from bridge.sim.local import local_bridge, place_call
+from bridge.demo.local import local_bridge
+from bridge.sim.calls import place_call
 from bridge.sim.script import PlayAudio
 from tests.support.bridges import bridge_settings
 

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bridge.config import Settings
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
 
 REPO = Path(__file__).resolve().parents[2]

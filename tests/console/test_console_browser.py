@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import SpeechModels
 from tests.console.conftest import PASSWORD, REPO, USER, console_settings
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from bridge.audio.wav import write_wav
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.records import (
     CallRecord,
     ToolCallRecord,
@@ -16,7 +17,6 @@ from bridge.records import (
     TurnRecord,
     TwilioAction,
 )
-from bridge.sim.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
 from tests.console.conftest import REPO, console_settings, csrf_token, log_in
 

@@ -24,8 +24,8 @@ import pytest
 from bridge.config import Settings
 from bridge.records import CallRecord
 from bridge.sim.caller import SimulatedCaller
+from bridge.sim.calls import TwilioSide, fresh_credentials
 from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.sim.local import TwilioSide, fresh_credentials
 from bridge.sim.report import CallReport
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels

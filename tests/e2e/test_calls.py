@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.sim.local import LocalBridge, local_bridge, place_call
+from bridge.demo.local import LocalBridge, local_bridge
+from bridge.sim.calls import place_call
 from bridge.sim.script import HangUp, Interrupt, PressKeys, Say
 from bridge.speech.factory import SpeechModels
 from bridge.twilio import messages

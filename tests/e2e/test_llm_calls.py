@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bridge.config import Settings
+from bridge.demo.local import local_bridge
+from bridge.sim.calls import place_call
 from bridge.sim.fake_llm import FakeLlm, FakeReply, Pace
-from bridge.sim.local import local_bridge, place_call
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
 from tests.e2e.pace import SPEED

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import Settings
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bridge.demo.local import LocalBridge
 from bridge.observability.logs import CallSidFilter, JsonFormatter, configure_logging
-from bridge.sim.local import LocalBridge, place_call
+from bridge.sim.calls import place_call
 from bridge.sim.script import PressKeys
 from bridge.speech.instant import InstantTTS
 

@@ -8,8 +8,9 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.observability.metrics import rest_error_kind
-from bridge.sim.local import LocalBridge, local_bridge, place_call
+from bridge.sim.calls import place_call
 from bridge.sim.script import Interrupt
 from bridge.speech.factory import SpeechModels
 from tests.observability.conftest import REPO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bridge.sim.local import LocalBridge
+from bridge.demo.local import LocalBridge
 
 
 async def get_json(url: str) -> tuple[int, dict[str, object]]:

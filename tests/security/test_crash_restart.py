@@ -15,8 +15,8 @@ import pytest
 from bridge.config import Settings
 from bridge.records import CallRecord
 from bridge.sim.caller import SimulatedCaller
+from bridge.sim.calls import fresh_credentials
 from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.sim.local import fresh_credentials
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
 from bridge.store import CallStore, open_store

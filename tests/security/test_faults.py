@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bridge.audio.wav import write_wav
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.services import SHUTDOWN_GOODBYE
-from bridge.sim.local import LocalBridge, local_bridge, place_call
+from bridge.sim.calls import place_call
 from bridge.sim.report import CallReport
 from bridge.sim.script import PlayAudio, PressKeys, Say, Step
 from bridge.speech.factory import SpeechModels

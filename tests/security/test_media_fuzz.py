@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.sim.local import LocalBridge, place_call
+from bridge.demo.local import LocalBridge
+from bridge.sim.calls import place_call
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
 from tests.support.twilio_side import answer_call, open_media, send_start

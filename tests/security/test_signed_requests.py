@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import SpeechModels
 from bridge.twilio.signature import body_sha256, sign_request
 from tests.support.bridges import bridge_settings

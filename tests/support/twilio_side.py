@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import aiohttp
 
-from bridge.sim.local import TwilioSide
+from bridge.sim.calls import TwilioSide
 from bridge.twilio import messages
 from bridge.twilio.signature import sign_request
 

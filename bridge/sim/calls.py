@@ -1,27 +1,18 @@
-"""A bridge and a fake Twilio API on loopback, in this process: for `bridge call`, demos, tests."""
+"""One simulated call placed into a bridge, as Twilio would, with a fake Twilio API watching."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
-from pydantic import SecretStr
-
-from bridge.app import create_app
-from bridge.config import Settings
-from bridge.services import Services, build_services
 from bridge.sim.caller import SimulatedCaller
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.sim.report import CallReport
 from bridge.sim.script import Step
 from bridge.speech.base import TextToSpeech
-from bridge.speech.factory import SpeechModels
 
 
 @dataclass
@@ -35,50 +26,9 @@ class TwilioSide:
     api: FakeTwilioApi
 
 
-@dataclass
-class LocalBridge:
-    twilio: TwilioSide
-    services: Services
-
-
 def fresh_credentials() -> tuple[str, str]:
     """A fresh account SID and auth token, so signatures are real but nothing is secret."""
     return "AC" + secrets.token_hex(16), secrets.token_hex(16)
-
-
-@asynccontextmanager
-async def local_bridge(
-    settings: Settings | None = None, speech: SpeechModels | None = None
-) -> AsyncIterator[LocalBridge]:
-    """Serve a bridge on a free loopback port, its Twilio REST calls going to a local fake."""
-    account_sid, auth_token = fresh_credentials()
-    admin_token = secrets.token_hex(16)
-    api = FakeTwilioApi(account_sid, auth_token)
-    await api.start()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = (settings or Settings()).model_copy(
-        update={
-            "public_base_url": url,
-            "twilio_account_sid": account_sid,
-            "twilio_auth_token": SecretStr(auth_token),
-            "twilio_api_base_url": api.url,
-            "admin_token": SecretStr(admin_token),
-        }
-    )
-    runner: web.AppRunner | None = None
-    try:
-        services = await build_services(settings, speech)
-        runner = web.AppRunner(create_app(services), handle_signals=False)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-        yield LocalBridge(TwilioSide(url, account_sid, auth_token, admin_token, api), services)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        sock.close()
-        await api.stop()
 
 
 async def place_call(

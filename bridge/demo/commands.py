@@ -12,9 +12,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from bridge.config import Settings
+from bridge.demo.local import local_bridge
+from bridge.sim.calls import TwilioSide, fresh_credentials, place_call
 from bridge.sim.fake_llm import FakeLlm, Pace
 from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.sim.local import TwilioSide, fresh_credentials, local_bridge, place_call
 from bridge.sim.report import CallReport
 from bridge.sim.script import DEMO_SCRIPT, PlayAudio, PressKeys, Say, Step
 from bridge.sim.summary import summarize

@@ -1,0 +1,1 @@
+"""A whole bridge in this process, called by the simulator: `bridge call`, `bridge demo`, tests."""
