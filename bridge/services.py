@@ -113,6 +113,7 @@ class Services:
             control=control,
             sink=sink,
             journal=journal,
+            turn_model=self.speech.turn_model,
             on_closed=lambda: self.live.pop(start.call_sid, None),
         )
 

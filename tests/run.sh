@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# The turn-end model's file only (see bridge/speech/turn_model.py): pipecat's own
+# dependencies are not needed, so none are installed.
+python -m pip install --quiet --disable-pip-version-check --no-deps "pipecat-ai>=1.14"
 bash tests/support/install-system-deps.sh
 export HF_HUB_OFFLINE=1
 exec python -m pytest "$@"

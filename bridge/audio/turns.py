@@ -39,13 +39,15 @@ class TurnEnded:
 
     `audio` is mono PCM16 at 8 kHz: a pre-roll from before the onset, the speech, and a short
     tail of the silence after it. `duration_ms` is the speech alone, from the first voiced
-    frame of the onset to the last voiced frame (pauses inside included).
+    frame of the onset to the last voiced frame (pauses inside included). `silence_ms` is the
+    pause that ended it (0 for a max-length cut): how long endpointing waited.
     """
 
     audio: bytes
     duration_ms: int
     reason: Literal["silence", "max_length"]
     at_ms: int
+    silence_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ class TurnDetector:
         self._floor = _NoiseFloor()
         self._onset_frames = _frames(settings.onset_ms)
         self._silence_frames = _frames(settings.silence_ms)
+        self._window_frames = self._silence_frames  # the silence that ends this pause
         self._max_frames = _frames(settings.max_utterance_ms)
         self._tail_bytes = _frames(TAIL_MS) * PCM_FRAME
         # Pre-roll plus the onset run itself: everything the turn's audio starts with.
@@ -118,6 +119,14 @@ class TurnDetector:
         if self._frame - self._onset_frame + 1 >= self._max_frames:
             return self._finish("max_length")
         return event
+
+    def hold(self, window_ms: int) -> None:
+        """Sets the silence that ends the current pause, counted from its first quiet frame.
+
+        Reset to `silence_ms` at every SilenceStarted; the endpointer moves it while the pause
+        runs. A window the pause has already outlasted ends the turn on the next frame.
+        """
+        self._window_frames = _frames(window_ms)
 
     def turn_audio(self) -> bytes:
         """The audio TurnEnded would carry if the turn ended now (b"" outside a turn).
@@ -159,6 +168,7 @@ class TurnDetector:
             return None
         self._state = _State.PAUSED
         self._silence = 1
+        self._window_frames = self._silence_frames
         self._run = 0
         return SilenceStarted(self.clock_ms)
 
@@ -170,7 +180,7 @@ class TurnDetector:
             self._run = 0
             self._mark_speech()
             return SpeechResumed(self.clock_ms)
-        if self._silence >= self._silence_frames:
+        if self._silence >= self._window_frames:
             return self._finish("silence")
         return None
 
@@ -186,7 +196,8 @@ class TurnDetector:
         if reason == "silence" and duration_ms < self.settings.min_utterance_ms:
             event = TurnDropped(duration_ms, at_ms)
         else:
-            event = TurnEnded(self.turn_audio(), duration_ms, reason, at_ms)
+            silence_ms = self._silence * FRAME_MS if reason == "silence" else 0
+            event = TurnEnded(self.turn_audio(), duration_ms, reason, at_ms, silence_ms)
         # Hand the last frames on as the next turn's pre-roll, with any voiced run under way.
         keep = min(len(audio), (self._recent.maxlen or 0) * PCM_FRAME)
         self._recent.extend(

@@ -48,6 +48,7 @@ from bridge.audio.turns import (
 )
 from bridge.audio.vad import TurnDetector
 from bridge.call.chunker import SentenceChunker
+from bridge.call.endpointing import Endpointer, TurnModel
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import HeldKey, KeyedEntry, Keypad, asks_for_keyed_entry
 from bridge.call.latency import TurnClock
@@ -81,6 +82,7 @@ class CallSession:
         control: CallControl,
         sink: AudioSink,
         journal: CallJournal,
+        turn_model: TurnModel | None = None,
         on_closed: Callable[[], object] = lambda: None,
     ) -> None:
         self.call_sid = call_sid
@@ -106,6 +108,9 @@ class CallSession:
         self._queued: list[PendingTurn] = []
         self._tasks = CallTasks(call_sid)
         self._speculation = SpeculativeTranscriber(stt, PHONE_RATE, self._tasks.own)
+        self._endpointer = Endpointer(
+            dialplan.turns, turn_model, PHONE_RATE, self._detector.hold, self._tasks.own
+        )
         self._reply_ids = count(1)
         self._turn_index = count(0)
         self._keypad = Keypad(dialplan.dtmf)
@@ -141,20 +146,29 @@ class CallSession:
                     await self._barge_in()
             elif isinstance(event, SilenceStarted):
                 if self._status == "active":
-                    self._speculation.start(self._detector.turn_audio())
+                    # Transcribe now, and ask whether the caller sounds done (see endpointing).
+                    audio = self._detector.turn_audio()
+                    self._endpointer.silence_started(audio, self._speculation.start(audio))
             elif isinstance(event, SpeechResumed):
+                self._endpointer.cancel()
                 self._speculation.discard()
             elif isinstance(event, TurnDropped):
+                self._endpointer.cancel()
                 self._speculation.discard()
                 self._floor_free.set()
             elif isinstance(event, TurnEnded):
+                self._endpointer.cancel()
                 self._floor_free.set()
-                silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
+                log.debug(
+                    "turn ended after %d ms of silence (%s)",
+                    event.silence_ms,
+                    self._endpointer.verdict,
+                )
                 await self._turn_arrived(
                     PendingTurn(
                         source="speech",
                         audio=event.audio,
-                        endpointing_ms=silence,
+                        endpointing_ms=event.silence_ms,
                         transcript=self._speculation.take(event.audio),
                     )
                 )

@@ -25,11 +25,12 @@ class SpeculativeTranscriber:
         self._audio = b""
         self._task: asyncio.Task[str] | None = None
 
-    def start(self, audio: bytes) -> None:
+    def start(self, audio: bytes) -> asyncio.Task[str]:
         """The caller fell silent: transcribe what the turn holds so far."""
         self.discard()
         self._audio = audio
         self._task = self._own(self._stt.transcribe(audio, self._rate), "speculative-stt")
+        return self._task
 
     def discard(self) -> None:
         """The caller went on (or the turn was dropped): the transcript is of the wrong audio."""

@@ -41,7 +41,23 @@ class TurnSettings(Strict):
 
     vad_aggressiveness: int = Field(default=2, ge=0, le=3)
     onset_ms: int = Field(default=60, ge=20, le=1000)  # speech this long starts a turn
+    # model: the turn-end model and the words so far choose between complete_ms and
+    # incomplete_ms at every pause; silence (or no model installed): silence_ms, always.
+    endpointing: Literal["model", "silence"] = "model"
     silence_ms: int = Field(default=600, ge=100, le=5000)  # silence this long ends it
+    complete_ms: int = Field(default=250, ge=20, le=5000)  # ...when the caller sounds done
+    incomplete_ms: int = Field(default=1600, ge=100, le=10000)  # ...when they do not
+    complete_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)  # model P(done) to trust
+
+    @model_validator(mode="after")
+    def _complete_is_the_shorter(self) -> TurnSettings:
+        if self.complete_ms > self.incomplete_ms:
+            raise ValueError(
+                f"complete_ms ({self.complete_ms}) must not exceed incomplete_ms "
+                f"({self.incomplete_ms})"
+            )
+        return self
+
     min_utterance_ms: int = Field(default=250, ge=0, le=5000)  # shorter: a cough, dropped
     max_utterance_ms: int = Field(default=15000, ge=1000, le=60000)  # longer: cut here
 

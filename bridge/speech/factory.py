@@ -13,6 +13,7 @@ from bridge.speech.instant import InstantSTT, InstantTTS
 from bridge.speech.openai_speech import MAX_SPEED, MIN_SPEED, OpenAISTT, OpenAITTS
 from bridge.speech.piper_tts import PiperTTS
 from bridge.speech.pool import ModelWorkerPool
+from bridge.speech.turn_model import SmartTurn, TurnModelUnavailable, bundled_model_path
 from bridge.speech.whisper_stt import WhisperSTT
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ PROVIDERS = ("local", "openai", "instant")
 WARM_UP_TEXT = "Hello."
 # Half a second of silence at 16 kHz: enough to run Whisper once when no local voice exists.
 WARM_UP_SILENCE = bytes(16_000)
+# Turn-end verdicts waiting beyond this many fall back to the fixed silence window.
+TURN_QUEUE_LIMIT = 16
 
 
 class SpeechModels:
@@ -32,9 +35,12 @@ class SpeechModels:
         pool: ModelWorkerPool,
         stt: SpeechToText,
         tts: PiperTTS | OpenAITTS | InstantTTS,
+        turn_model: SmartTurn | None = None,
     ) -> None:
         self.pool = pool
         self.stt = stt
+        # None: no model installed, or instant speech; dialplans then end turns on silence_ms.
+        self.turn_model = turn_model
         self.tts: TextToSpeech = tts
         self._default_tts = tts
         self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
@@ -84,10 +90,15 @@ class SpeechModels:
         if isinstance(stt, WhisperSTT):
             await stt.load()
             await stt.transcribe(audio, rate)
+        if self.turn_model is not None:
+            await self.turn_model.load()
+            await self.turn_model.complete(audio, rate)
 
     def close(self) -> None:
         """Stop the pool. (The OpenAI client's connections close with the process.)"""
         self.pool.close()
+        if self.turn_model is not None:
+            self.turn_model.close()
 
 
 def load_speech(settings: Settings) -> SpeechModels:
@@ -109,7 +120,19 @@ def load_speech(settings: Settings) -> SpeechModels:
         tts = OpenAITTS(client)
     elif settings.tts_provider == "instant":
         tts = InstantTTS()
-    return SpeechModels(pool, stt, tts)
+    return SpeechModels(pool, stt, tts, _turn_model(settings))
+
+
+def _turn_model(settings: Settings) -> SmartTurn | None:
+    """Smart Turn on its own one-thread pool, when installed (not for instant speech)."""
+    if settings.stt_provider == "instant":
+        return None
+    try:
+        path = bundled_model_path()
+    except TurnModelUnavailable as error:
+        log.warning("%s; turns end on each dialplan's silence_ms", error)
+        return None
+    return SmartTurn(ModelWorkerPool(1, TURN_QUEUE_LIMIT, name="turn"), path)
 
 
 def _openai_client(settings: Settings) -> AsyncOpenAI:

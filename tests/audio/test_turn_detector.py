@@ -91,6 +91,7 @@ def test_silence_window_ends_the_turn_with_preroll_speech_and_a_short_tail():
                 duration_ms=500,
                 reason="silence",
                 at_ms=1500,  # 600 ms of silence after the speech ended at 900
+                silence_ms=600,
             ),
         ]
     )
@@ -201,3 +202,44 @@ def test_mulaw_chunks_of_any_size_give_the_same_turn_as_whole_frames():
 def test_frames_of_the_wrong_size_are_rejected():
     with pytest.raises(ValueError, match="320 bytes"):
         TurnDetector(DEFAULTS).push(bytes(160))
+
+
+def run_holding(audio: bytes, holds: dict[int, int]) -> list[tuple[int, TurnEvent]]:
+    """Like `run`, calling `hold(ms)` right after the push of each frame number in `holds`."""
+    detector = TurnDetector(DEFAULTS)
+    events = []
+    for number, start in enumerate(range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES), 1):
+        event = detector.push(audio[start : start + FRAME_BYTES])
+        if event is not None:
+            events.append((number, event))
+        if number in holds:
+            detector.hold(holds[number])
+    return events
+
+
+def test_a_shorter_hold_already_outlasted_ends_the_turn_on_the_next_frame():
+    # Speech 400..900 ms; the pause starts on frame 46 (920 ms). At frame 60 (300 ms into
+    # the pause) the window drops to 250 ms: the turn ends on frame 61, 320 ms in.
+    events = run_holding(pcm(silence(400), voice(500), silence(1000)), {60: 250})
+
+    number, ended = events[-1]
+    assert isinstance(ended, TurnEnded)
+    assert (number, ended.silence_ms) == (61, 320)
+
+
+def test_a_longer_hold_keeps_the_turn_open_past_silence_ms():
+    # A 1 s pause inside the turn, with the window lengthened to 1600 ms at its first frame.
+    audio = pcm(silence(400), voice(500), silence(1000), voice(500), silence(2000))
+    events = run_holding(audio, {46: 1600})
+
+    assert kinds(events) == [
+        SpeechStarted,
+        SilenceStarted,
+        SpeechResumed,
+        SilenceStarted,
+        TurnEnded,
+    ]
+    ended = events[-1][1]
+    assert isinstance(ended, TurnEnded)
+    # The second pause is back to silence_ms: the window is per pause.
+    assert ended.duration_ms == 2000 and ended.silence_ms == 600

@@ -1,0 +1,124 @@
+"""When the caller's silence ends their turn: soon when they sound done, later when not.
+
+At the first quiet frame of every pause the turn-end model hears the turn so far. Until its
+verdict the pause may last `incomplete_ms`; a complete verdict shortens it to `complete_ms`,
+unless the speculative transcript (already on its way for the reply) ends like an unfinished
+thought: a trailing "and", "my order number is", a digit string still being read. Waiting
+for that transcript costs no latency, as the reply needs it anyway. Without a model (or when
+it fails) the pause ends after the dialplan's fixed `silence_ms`, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from typing import Literal, Protocol
+
+from bridge.dialplan.models import TurnSettings
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal["complete", "incomplete", "unfinished words", "no model"]
+OwnTask = Callable[[Coroutine[object, object, None], str], "asyncio.Task[None]"]
+
+# Words a finished sentence does not end on: conjunctions, prepositions, articles,
+# possessives, a verb waiting for its object, fillers (words that also end sentences,
+# like "that", "so" or "please", are left out).
+HOLD_WORDS = frozenset(
+    """and or but because if than which whose while
+    to of for from with without about at by into onto as
+    the a an my your our their his her its
+    is are was were am be been i'm it's uh um er erm""".split()
+)
+# A digit string this short at the very end is still being read (an order id, a ZIP).
+MIN_DIGITS_READ = 4
+_WORD = re.compile(r"[a-z0-9']+")
+_TRAILING_DIGITS = re.compile(r"(?:\d[\s,.-]*)+$")
+
+
+class TurnModel(Protocol):
+    async def complete(self, pcm16: bytes, sample_rate: int) -> float:
+        """P(the speaker has finished their turn), from the turn's audio so far."""
+        ...
+
+
+def sounds_unfinished(transcript: str) -> bool:
+    """The words so far stop where a thought cannot end."""
+    text = transcript.strip().lower()
+    if not text:
+        return False
+    if text.endswith((",", "...", "-", "…")):
+        return True
+    if text.endswith("?"):
+        return False  # "Who am I speaking with?" ends on a preposition, and is done
+    digits = _TRAILING_DIGITS.search(text.rstrip(".?!"))
+    if digits is not None:
+        return len(re.sub(r"\D", "", digits.group())) < MIN_DIGITS_READ
+    words = _WORD.findall(text)
+    return bool(words) and words[-1] in HOLD_WORDS
+
+
+class Endpointer:
+    """Sets, at every pause, how long the silence must last to end the turn (`hold`)."""
+
+    def __init__(
+        self,
+        settings: TurnSettings,
+        model: TurnModel | None,
+        sample_rate: int,
+        hold: Callable[[int], None],
+        own: OwnTask,
+    ) -> None:
+        self._settings = settings
+        self._model = model if settings.endpointing == "model" else None
+        self._rate = sample_rate
+        self._hold = hold
+        # The session's task owner: a verdict still pending is cancelled when the call closes.
+        self._own = own
+        self._task: asyncio.Task[None] | None = None
+        self.verdict: Verdict = "no model"  # of the latest pause, for the turn's log line
+
+    def silence_started(self, audio: bytes, transcript: asyncio.Task[str] | None) -> None:
+        """The caller fell silent after `audio`; `transcript` is being made of it."""
+        self.cancel()
+        self.verdict = "no model"
+        if self._model is None:
+            return  # the detector's own window, silence_ms, stands
+        self._hold(self._settings.incomplete_ms)
+        self._task = self._own(self._decide(self._model, audio, transcript), "endpointing")
+
+    def cancel(self) -> None:
+        """The pause is over (speech resumed, or the turn ended): its verdict is moot."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _decide(
+        self, model: TurnModel, audio: bytes, transcript: asyncio.Task[str] | None
+    ) -> None:
+        try:
+            probability = await model.complete(audio, self._rate)
+        except Exception:
+            # Saturated pool, missing or broken model: this pause ends as it always did.
+            log.warning("turn model failed; silence_ms ends this turn", exc_info=True)
+            self._hold(self._settings.silence_ms)
+            return
+        if probability < self._settings.complete_threshold:
+            self.verdict = "incomplete"
+            return
+        if transcript is not None and sounds_unfinished(await _words(transcript)):
+            self.verdict = "unfinished words"
+            return
+        self.verdict = "complete"
+        self._hold(self._settings.complete_ms)
+
+
+async def _words(transcript: asyncio.Task[str]) -> str:
+    """The transcript's text once it is done ("" if it failed), without cancelling it if we
+    are: the reply still needs it."""
+    await asyncio.wait([transcript])
+    if transcript.cancelled() or transcript.exception() is not None:
+        return ""
+    return transcript.result()
