@@ -49,15 +49,25 @@ _WINDOW = np.hanning(N_FFT + 1)[:-1]  # periodic Hann, as torch.hann_window
 _FILTERS = _filterbank()
 
 
-def log_mel(audio: np.ndarray, frames: int) -> np.ndarray:
-    """(N_MELS, frames) features of 16 kHz float audio exactly `frames * HOP` samples long."""
+def log_mel(audio: np.ndarray, frames: int, lead: int = 0) -> np.ndarray:
+    """(N_MELS, frames) features of 16 kHz float audio exactly `frames * HOP` samples long.
+
+    `lead`: how many samples at the start are the zero padding in front of a short turn.
+    Every frame that sees only padding has the same spectrum, so it is computed once.
+    """
     if audio.shape != (frames * HOP,):
         raise ValueError(f"expected {frames * HOP} samples, got {audio.shape}")
     x = audio.astype(np.float32)
     x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
     padded = np.pad(x.astype(np.float64), N_FFT // 2, mode="reflect")
     windows = sliding_window_view(padded, N_FFT)[::HOP]
+    # Frame i covers padded[i*HOP : i*HOP + N_FFT]; padding fills padded[: lead + N_FFT//2].
+    same = max(0, min(frames, (lead + N_FFT // 2 - N_FFT) // HOP + 1)) if lead else 0
+    if same > 1:
+        windows = windows[same - 1 :]
     power = np.abs(np.fft.rfft(windows * _WINDOW, axis=-1)) ** 2
+    if same > 1:
+        power = np.concatenate([np.repeat(power[:1], same - 1, axis=0), power])
     mel = np.log10(np.maximum(1e-10, _FILTERS @ power.T))[:, :frames]
     mel = np.maximum(mel, mel.max() - 8.0)
     return ((mel + 4.0) / 4.0).astype(np.float32)

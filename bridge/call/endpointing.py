@@ -20,7 +20,7 @@ from bridge.dialplan.models import TurnSettings
 
 log = logging.getLogger(__name__)
 
-Verdict = Literal["complete", "incomplete", "unfinished words", "no model"]
+Verdict = Literal["pending", "complete", "incomplete", "unfinished words", "failed", "no model"]
 OwnTask = Callable[[Coroutine[object, object, None], str], "asyncio.Task[None]"]
 
 # Words a finished sentence does not end on: conjunctions, prepositions, articles,
@@ -86,6 +86,7 @@ class Endpointer:
         self.verdict = "no model"
         if self._model is None:
             return  # the detector's own window, silence_ms, stands
+        self.verdict = "pending"
         self._hold(self._settings.incomplete_ms)
         self._task = self._own(self._decide(self._model, audio, transcript), "endpointing")
 
@@ -103,6 +104,7 @@ class Endpointer:
         except Exception:
             # Saturated pool, missing or broken model: this pause ends as it always did.
             log.warning("turn model failed; silence_ms ends this turn", exc_info=True)
+            self.verdict = "failed"
             self._hold(self._settings.silence_ms)
             return
         if probability < self._settings.complete_threshold:

@@ -57,9 +57,10 @@ def features(pcm16: bytes, sample_rate: int) -> np.ndarray:
     audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     size = FRAMES * HOP
     audio = audio[-size:]
-    if audio.size < size:
-        audio = np.pad(audio, (size - audio.size, 0))
-    return log_mel(audio, FRAMES)[np.newaxis]
+    lead = size - audio.size
+    if lead:
+        audio = np.pad(audio, (lead, 0))
+    return log_mel(audio, FRAMES, lead)[np.newaxis]
 
 
 class SmartTurn:

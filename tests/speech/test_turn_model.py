@@ -56,3 +56,11 @@ async def test_smart_turn_gives_a_probability_for_phone_audio():
     finally:
         model.close()
     assert 0.0 <= probability <= 1.0
+
+
+@pytest.mark.parametrize("lead", [0, 399, 400, 600, 1000, 96_000, 127_000])
+def test_padding_frames_computed_once_equal_the_full_computation(lead: int):
+    rng = np.random.default_rng(lead)
+    audio = np.zeros(FRAMES * HOP, dtype=np.float32)
+    audio[lead:] = rng.normal(0, 0.2, FRAMES * HOP - lead)
+    np.testing.assert_array_equal(log_mel(audio, FRAMES, lead), log_mel(audio, FRAMES))
