@@ -208,8 +208,8 @@ def run_holding(audio: bytes, holds: dict[int, int]) -> list[tuple[int, TurnEven
     """Like `run`, calling `hold(ms)` right after the push of each frame number in `holds`."""
     detector = TurnDetector(DEFAULTS)
     events = []
-    for number, start in enumerate(range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES), 1):
-        event = detector.push(audio[start : start + FRAME_BYTES])
+    for number, start in enumerate(range(0, len(audio) - PCM_FRAME + 1, PCM_FRAME), 1):
+        event = detector.push(audio[start : start + PCM_FRAME])
         if event is not None:
             events.append((number, event))
         if number in holds:
