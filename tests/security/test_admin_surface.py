@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
 from tests.deploy.test_serve_refuses_bad_configuration import serve
 from tests.support.bridges import bridge_settings

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bridge.console.auth import COOKIE
-from bridge.sim.local import LocalBridge, local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
 from tests.console.conftest import PASSWORD, USER, console_settings, log_in
 
