@@ -60,6 +60,8 @@ class TurnRecord(BaseModel):
     agent: str = ""
     heard: str = ""
     interrupted: bool = False
+    # Times the reply came back after a false interruption (a cough, "mm-hmm" over it).
+    resumed: int = 0
     tools: list[ToolCallRecord] = Field(default_factory=list)
     latency_ms: TurnLatency = Field(default_factory=TurnLatency)
     usage: TurnUsage | None = None

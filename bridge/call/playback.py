@@ -30,6 +30,7 @@ class SpokenPiece:
     text: str
     audio_ms: float
     reply_id: int
+    marked: bool = False  # all its audio and its mark are on the wire
 
 
 @dataclass
@@ -75,10 +76,14 @@ class PlaybackTracker:
             self._drained.set()
         return True
 
-    def interrupt(self, now_ms: float) -> None:
-        """A barge-in cleared Twilio's buffer: keep the part of the head piece that had played."""
+    def interrupt(self, now_ms: float) -> list[SpokenPiece]:
+        """A barge-in cleared Twilio's buffer: keep the part of the head piece that had played.
+
+        Returns the pieces cleared, the one cut first.
+        """
         if not self._pending:
-            return
+            return []
+        cleared = list(self._pending)
         head = self._pending[0]
         played_ms = max(0.0, now_ms - self._head_started_ms)
         partial = _words_within(head.text, played_ms / head.audio_ms if head.audio_ms else 0.0)
@@ -88,6 +93,11 @@ class PlaybackTracker:
             self._interrupted.add(piece.reply_id)
         self._pending.clear()
         self._drained.set()
+        return cleared
+
+    def resumed(self, reply_id: int) -> None:
+        """A false interruption: the reply goes on, so it does not count as interrupted."""
+        self._interrupted.discard(reply_id)
 
     def take(self, reply_id: int) -> Heard:
         """Forget a reply and return what of it was heard."""

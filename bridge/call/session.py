@@ -49,10 +49,11 @@ from bridge.audio.turns import (
 from bridge.audio.vad import TurnDetector
 from bridge.call.chunker import SentenceChunker
 from bridge.call.endpointing import Endpointer, TurnModel
+from bridge.call.interruptions import InterruptionJudge
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import HeldKey, KeyedEntry, Keypad, asks_for_keyed_entry
 from bridge.call.latency import TurnClock
-from bridge.call.playback import MediaClock, PlaybackTracker
+from bridge.call.playback import MediaClock, PlaybackTracker, SpokenPiece
 from bridge.call.speaker import AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
 from bridge.call.tasks import CallTasks
@@ -114,6 +115,9 @@ class CallSession:
         self._reply_ids = count(1)
         self._turn_index = count(0)
         self._keypad = Keypad(dialplan.dtmf)
+        self._judge = InterruptionJudge(dialplan.call.interruptions)
+        # The reply the caller's current turn talked over, held until that turn is judged.
+        self._interrupted: ReplyState | None = None
         self._status: CallStatus = "active"
         self._hangup_due = False
         self._closed = False
@@ -143,7 +147,7 @@ class CallSession:
             if isinstance(event, SpeechStarted):
                 self._floor_free.clear()
                 if self._tracker.playing:
-                    await self._barge_in()
+                    await self._barge_in(hold=True)
             elif isinstance(event, SilenceStarted):
                 if self._status == "active":
                     # Transcribe now, and ask whether the caller sounds done (see endpointing).
@@ -156,6 +160,7 @@ class CallSession:
                 self._endpointer.cancel()
                 self._speculation.discard()
                 self._floor_free.set()
+                self._not_an_interruption()
             elif isinstance(event, TurnEnded):
                 self._endpointer.cancel()
                 self._floor_free.set()
@@ -169,6 +174,7 @@ class CallSession:
                         source="speech",
                         audio=event.audio,
                         endpointing_ms=event.silence_ms,
+                        speech_ms=event.duration_ms,
                         transcript=self._speculation.take(event.audio),
                     )
                 )
@@ -176,7 +182,7 @@ class CallSession:
     async def on_dtmf(self, digit: str) -> None:
         """A key press interrupts the agent like speech does, then acts (see `Keypad`)."""
         if self._tracker.playing:
-            await self._barge_in()
+            await self._barge_in(hold=False)
         pressed = self._keypad.press(digit, self._clock.now_ms)
         if isinstance(pressed, KeyedEntry):
             await self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {pressed.digits}"))
@@ -245,6 +251,10 @@ class CallSession:
     async def _turn_arrived(self, turn: PendingTurn) -> None:
         if self._status != "active":
             return
+        if turn.source == "speech" and self._interrupted is not None:
+            reply, self._interrupted = self._interrupted, None
+            self._tasks.own(self._judge_interruption(reply, turn), "interruption")
+            return
         busy = self._reply
         if busy is None:
             self._begin_reply(turn)
@@ -264,7 +274,7 @@ class CallSession:
             self._begin_reply(turn)
 
     def _begin_reply(self, turn: PendingTurn) -> None:
-        reply = ReplyState(turn)
+        reply = ReplyState(turn, id=next(self._reply_ids))
         reply.task = self._tasks.own(self._run_reply(reply), "reply")
         reply.task.add_done_callback(self._reply_done)
         self._reply = reply
@@ -281,7 +291,6 @@ class CallSession:
 
     async def _run_reply(self, reply: ReplyState) -> None:
         turn = reply.turn
-        reply_id = next(self._reply_ids)
         clock = TurnClock(turn.endpointing_ms)
         record = TurnRecord(index=next(self._turn_index), source=turn.source, caller=turn.caller)
         try:
@@ -295,16 +304,13 @@ class CallSession:
                     return
             if turn.scripted:
                 record.agent = text
-                await self._say_scripted(reply_id, text, clock)
+                await self._say_scripted(reply, text, clock)
             else:
                 record.caller = text
                 self._history.append(Message(role="caller", text=text))
                 reply.stage = "agent"
-                await self._answer(
-                    reply_id, CallerTurn(text=text, source=turn.source), record, clock
-                )
-            await self._speaker.end_reply(reply_id)
-            await self._tracker.drained()
+                await self._answer(reply, CallerTurn(text=text, source=turn.source), record, clock)
+            await self._finish_speaking(reply, clock)
         # `except*`: errors raised inside `_answer`'s TaskGroup arrive in an ExceptionGroup.
         except* CallControlError:
             log.exception("call control failed during a reply")
@@ -313,8 +319,9 @@ class CallSession:
             # rather than making every other call wait longer.
             log.error("speech workers saturated: a turn was dropped")
         finally:
-            heard = self._tracker.take(reply_id)
+            heard = self._tracker.take(reply.id)
             record.heard, record.interrupted = heard.text, heard.interrupted
+            record.resumed = reply.resumed
             record.latency_ms = clock.latency
             if record.agent or heard.text:
                 self._history.append(
@@ -330,7 +337,7 @@ class CallSession:
                 self._tasks.own(self._hang_up(), "hang-up")
 
     async def _answer(
-        self, reply_id: int, turn: CallerTurn, record: TurnRecord, clock: TurnClock
+        self, reply: ReplyState, turn: CallerTurn, record: TurnRecord, clock: TurnClock
     ) -> None:
         """Stream the agent's reply into speech: thinking and speaking overlap."""
         pieces: asyncio.Queue[str | None] = asyncio.Queue(maxsize=16)
@@ -362,27 +369,43 @@ class CallSession:
             while (piece := await pieces.get()) is not None:
                 if self._status == "transferred":
                     continue
-                await self._speaker.say(
-                    reply_id,
-                    piece,
-                    partial(clock.reached, "tts_first_audio"),
-                    partial(clock.reached, "first_media"),
-                )
+                await self._say(reply, piece, clock)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(think())
             group.create_task(speak())
 
-    async def _say_scripted(self, reply_id: int, text: str, clock: TurnClock) -> None:
+    async def _say_scripted(self, reply: ReplyState, text: str, clock: TurnClock) -> None:
         """Fixed text, a sentence at a time, so a barge-in cuts it where it is."""
         chunker = SentenceChunker()
         for piece in [*chunker.push(text), *chunker.flush()]:
-            await self._speaker.say(
-                reply_id,
-                piece,
-                partial(clock.reached, "tts_first_audio"),
-                partial(clock.reached, "first_media"),
-            )
+            await self._say(reply, piece, clock)
+
+    async def _say(self, reply: ReplyState, text: str | None, clock: TurnClock) -> None:
+        """Speak one piece of `reply`; after a false interruption, first what the caller missed
+        (from the start of the sentence it cut)."""
+        todo = [text] if text else []
+        while True:
+            await reply.released.wait()
+            todo[:0] = reply.unheard
+            reply.unheard = []
+            if not todo:
+                return
+            first_audio = partial(clock.reached, "tts_first_audio")
+            if await self._speaker.say(
+                reply.id, todo[0], first_audio, partial(clock.reached, "first_media")
+            ):
+                todo.pop(0)
+
+    async def _finish_speaking(self, reply: ReplyState, clock: TurnClock) -> None:
+        """Mark the end of the reply and wait until the caller has heard all of it."""
+        while True:
+            await self._speaker.end_reply(reply.id)
+            await self._tracker.drained()
+            await reply.released.wait()
+            if not reply.unheard:
+                return
+            await self._say(reply, None, clock)
 
     def _tool_ran(self, event: ToolEvent, record: TurnRecord) -> None:
         record.tools.append(
@@ -412,16 +435,65 @@ class CallSession:
 
     # -- barge-in and the end of the call -------------------------------------------------
 
-    async def _barge_in(self) -> None:
-        """The caller talks over the agent: stop the audio now, then the reply behind it."""
+    async def _barge_in(self, *, hold: bool) -> None:
+        """The caller talks (or keys) over the agent: stop the audio now. A key press drops
+        the reply behind it; speech holds it until the caller's turn shows what it was."""
         metrics.barge_in()
-        await self._drop_reply()
+        reply = self._reply
+        if not hold or reply is None or not self._judge.settings.resume:
+            await self._drop_reply()
+            return
+        cleared = await self._clear_audio()
+        reply.hold([piece.text for piece in cleared if piece.reply_id == reply.id and piece.marked])
+        self._interrupted = reply
+        self._tasks.own(self._words_deadline(reply), "interruption")
+
+    async def _judge_interruption(self, reply: ReplyState, turn: PendingTurn) -> None:
+        """The caller's turn over the agent ended: resume the reply, or answer the turn."""
+        if turn.transcript is None:
+            turn.transcript = self._tasks.own(self._stt.transcribe(turn.audio, PHONE_RATE), "stt")
+        text = await turn.transcript
+        if self._judge.is_false(text, turn.speech_ms):
+            log.info("not an interruption (%r): the reply resumes", text)
+            self._resume(reply)
+            return
+        if self._reply is reply:
+            await self._drop_reply()
+        await self._turn_arrived(turn)
+
+    async def _words_deadline(self, reply: ReplyState) -> None:
+        """No words long after the onset (babble, a coughing fit): resume over the sound."""
+        await asyncio.sleep(self._judge.settings.words_within_ms / 1000)
+        if self._interrupted is not reply or reply.released.is_set():
+            return
+        text = await self._stt.transcribe(self._detector.turn_audio(), PHONE_RATE)
+        if self._interrupted is reply and self._judge.is_false(text):
+            log.info("no words over the agent (%r): the reply resumes over the sound", text)
+            self._floor_free.set()
+            self._resume(reply)
+
+    def _not_an_interruption(self) -> None:
+        """The turn detector dropped the caller's sound (a cough, a click)."""
+        reply, self._interrupted = self._interrupted, None
+        if reply is not None:
+            self._resume(reply)
+
+    def _resume(self, reply: ReplyState) -> None:
+        if self._reply is reply and not reply.released.is_set():
+            reply.resumed += 1
+            self._tracker.resumed(reply.id)
+            reply.released.set()
+
+    async def _clear_audio(self) -> list[SpokenPiece]:
+        """Empty Twilio's buffer, keeping what was heard so far; returns the pieces cleared."""
+        if not self._tracker.playing:
+            return []
+        await self._sink.clear()
+        return self._tracker.interrupt(self._clock.now_ms)
 
     async def _drop_reply(self) -> None:
-        """Empty Twilio's buffer (keeping what was heard so far) and cancel the reply."""
-        if self._tracker.playing:
-            await self._sink.clear()
-            self._tracker.interrupt(self._clock.now_ms)
+        """Stop the agent's audio and cancel its reply."""
+        await self._clear_audio()
         self._cancel_reply()
 
     async def _hang_up(self) -> None:

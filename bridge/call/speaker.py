@@ -53,16 +53,19 @@ class Speaker:
         text: str,
         on_first_audio: Callable[[], None] = lambda: None,
         on_first_media: Callable[[], None] = lambda: None,
-    ) -> None:
-        """Speak one piece; returns once its audio and mark are on the wire."""
+    ) -> bool:
+        """Speak one piece; True once its audio and mark are on the wire, False when the caller
+        started talking over it (then the rest of its audio was never sent)."""
         spoken = make_speakable(text)
         if not spoken.strip():
-            return
+            return True
         await self._floor_free.wait()
         resampler = Resampler(self._tts.sample_rate, PHONE_RATE)
         self._pieces += 1
         piece = SpokenPiece(f"r{reply_id}.{self._pieces}", text, 0.0, reply_id)
         async for pcm in self._tts.synthesize(spoken):
+            if not self._floor_free.is_set():
+                return False
             on_first_audio()
             ulaw = pcm16_to_ulaw(resampler.process(pcm))
             if not ulaw:
@@ -74,7 +77,9 @@ class Speaker:
             on_first_media()
             piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
         if piece.audio_ms:
+            piece.marked = True
             await self._sink.send_mark(piece.mark)
+        return True
 
     async def end_reply(self, reply_id: int) -> None:
         """Mark the end of a reply; Twilio echoes it once everything before it has played."""

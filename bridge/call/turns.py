@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -18,8 +18,15 @@ class PendingTurn:
     scripted: bool = False
     caller: str = ""
     endpointing_ms: float | None = None
+    speech_ms: int = 0  # how long the caller spoke (pauses inside included)
     # Transcription started when the caller fell silent, over this very audio.
     transcript: asyncio.Task[str] | None = None
+
+
+def _released() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
 
 
 @dataclass
@@ -27,5 +34,15 @@ class ReplyState:
     """The reply in flight: which turn it answers and how far it got."""
 
     turn: PendingTurn
+    id: int
     stage: Literal["stt", "agent"] = "stt"
     task: asyncio.Task[None] | None = None
+    # Cleared while a barge-in on this reply is judged: the reply holds, neither cancelled
+    # nor speaking. A false interruption releases it to say `unheard` again first.
+    released: asyncio.Event = field(default_factory=_released)
+    unheard: list[str] = field(default_factory=list)
+    resumed: int = 0
+
+    def hold(self, unheard: list[str]) -> None:
+        self.released.clear()
+        self.unheard = [*self.unheard, *unheard]

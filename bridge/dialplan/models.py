@@ -129,12 +129,34 @@ class VoiceSettings(Strict):
     speed: float = Field(default=1.0, gt=0.25, le=4.0)
 
 
+DEFAULT_BACKCHANNELS = [
+    "mm-hmm", "mhm", "mm", "hmm", "uh-huh", "uh", "um", "okay", "ok", "yeah", "right",
+    "sure", "alright", "i see", "got it",
+]  # fmt: skip
+
+
+class InterruptionSettings(Strict):
+    """When the caller's sound over the agent is not an interruption, and what happens then.
+
+    `clear` goes out on speech onset either way; a false interruption resumes the reply from
+    the start of the sentence it cut.
+    """
+
+    resume: bool = True  # false: any sound over the agent drops its reply, as a real one
+    min_ms: int = Field(default=0, ge=0, le=5000)  # shorter speech is not an interruption
+    min_words: int = Field(default=1, ge=1, le=10)  # fewer words (backchannels aside) neither
+    backchannels: list[str] = Field(default_factory=lambda: list(DEFAULT_BACKCHANNELS))
+    # No words heard this long after the onset (babble, a cough fit): resume over it.
+    words_within_ms: int = Field(default=2500, ge=500, le=30000)
+
+
 class CallSettings(Strict):
     """What the call does with a caller turn that arrives while the agent is still answering."""
 
     # Cancel the answer and reply to the new turn, or queue the turn (up to `queue_limit`).
     busy_policy: Literal["cancel", "queue"] = "cancel"
     queue_limit: int = Field(default=2, ge=1, le=10)
+    interruptions: InterruptionSettings = Field(default_factory=InterruptionSettings)
 
 
 class Dialplan(Strict):

@@ -13,15 +13,16 @@ WHERE excluded.instance_id <> ''
 """
 
 UPSERT_TURN = """
-INSERT INTO turns (call_sid, idx, source, caller, agent, heard, interrupted, tools, latency_ms,
-                   usage, started_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO turns (call_sid, idx, source, caller, agent, heard, interrupted, resumed, tools,
+                   latency_ms, usage, started_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_sid, idx) DO UPDATE SET
     source = excluded.source,
     caller = excluded.caller,
     agent = excluded.agent,
     heard = excluded.heard,
     interrupted = excluded.interrupted,
+    resumed = excluded.resumed,
     tools = excluded.tools,
     latency_ms = excluded.latency_ms,
     usage = excluded.usage,
@@ -61,7 +62,8 @@ FROM calls WHERE call_sid = ?
 """
 
 SELECT_TURNS = """
-SELECT idx, source, caller, agent, heard, interrupted, tools, latency_ms, usage, started_at
+SELECT idx, source, caller, agent, heard, interrupted, resumed, tools, latency_ms, usage,
+       started_at
 FROM turns WHERE call_sid = ? ORDER BY idx
 """
 

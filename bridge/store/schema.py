@@ -103,4 +103,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX verification_failures_subject ON verification_failures (subject, at)",
         ),
     ),
+    Migration(
+        version=4,
+        statements=(
+            # Times a reply came back after a false interruption (a cough over the agent).
+            "ALTER TABLE turns ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )

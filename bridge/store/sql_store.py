@@ -185,6 +185,7 @@ class SqlCallStore:
             turn.agent,
             turn.heard,
             turn.interrupted,
+            turn.resumed,
             d.json([tool.model_dump(mode="json") for tool in turn.tools]),
             d.json(turn.latency_ms.model_dump(mode="json")),
             d.json(turn.usage.model_dump(mode="json") if turn.usage else None),
