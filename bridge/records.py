@@ -39,14 +39,19 @@ class TurnLatency(BaseModel):
 class TurnUsage(BaseModel):
     provider: str = ""
     model: str = ""
-    prompt_tokens: int = 0
+    prompt_tokens: int = 0  # all of them, audio included
     completion_tokens: int = 0
+    # Of those, the audio tokens (a speech-to-speech model hears and speaks in tokens).
+    audio_prompt_tokens: int = 0
+    audio_completion_tokens: int = 0
     cost_usd: float = 0.0
 
     def add(self, other: TurnUsage) -> None:
         """Count `other` in (the call's running total)."""
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
+        self.audio_prompt_tokens += other.audio_prompt_tokens
+        self.audio_completion_tokens += other.audio_completion_tokens
         self.cost_usd += other.cost_usd
 
 

@@ -16,8 +16,10 @@ from bridge.agent.base import CallContext
 from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
+from bridge.agent.realtime.factory import link_config
 from bridge.agent.tools import ToolExecutor
 from bridge.call.journal import CallJournal, open_journal
+from bridge.call.realtime_session import RealtimeSession
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.config import Settings
@@ -40,6 +42,9 @@ SHUTDOWN_GOODBYE = (
 
 LIVE_POLL_S = 0.1  # how often a drain looks whether the live calls have ended
 
+# A live call, either way of talking (the media socket drives both alike).
+LiveCall = CallSession | RealtimeSession
+
 # Twilio ends any call after 24 hours at the latest.
 CALLS_LAST_AT_MOST = timedelta(hours=24)
 
@@ -53,7 +58,7 @@ class Services:
     tokens: CallTokens
     twilio: Client
     llm: LlmClients
-    live: dict[str, CallSession] = field(default_factory=dict)
+    live: dict[str, LiveCall] = field(default_factory=dict)
     draining: bool = False
     owns_speech: bool = True  # False when the models were lent (tests share one set)
     instance_id: str = ""
@@ -61,7 +66,7 @@ class Services:
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
 
-    async def start_call(self, start: StartInfo, sink: AudioSink) -> CallSession:
+    async def start_call(self, start: StartInfo, sink: AudioSink) -> LiveCall:
         """Wire a new call: its dialplan, record, tools, agent and speech."""
         caller = start.custom_parameters.get("from", "")
         called = start.custom_parameters.get("to", "")
@@ -95,25 +100,42 @@ class Services:
         context: CallContext,
         journal: CallJournal,
         sink: AudioSink,
-    ) -> CallSession:
+    ) -> LiveCall:
         journal.stream(start.stream_sid)
         control = TwilioCallControl(
             self.twilio, start.call_sid, on_action=_recorded_and_counted(journal.action)
         )
         tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), context)
-        return CallSession(
+
+        def cascaded() -> CallSession:
+            return CallSession(
+                call_sid=start.call_sid,
+                dialplan=dialplan,
+                stt=CountedSTT(self.speech.stt),
+                tts=CountedTTS(self.speech.tts_for(dialplan.voice)),
+                agent=InstantAgent()
+                if self.settings.bridge_agent == "instant"
+                else build_agent(dialplan, self.settings, tools, context, self.llm),
+                tools=tools,
+                control=control,
+                sink=sink,
+                journal=journal,
+                turn_model=self.speech.turn_model,
+                on_closed=lambda: self.live.pop(start.call_sid, None),
+            )
+
+        if dialplan.agent.mode == "cascaded":
+            return cascaded()
+        return RealtimeSession(
             call_sid=start.call_sid,
             dialplan=dialplan,
-            stt=CountedSTT(self.speech.stt),
-            tts=CountedTTS(self.speech.tts_for(dialplan.voice)),
-            agent=InstantAgent()
-            if self.settings.bridge_agent == "instant"
-            else build_agent(dialplan, self.settings, tools, context, self.llm),
+            connector=self.llm.realtime(),
+            link_config=link_config(dialplan, context),
             tools=tools,
             control=control,
             sink=sink,
             journal=journal,
-            turn_model=self.speech.turn_model,
+            cascade=cascaded,
             on_closed=lambda: self.live.pop(start.call_sid, None),
         )
 

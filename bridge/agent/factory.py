@@ -10,6 +10,7 @@ from bridge.agent.llm.anthropic_provider import AnthropicProvider
 from bridge.agent.llm.base import LlmProvider
 from bridge.agent.llm.openai_provider import OpenAIProvider
 from bridge.agent.llm_agent import LlmAgent
+from bridge.agent.realtime.openai_link import OpenAIRealtimeConnector
 from bridge.agent.rules import RulesAgent
 from bridge.agent.tools import ToolExecutor, tool_specs
 from bridge.config import Settings
@@ -25,6 +26,7 @@ class LlmClients:
         self._settings = settings
         self._openai: OpenAIProvider | None = None
         self._anthropic: AnthropicProvider | None = None
+        self._realtime: OpenAIRealtimeConnector | None = None
 
     def openai_configured(self) -> bool:
         s = self._settings
@@ -44,8 +46,14 @@ class LlmClients:
             self._anthropic = AnthropicProvider.from_settings(self._settings)
         return self._anthropic
 
+    def realtime(self) -> OpenAIRealtimeConnector:
+        """The Realtime API's client (`agent.mode: realtime`), shared by every call."""
+        if self._realtime is None:
+            self._realtime = OpenAIRealtimeConnector.from_settings(self._settings)
+        return self._realtime
+
     async def aclose(self) -> None:
-        for provider in (self._openai, self._anthropic):
+        for provider in (self._openai, self._anthropic, self._realtime):
             if provider is not None:
                 await provider.aclose()
 

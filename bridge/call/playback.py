@@ -86,7 +86,7 @@ class PlaybackTracker:
         cleared = list(self._pending)
         head = self._pending[0]
         played_ms = max(0.0, now_ms - self._head_started_ms)
-        partial = _words_within(head.text, played_ms / head.audio_ms if head.audio_ms else 0.0)
+        partial = words_within(head.text, played_ms / head.audio_ms if head.audio_ms else 0.0)
         if partial and head.reply_id in self._heard:
             self._heard[head.reply_id].append(partial)
         for piece in self._pending:
@@ -110,7 +110,7 @@ class PlaybackTracker:
         await self._drained.wait()
 
 
-def _words_within(text: str, fraction: float) -> str:
+def words_within(text: str, fraction: float) -> str:
     """The leading words of `text` that fit in `fraction` of its audio (rounded down)."""
     words = text.split()
     keep = int(len(words) * min(1.0, fraction))

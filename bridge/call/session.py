@@ -246,6 +246,14 @@ class CallSession:
             PendingTurn(source="greeting", text=goodbye, scripted=True, caller="(shutdown)")
         )
 
+    async def take_over(self, history: list[Message], turns_so_far: int, phrase: str) -> None:
+        """Carry on a call another session began (a realtime one that failed), instead of
+        `start`: its conversation so far, then `phrase` so the line is never silent."""
+        self._history.extend(history)
+        self._turn_index = count(turns_so_far)
+        if phrase:
+            self._begin_reply(PendingTurn(source="greeting", text=phrase, scripted=True))
+
     # -- turns and replies ----------------------------------------------------------------
 
     async def _turn_arrived(self, turn: PendingTurn) -> None:

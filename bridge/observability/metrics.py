@@ -27,6 +27,16 @@ STAGE_SECONDS = Histogram(
     buckets=STAGE_BUCKETS_S,
 )
 BARGE_INS = Counter("bridge_barge_ins_total", "Times a caller talked over the agent.")
+TOKENS = Counter(
+    "bridge_agent_tokens_total",
+    "Tokens the agent used, by provider and kind (text_in, audio_in, text_out, audio_out).",
+    ["provider", "kind"],
+)
+COST = Counter("bridge_agent_cost_usd_total", "Estimated agent cost in US dollars.", ["provider"])
+REALTIME_FALLBACKS = Counter(
+    "bridge_realtime_fallbacks_total",
+    "Realtime calls handed to the cascaded pipeline (session not opened, dropped, or silent).",
+)
 TOOL_CALLS = Counter(
     "bridge_tool_calls_total", "Tool calls, by tool and outcome (ok or error).", ["tool", "outcome"]
 )
@@ -57,10 +67,25 @@ def turn_done(turn: TurnRecord) -> None:
         ms = getattr(turn.latency_ms, stage)
         if ms is not None:
             STAGE_SECONDS.labels(stage).observe(ms / 1000)
+    usage = turn.usage
+    if usage is not None and usage.provider:
+        for kind, tokens in (
+            ("text_in", usage.prompt_tokens - usage.audio_prompt_tokens),
+            ("audio_in", usage.audio_prompt_tokens),
+            ("text_out", usage.completion_tokens - usage.audio_completion_tokens),
+            ("audio_out", usage.audio_completion_tokens),
+        ):
+            if tokens:
+                TOKENS.labels(usage.provider, kind).inc(tokens)
+        COST.labels(usage.provider).inc(usage.cost_usd)
 
 
 def barge_in() -> None:
     BARGE_INS.inc()
+
+
+def realtime_fallback() -> None:
+    REALTIME_FALLBACKS.inc()
 
 
 def tool_called(name: str, result: dict[str, object]) -> None:

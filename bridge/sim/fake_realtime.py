@@ -16,6 +16,7 @@ import base64
 import itertools
 import json
 import math
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ FRAME = 160  # 20 ms of mu-law
 MS_PER_WORD = 300  # the tone's length per word of the transcript
 AUDIO_TOKENS_IN_PER_S = 10  # the API counts caller audio at about 1 token / 100 ms
 AUDIO_TOKENS_OUT_PER_S = 20  # and its own audio at about 1 token / 50 ms
+# A response asked for with these instructions says the quoted words (a greeting, a goodbye).
+SAY_EXACTLY = re.compile(r'Say exactly: "(.*)"', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -186,8 +189,14 @@ class _Conversation:
             item = event.get("item", {})
             if item.get("type") == "function_call_output":
                 self._tool_result = json.loads(item.get("output") or "{}")
+            elif item.get("role") == "user":
+                self._last_heard = " ".join(part.get("text", "") for part in item["content"])
+                self._tool_result = self._pending_reply = None
             await self.send({"type": "conversation.item.added", "item": item})
         elif kind == "response.create":
+            said = SAY_EXACTLY.search((event.get("response") or {}).get("instructions") or "")
+            if said:
+                self._pending_reply = FakeReply(said.group(1))
             self._start_response()
         elif kind == "response.cancel":
             await self._cancel(event)

@@ -68,7 +68,8 @@ async def events_until(link: OpenAIRealtimeLink, responses: int) -> list[LinkEve
     async for event in link.events():
         seen.append(event)
         if isinstance(event, ToolRequest):
-            await link.tool_result(event.call_id, {"order_id": "4572", "status": "shipped"}, True)
+            await link.tool_result(event.call_id, {"order_id": "4572", "status": "shipped"})
+            await link.respond()
         if sum(isinstance(e, ResponseDone) for e in seen) == responses:
             return seen
     return seen

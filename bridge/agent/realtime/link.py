@@ -99,6 +99,7 @@ class LinkConfig:
     turn_detection: str  # "server_vad", "semantic_vad", or "bridge" (the model's VAD off)
     silence_ms: int
     transcription_model: str
+    connect_timeout_s: float = 3.0
 
 
 class LinkClosed(Exception):
@@ -118,8 +119,16 @@ class RealtimeLink(Protocol):
         """The caller heard only `audio_end_ms` of `item_id`: the model forgets the rest."""
         ...
 
-    async def tool_result(self, call_id: str, result: dict[str, Any], respond: bool) -> None:
-        """Hand back a tool's result; with `respond`, ask the model to go on."""
+    async def tool_result(self, call_id: str, result: dict[str, Any]) -> None:
+        """Hand back a tool's result (`respond` then lets the model go on)."""
+        ...
+
+    async def caller_text(self, text: str) -> None:
+        """Something the caller gave as text (keyed digits), as their turn."""
+        ...
+
+    async def respond(self, instructions: str | None = None) -> None:
+        """Ask for a response now; `instructions` steer this one response only."""
         ...
 
     def events(self) -> AsyncIterator[LinkEvent]:

@@ -74,9 +74,8 @@ def _turn_detection(config: LinkConfig) -> dict[str, Any] | None:
 class OpenAIRealtimeConnector:
     """Opens sessions on one shared client (keep one per app)."""
 
-    def __init__(self, client: openai.AsyncOpenAI, connect_timeout_s: float = 3.0) -> None:
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
         self._client = client
-        self.connect_timeout_s = connect_timeout_s
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIRealtimeConnector:
@@ -89,9 +88,9 @@ class OpenAIRealtimeConnector:
         )
         return cls(client)
 
-    async def open(self, config: LinkConfig, timeout_s: float | None = None) -> OpenAIRealtimeLink:
+    async def open(self, config: LinkConfig) -> OpenAIRealtimeLink:
         try:
-            async with asyncio.timeout(timeout_s or self.connect_timeout_s):
+            async with asyncio.timeout(config.connect_timeout_s):
                 connection = await self._client.realtime.connect(model=config.model).enter()
                 link = OpenAIRealtimeLink(connection)
                 await link.send({"type": "session.update", "session": session_config(config)})
@@ -144,11 +143,18 @@ class OpenAIRealtimeLink:
             }
         )
 
-    async def tool_result(self, call_id: str, result: dict[str, Any], respond: bool) -> None:
+    async def tool_result(self, call_id: str, result: dict[str, Any]) -> None:
         item = {"type": "function_call_output", "call_id": call_id, "output": json.dumps(result)}
         await self.send({"type": "conversation.item.create", "item": item})
-        if respond:
-            await self.send({"type": "response.create"})
+
+    async def caller_text(self, text: str) -> None:
+        content = [{"type": "input_text", "text": text}]
+        item = {"type": "message", "role": "user", "content": content}
+        await self.send({"type": "conversation.item.create", "item": item})
+
+    async def respond(self, instructions: str | None = None) -> None:
+        response = {"instructions": instructions} if instructions else {}
+        await self.send({"type": "response.create", "response": response})
 
     async def events(self) -> AsyncIterator[LinkEvent]:
         while True:

@@ -1,0 +1,480 @@
+"""One phone call answered by a speech-to-speech model (`agent.mode: realtime`).
+
+The media socket drives it exactly like the cascaded `CallSession` (`start`, `on_audio`,
+`on_dtmf`, `on_mark`, `close`, `end_politely`), but the caller's mu-law goes straight to the
+model and the model's mu-law straight back to Twilio: no decoding, no resampling.
+
+1. Each chunk of the model's audio goes out as a `media` frame and a mark; the echoed marks
+   say how much of each item the caller heard (`AudioLedger`).
+2. The model's VAD (or the bridge's own detector) says when the caller starts talking. Over
+   the agent that is a barge-in: `clear` to Twilio, cancel the response, and truncate each
+   item to what was heard, so the model remembers what the caller remembers.
+3. Tool calls run through the same `ToolExecutor` as every agent. A transfer waits for what
+   the model said before it to play; a hang-up waits for the goodbye.
+4. Each caller turn and what answered it becomes a turn record (latency, usage, heard).
+5. A model that cannot be reached, drops, or does not answer in time hands the call to the
+   cascaded session, with the conversation so far (`_fall_back`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from itertools import count
+
+from bridge.agent.base import CallControl, CallControlError, Message, ToolEvent
+from bridge.agent.realtime.link import (
+    AgentWords,
+    AudioOut,
+    CallerSpeechStarted,
+    CallerSpeechStopped,
+    CallerWords,
+    LinkClosed,
+    LinkConfig,
+    LinkError,
+    LinkEvent,
+    RealtimeConnector,
+    RealtimeLink,
+    ResponseDone,
+    ToolRequest,
+)
+from bridge.agent.realtime.pricing import estimate_realtime_cost
+from bridge.agent.tools import ToolExecutor
+from bridge.audio.codec import ulaw_to_pcm16
+from bridge.audio.framing import Framer
+from bridge.audio.turns import SpeechStarted, TurnEnded
+from bridge.audio.vad import TurnDetector
+from bridge.call.audio_ledger import AudioLedger
+from bridge.call.journal import CallJournal
+from bridge.call.keypad import KeyedEntry, Keypad
+from bridge.call.latency import TurnClock
+from bridge.call.playback import MediaClock
+from bridge.call.session import HANGUP_GRACE_S, ULAW_FRAME, CallSession
+from bridge.call.speaker import PHONE_RATE, REPLY_END_SUFFIX, AudioSink
+from bridge.call.tasks import CallTasks
+from bridge.dialplan.models import Dialplan
+from bridge.observability import metrics
+from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "openai-realtime"
+
+
+def say_exactly(text: str) -> str:
+    """Instructions for one response that speaks fixed words (a greeting, a goodbye)."""
+    return f'Say exactly: "{text}"'
+
+
+@dataclass
+class _Turn:
+    """A caller turn (or the greeting) and everything that answered it, until the next one."""
+
+    record: TurnRecord
+    clock: TurnClock
+    items: list[str] = field(default_factory=list)
+    tool_messages: list[Message] = field(default_factory=list)
+
+
+class RealtimeSession:
+    def __init__(
+        self,
+        *,
+        call_sid: str,
+        dialplan: Dialplan,
+        connector: RealtimeConnector,
+        link_config: LinkConfig,
+        tools: ToolExecutor,
+        control: CallControl,
+        sink: AudioSink,
+        journal: CallJournal,
+        cascade: Callable[[], CallSession],
+        on_closed: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.call_sid = call_sid
+        self._dialplan = dialplan
+        self._settings = dialplan.agent.realtime
+        self._connector = connector
+        self._config = link_config
+        self._tools = tools
+        self._control = control
+        self._sink = sink
+        self._journal = journal
+        self._make_cascade = cascade
+        self._on_closed = on_closed
+
+        self._link: RealtimeLink | None = None
+        self._cascade: CallSession | None = None  # set once the cascade took the call over
+        self._ledger = AudioLedger()
+        self._clock = MediaClock()
+        self._tasks = CallTasks(call_sid)
+        self._keypad = Keypad(dialplan.dtmf)
+        own_vad = self._settings.turn_detection == "bridge"
+        self._detector = TurnDetector(dialplan.turns) if own_vad else None
+        self._framer = Framer(ULAW_FRAME)
+
+        self._history: list[Message] = []
+        self._turn: _Turn | None = None
+        self._turn_index = count(0)
+        self._marks = count(1)
+        self._responses = count(1)
+        self._responding = False  # a response is being generated (cancel has something to do)
+        self._response_audio = False  # the response in flight sent audio
+        self._tool_runs: list[asyncio.Task[None]] = []
+        self._watchdog: asyncio.Task[None] | None = None
+        self._status: CallStatus = "active"
+        self._hangup_due = False
+        self._closed = False
+        self._usage = TurnUsage(provider=PROVIDER, model=link_config.model)
+
+    # -- what Twilio sends us -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the model's session and greet (unless Twilio's <Say> already did)."""
+        metrics.call_started()
+        greeting = "" if self._dialplan.greet_in_twiml else self._dialplan.greeting
+        try:
+            self._link = await self._connector.open(self._config)
+        except LinkClosed as exc:
+            await self._fall_back(str(exc), greeting)
+            return
+        self._tasks.own(self._read(self._link), "realtime-events")
+        if greeting:
+            self._new_turn(TurnRecord(index=next(self._turn_index), source="greeting"))
+            await self._ask(say_exactly(greeting))
+
+    async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
+        if self._cascade is not None:
+            await self._cascade.on_audio(ulaw, timestamp_ms)
+            return
+        self._clock.now_ms = timestamp_ms
+        if self._link is None:
+            return
+        try:
+            await self._link.send_audio(ulaw)
+        except LinkClosed as exc:
+            await self._fall_back(str(exc), self._settings.bridging_phrase)
+            return
+        if self._detector is not None:
+            await self._own_vad(ulaw)
+
+    async def on_dtmf(self, digit: str) -> None:
+        """A key press interrupts like speech does, then acts as in the cascaded session."""
+        if self._cascade is not None:
+            await self._cascade.on_dtmf(digit)
+            return
+        await self._caller_started()
+        pressed = self._keypad.press(digit, self._clock.now_ms)
+        if isinstance(pressed, KeyedEntry):
+            self._new_turn(TurnRecord(index=next(self._turn_index), source="dtmf"))
+            keyed = f"(keyed) {pressed.digits}"
+            await self._caller_words(keyed)
+            if await self._call_link(lambda link: link.caller_text(keyed)):
+                await self._ask(None)
+        elif pressed is not None:
+            if pressed.say:
+                record = TurnRecord(index=next(self._turn_index), source="dtmf")
+                record.caller = f"(key {digit})"
+                self._new_turn(record)
+                await self._ask(say_exactly(pressed.say))
+            if pressed.transfer:
+                request = ToolRequest("", "transfer_call", {"department": pressed.transfer})
+                self._tasks.own(self._run_tool(request), "key-transfer")
+
+    def on_mark(self, name: str) -> None:
+        if self._cascade is not None:
+            self._cascade.on_mark(name)
+        else:
+            self._ledger.echoed(name, self._clock.now_ms)
+
+    async def close(self, reason: str) -> None:
+        """Tear the call down once: the model's session, every task, then the record."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_turn()
+        await self._tasks.cancel_all()
+        if self._link is not None:
+            await self._link.close()
+        log.info(
+            "realtime: %d audio + %d text tokens in, %d audio + %d text out, about $%.4f",
+            self._usage.audio_prompt_tokens,
+            self._usage.prompt_tokens - self._usage.audio_prompt_tokens,
+            self._usage.audio_completion_tokens,
+            self._usage.completion_tokens - self._usage.audio_completion_tokens,
+            self._usage.cost_usd,
+        )
+        if self._cascade is not None:
+            await self._cascade.close(reason)
+            return
+        status: CallStatus = self._status if self._status != "active" else "completed"
+        await self._journal.close(status, reason)
+        self._on_closed()
+        metrics.call_ended(status)
+
+    async def end_politely(self, goodbye: str) -> None:
+        """Say `goodbye` over whatever is playing, then hang up (at shutdown)."""
+        if self._cascade is not None:
+            await self._cascade.end_politely(goodbye)
+            return
+        if self._closed or self._status != "active":
+            return
+        await self._caller_started()
+        self._hangup_due = True
+        self._new_turn(TurnRecord(index=next(self._turn_index), source="greeting"))
+        if not await self._ask(say_exactly(goodbye)):
+            self._tasks.own(self._hang_up(), "hang-up")
+
+    # -- the model's events ---------------------------------------------------------------
+
+    async def _read(self, link: RealtimeLink) -> None:
+        try:
+            async for event in link.events():
+                await self._handle(event)
+        except LinkClosed as exc:
+            if not self._closed:
+                await self._fall_back(str(exc), self._settings.bridging_phrase)
+
+    async def _handle(self, event: LinkEvent) -> None:
+        if isinstance(event, AudioOut):
+            await self._play(event)
+        elif isinstance(event, CallerSpeechStarted):
+            await self._caller_started()
+        elif isinstance(event, CallerSpeechStopped):
+            self._caller_stopped(float(self._settings.silence_ms))
+        elif isinstance(event, CallerWords):
+            await self._caller_words(event.text)
+        elif isinstance(event, AgentWords):
+            self._ledger.item(event.item_id).text = event.text
+            if self._turn is not None:
+                self._turn.record.agent = f"{self._turn.record.agent} {event.text}".strip()
+        elif isinstance(event, ToolRequest):
+            self._answered()
+            self._tool_runs.append(self._tasks.own(self._run_tool(event), "tool"))
+        elif isinstance(event, ResponseDone):
+            await self._response_done(event)
+        elif isinstance(event, LinkError):
+            # Cancelling a response the server VAD already cancelled is expected and harmless.
+            level = logging.DEBUG if event.code == "response_cancel_not_active" else logging.WARNING
+            log.log(level, "realtime error %s: %s", event.code, event.message)
+
+    async def _play(self, audio: AudioOut) -> None:
+        """Pass the model's audio to Twilio as it is, with a mark to learn when it played."""
+        self._answered()
+        if self._status == "transferred" or not audio.ulaw:
+            return
+        mark = f"a{next(self._marks)}"
+        await self._sink.send_audio(audio.ulaw)
+        await self._sink.send_mark(mark)
+        ms = len(audio.ulaw) * 1000 / PHONE_RATE
+        self._ledger.sent(audio.item_id, mark, ms, self._clock.now_ms)
+        self._response_audio = True
+        if self._turn is not None:
+            self._turn.clock.reached("agent")
+            self._turn.clock.reached("first_media")
+            if audio.item_id not in self._turn.items:
+                self._turn.items.append(audio.item_id)
+
+    async def _response_done(self, done: ResponseDone) -> None:
+        self._answered()
+        self._responding = False
+        usage = done.usage
+        turn_usage = TurnUsage(
+            provider=PROVIDER,
+            model=self._config.model,
+            prompt_tokens=usage.input_text + usage.input_audio,
+            completion_tokens=usage.output_text + usage.output_audio,
+            audio_prompt_tokens=usage.input_audio,
+            audio_completion_tokens=usage.output_audio,
+            cost_usd=estimate_realtime_cost(self._config.model, usage),
+        )
+        self._usage.add(turn_usage)
+        if self._turn is not None:
+            if self._turn.record.usage is None:
+                self._turn.record.usage = turn_usage
+            else:
+                self._turn.record.usage.add(turn_usage)
+            self._turn.clock.reached("agent_done")
+        runs, self._tool_runs = self._tool_runs, []
+        if done.status == "completed" and runs:
+            self._tasks.own(self._after_tools(runs), "after-tools")
+            return
+        if self._response_audio:
+            # The caller's side (our simulator) learns from its echo that the agent finished.
+            await self._sink.send_mark(f"r{next(self._responses)}{REPLY_END_SUFFIX}")
+        self._response_audio = False
+        if self._hangup_due and self._status == "active":
+            self._tasks.own(self._hang_up(), "hang-up")
+
+    # -- the caller's turns ---------------------------------------------------------------
+
+    async def _own_vad(self, ulaw: bytes) -> None:
+        """The bridge's detector decides the turns (`turn_detection: bridge`)."""
+        assert self._detector is not None
+        for frame in self._framer.push(ulaw):
+            event = self._detector.push(ulaw_to_pcm16(frame))
+            if isinstance(event, SpeechStarted):
+                await self._caller_started()
+            elif isinstance(event, TurnEnded):
+                silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
+                self._caller_stopped(float(silence))
+                await self._call_link(lambda link: link.commit())
+
+    async def _caller_started(self) -> None:
+        """The caller talks (or keys): over the agent, that is a barge-in."""
+        if not self._ledger.playing:
+            return
+        metrics.barge_in()
+        await self._sink.clear()
+        cuts = self._ledger.interrupt(self._clock.now_ms)
+        if self._turn is not None:
+            self._turn.record.interrupted = True
+        if self._link is None:
+            return
+        try:
+            if self._responding:
+                await self._link.cancel()
+            for cut in cuts:
+                await self._link.truncate(cut.item_id, cut.audio_end_ms)
+        except LinkClosed as exc:
+            await self._fall_back(str(exc), self._settings.bridging_phrase)
+
+    def _caller_stopped(self, endpointing_ms: float) -> None:
+        """A caller turn ended: the model answers it (its VAD asked already, or we commit)."""
+        self._new_turn(TurnRecord(index=next(self._turn_index)), endpointing_ms)
+        self._responding = True
+        self._expect_answer()
+
+    async def _caller_words(self, text: str) -> None:
+        """The caller's words (transcribed beside the response) join the turn they belong to."""
+        if self._turn is None:
+            self._new_turn(TurnRecord(index=next(self._turn_index)))
+        assert self._turn is not None
+        self._turn.record.caller = f"{self._turn.record.caller} {text}".strip()
+
+    def _new_turn(self, record: TurnRecord, endpointing_ms: float | None = None) -> None:
+        self._close_turn()
+        self._turn = _Turn(record, TurnClock(endpointing_ms))
+
+    def _close_turn(self) -> None:
+        """Write the finished turn: what the caller heard of the model, and the history."""
+        turn, self._turn = self._turn, None
+        if turn is None:
+            return
+        record = turn.record
+        items = [self._ledger.items.pop(item_id) for item_id in turn.items]
+        record.heard = " ".join(item.heard() for item in items if item.heard()).strip()
+        record.interrupted = record.interrupted or any(item.cut for item in items)
+        record.latency_ms = turn.clock.latency
+        if record.caller:
+            self._history.append(Message(role="caller", text=record.caller))
+        self._history.extend(turn.tool_messages)
+        if record.heard:
+            self._history.append(
+                Message(role="agent", text=record.heard, interrupted=record.interrupted)
+            )
+        if record.caller or record.agent or record.tools:
+            self._journal.turn(record)
+            metrics.turn_done(record)
+
+    # -- tools and the end of the call ----------------------------------------------------
+
+    async def _run_tool(self, request: ToolRequest) -> None:
+        if request.name == "transfer_call":
+            await self._played()  # "let me transfer you" reaches the caller before the dial
+        event = await self._tools.run(request.name, request.arguments, request.call_id or None)
+        self._tool_ran(event)
+        if request.call_id and self._link is not None and not event.transferred:
+            await self._call_link(lambda link: link.tool_result(request.call_id, event.result))
+
+    def _tool_ran(self, event: ToolEvent) -> None:
+        metrics.tool_called(event.name, event.result)
+        if self._turn is None:
+            self._new_turn(TurnRecord(index=next(self._turn_index), source="dtmf"))
+        assert self._turn is not None
+        self._turn.record.tools.append(
+            ToolCallRecord(name=event.name, arguments=event.arguments, result=event.result)
+        )
+        self._turn.tool_messages.extend(event.messages)
+        if event.transferred:
+            self._status = "transferred"
+        if event.ends_call:
+            self._hangup_due = True
+
+    async def _after_tools(self, runs: list[asyncio.Task[None]]) -> None:
+        """Every tool of a response has answered: the model goes on (or the call ends)."""
+        await asyncio.gather(*runs, return_exceptions=True)
+        if self._hangup_due and self._status == "active":
+            await self._hang_up()
+        elif self._status == "active":
+            await self._ask(None)
+
+    async def _played(self) -> None:
+        """Wait (bounded) until everything sent so far has played, by the marks."""
+        try:
+            async with asyncio.timeout(HANGUP_GRACE_S):
+                await self._ledger.drained()
+        except TimeoutError:
+            log.warning("the agent's audio did not finish playing; going on anyway")
+
+    async def _hang_up(self) -> None:
+        self._status = "completed"
+        await self._played()
+        try:
+            await self._control.hang_up()
+        except CallControlError:
+            log.exception("hang-up failed")
+
+    # -- the link, its deadline and the fallback ------------------------------------------
+
+    async def _ask(self, instructions: str | None) -> bool:
+        """Request a response; False when the link is gone (the cascade took over)."""
+        self._responding = True
+        self._expect_answer()
+        return await self._call_link(lambda link: link.respond(instructions))
+
+    async def _call_link(self, send: Callable[[RealtimeLink], Awaitable[None]]) -> bool:
+        """Send something to the model; a dropped link hands the call to the cascade."""
+        if self._link is None:
+            return False
+        try:
+            await send(self._link)
+        except LinkClosed as exc:
+            await self._fall_back(str(exc), self._settings.bridging_phrase)
+            return False
+        return True
+
+    def _expect_answer(self) -> None:
+        """Start the deadline for the model's first answer to this turn."""
+        self._answered()
+        self._watchdog = self._tasks.own(self._deadline(), "realtime-deadline")
+
+    def _answered(self) -> None:
+        if self._watchdog is not None:
+            if self._watchdog is not asyncio.current_task():
+                self._watchdog.cancel()
+            self._watchdog = None
+
+    async def _deadline(self) -> None:
+        await asyncio.sleep(self._settings.answer_timeout_ms / 1000)
+        self._watchdog = None
+        await self._fall_back("no answer in time", self._settings.bridging_phrase)
+
+    async def _fall_back(self, reason: str, phrase: str) -> None:
+        """Hand the call to the cascaded pipeline, with the conversation so far."""
+        if self._cascade is not None or self._closed or self._status != "active":
+            return
+        log.warning("realtime session failed (%s): the cascaded pipeline takes over", reason)
+        metrics.realtime_fallback()
+        self._answered()
+        if self._ledger.playing:
+            await self._sink.clear()
+            self._ledger.interrupt(self._clock.now_ms)
+        self._close_turn()
+        link, self._link = self._link, None
+        if link is not None:
+            self._tasks.own(link.close(), "realtime-close")
+        self._cascade = self._make_cascade()
+        await self._cascade.take_over(list(self._history), next(self._turn_index), phrase)
