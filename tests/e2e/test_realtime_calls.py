@@ -13,9 +13,10 @@ import yaml
 
 from bridge.audio.wav import write_wav
 from bridge.bench.voice import buzz
+from bridge.demo.local import local_bridge
+from bridge.sim.calls import place_call
 from bridge.sim.fake_llm import FakeReply
 from bridge.sim.fake_realtime import FakeRealtime, RealtimeTurn
-from bridge.sim.local import local_bridge, place_call
 from bridge.sim.report import CallReport
 from bridge.sim.script import HangUp, Interrupt, PlayAudio, Step
 from bridge.speech.instant import INSTANT_TRANSCRIPT
