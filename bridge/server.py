@@ -12,6 +12,7 @@ from aiohttp import web
 from bridge.app import create_app
 from bridge.config import Settings
 from bridge.console import register_console
+from bridge.logmask import NOT_CALLER_DATA
 from bridge.preflight import configuration_problems
 from bridge.services import build_services
 
@@ -29,7 +30,7 @@ def serve(settings: Settings) -> int:
     problems = configuration_problems(settings)
     if problems:
         for problem in problems:
-            log.error("configuration: %s", problem)
+            log.error("configuration: %s", problem, extra=NOT_CALLER_DATA)
         return 2
 
     asyncio.run(_serve_until_stopped(settings))

@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from bridge.dialplan.models import CsvOrders, Dialplan, SqliteOrders
+from bridge.dialplan.models import CsvOrders, Dialplan, OrderBackend, SqliteOrders
 
 # Serves calls when the folder holds no dialplan at all.
 BUILTIN_DEFAULT = Dialplan(name="builtin-default", default=True)
+# The `orders:` block alone, to check its file even when the rest of the dialplan is wrong.
+_ORDERS = TypeAdapter(Annotated[OrderBackend, Field(discriminator="type")])
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,31 @@ class DialplanError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class _Claims:
+    """What one file claims that another may contradict, read from the YAML as written: a file
+    with other mistakes still shows its clashes (the mistakes are reported on their own)."""
+
+    file: Path
+    root: Node
+    name: str | None
+    default: bool
+    numbers: tuple[str | None, ...]  # in the file's order; None where not a string
+
+    @classmethod
+    def read(cls, file: Path, data: dict[str, Any], root: Node) -> _Claims:
+        name, numbers = data.get("name"), data.get("numbers")
+        return cls(
+            file,
+            root,
+            name if isinstance(name, str) else None,
+            data.get("default") is True,
+            tuple(n if isinstance(n, str) else None for n in numbers)
+            if isinstance(numbers, list)
+            else (),
+        )
 
 
 @dataclass(frozen=True)
@@ -86,18 +113,20 @@ def _load_all(directory: Path) -> tuple[list[Dialplan], list[Problem]]:
         return [], [Problem(directory, None, "", "dialplans folder not found")]
     dialplans: list[Dialplan] = []
     problems: list[Problem] = []
-    lines: dict[Path, Node] = {}
+    claims: list[_Claims] = []
     for path in sorted(directory.glob("*.yaml")):
-        dialplan, root, file_problems = _load_file(path)
+        dialplan, claim, file_problems = _load_file(path)
         problems += file_problems
-        if dialplan is not None and root is not None:
+        if dialplan is not None:
             dialplans.append(dialplan)
-            lines[path] = root
-    problems += _cross_file_problems(dialplans, lines)
+        if claim is not None:
+            claims.append(claim)
+    problems += _cross_file_problems(claims)
     return dialplans, problems
 
 
-def _load_file(path: Path) -> tuple[Dialplan | None, Node | None, list[Problem]]:
+def _load_file(path: Path) -> tuple[Dialplan | None, _Claims | None, list[Problem]]:
+    """The file's dialplan (None when it has any problem), what it claims, and its problems."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -116,19 +145,16 @@ def _load_file(path: Path) -> tuple[Dialplan | None, Node | None, list[Problem]]
         return None, None, [Problem(path, 1, "", "expected a mapping of dialplan settings")]
     data = _string_keys(data)
     problems = _dtmf_target_problems(path, data, root)
+    dialplan: Dialplan | None = None
     try:
-        dialplan = Dialplan.model_validate(data)
+        dialplan = _resolve_paths(Dialplan.model_validate(data), path)
     except ValidationError as exc:
         for error in exc.errors():
             if error["loc"] == () and problems:
                 continue  # the same mistake, already placed on its line above
             problems.append(_problem_from_error(path, root, error))
-        return None, None, problems
-    dialplan = _resolve_paths(dialplan, path)
-    problems += _order_file_problems(dialplan, path, root)
-    if problems:
-        return None, None, problems
-    return dialplan, root, []
+    problems += _order_file_problems(data, path, root)
+    return None if problems else dialplan, _Claims.read(path, data, root), problems
 
 
 def _string_keys(value: Any) -> Any:
@@ -217,61 +243,66 @@ def _child(node: Node, part: str | int) -> Node | None:
 
 
 def _resolve_paths(dialplan: Dialplan, path: Path) -> Dialplan:
-    """Relative order files are relative to the YAML's folder, not to where the bridge runs."""
-    orders = dialplan.orders
-    if isinstance(orders, CsvOrders | SqliteOrders) and not orders.path.is_absolute():
-        orders = orders.model_copy(update={"path": (path.parent / orders.path).resolve()})
+    orders = _resolved(dialplan.orders, path)
     return dialplan.model_copy(update={"orders": orders, "source": path})
 
 
-def _order_file_problems(dialplan: Dialplan, path: Path, root: Node) -> list[Problem]:
-    orders = dialplan.orders
+def _resolved(orders: OrderBackend | None, path: Path) -> OrderBackend | None:
+    """Relative order files are relative to the YAML's folder, not to where the bridge runs."""
+    if isinstance(orders, CsvOrders | SqliteOrders) and not orders.path.is_absolute():
+        return orders.model_copy(update={"path": (path.parent / orders.path).resolve()})
+    return orders
+
+
+def _order_file_problems(data: dict[str, Any], path: Path, root: Node) -> list[Problem]:
+    try:
+        orders = _resolved(_ORDERS.validate_python(data.get("orders")), path)
+    except ValidationError:
+        return []  # no orders block, or a wrong one: reported with the file's other mistakes
     if isinstance(orders, CsvOrders | SqliteOrders) and not orders.path.is_file():
         loc = ("orders", "path")
         return [Problem(path, _line_of(root, loc), "orders.path", f"no such file: {orders.path}")]
     return []
 
 
-def _cross_file_problems(dialplans: list[Dialplan], roots: dict[Path, Node]) -> list[Problem]:
+def _cross_file_problems(claims: list[_Claims]) -> list[Problem]:
     """Mistakes no single file shows: one number in two dialplans, two defaults, one name twice."""
     problems: list[Problem] = []
-    owners: dict[str, Dialplan] = {}
-    names: dict[str, Dialplan] = {}
-    default: Dialplan | None = None
-    for dialplan in dialplans:
-        assert dialplan.source is not None  # set by _resolve_paths
-        root = roots[dialplan.source]
-        for index, number in enumerate(dialplan.numbers):
-            owner = owners.setdefault(number, dialplan)
-            if owner is not dialplan:
+    owners: dict[str, _Claims] = {}
+    names: dict[str, _Claims] = {}
+    default: _Claims | None = None
+    for claim in claims:
+        for index, number in enumerate(claim.numbers):
+            owner = owners.setdefault(number, claim) if number is not None else claim
+            if owner is not claim:
                 problems.append(
                     Problem(
-                        dialplan.source,
-                        _line_of(root, ("numbers", index)),
+                        claim.file,
+                        _line_of(claim.root, ("numbers", index)),
                         f"numbers.{index}",
-                        f"{number} is already served by {owner.source}",
+                        f"{number} is already served by {owner.file}",
                     )
                 )
-        if dialplan.default:
+        if claim.default:
             if default is not None:
                 problems.append(
                     Problem(
-                        dialplan.source,
-                        _line_of(root, ("default",)),
+                        claim.file,
+                        _line_of(claim.root, ("default",)),
                         "default",
-                        f"only one dialplan may be the default; {default.source} already is",
+                        f"only one dialplan may be the default; {default.file} already is",
                     )
                 )
             else:
-                default = dialplan
-        first = names.setdefault(dialplan.name, dialplan)
-        if first is not dialplan:
+                default = claim
+        first = names.setdefault(claim.name, claim) if claim.name is not None else claim
+        if first is not claim:
             problems.append(
                 Problem(
-                    dialplan.source,
-                    _line_of(root, ("name",)),
+                    claim.file,
+                    _line_of(claim.root, ("name",)),
                     "name",
-                    f"name {dialplan.name!r} is already used by {first.source}",
+                    f"name {claim.name!r} is already used by {first.file}",
                 )
             )
     return problems

@@ -48,3 +48,15 @@ def test_an_invalid_dialplan_is_refused_with_its_file_and_line(tmp_path: Path) -
     assert done.returncode == 2
     problems = [line for line in done.stderr.splitlines() if "configuration:" in line]
     assert any("acme.yaml:" in line and "target" in line for line in problems), done.stderr
+
+
+def test_the_numbers_in_a_dialplan_problem_are_logged_whole(tmp_path: Path) -> None:
+    """They are the admin's own configuration, not a caller's: masked, no one could fix them."""
+    dialplans = tmp_path / "dialplans"
+    shutil.copytree(REPO / "dialplans", dialplans)
+    cedar = dialplans / "cedar.yaml"
+    cedar.write_text(cedar.read_text().replace('"+15555550200"', '"+15555550100"', 1))
+    done = serve(tmp_path, DIALPLANS_DIR=str(dialplans))
+    assert done.returncode == 2
+    problems = [line for line in done.stderr.splitlines() if "configuration:" in line]
+    assert any("+15555550100 is already served by" in line for line in problems), done.stderr

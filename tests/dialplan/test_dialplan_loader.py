@@ -208,3 +208,37 @@ def test_check_command_prints_each_problem_and_fails(
     assert run_cli(["dialplans", "check", "--dir", str(tmp_path / "plans")]) == 1
     line = next(n for n, text in enumerate(acme.read_text().splitlines(), 1) if "sheet" in text)
     assert capsys.readouterr().out.strip() == f"{acme}:{line}: orders.sheet: unknown key"
+
+
+def test_check_reports_every_mistake_in_one_pass_even_beside_other_mistakes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing order file, a second default and a number served twice are each reported
+    next to a file's other mistakes, not only once those are fixed."""
+    first = write(tmp_path, "a.yaml", 'name: a\ndefault: true\nnumbers: ["+15555550100"]\n')
+    second = write(
+        tmp_path,
+        "b.yaml",
+        """
+        name: b
+        default: true
+        numbers: ["+15555550100"]
+        greting: hi
+        orders: {type: csv, path: nowhere.csv}
+        """,
+    )
+    assert run_cli(["dialplans", "check", "--dir", str(tmp_path)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"{second}:4: greting: unknown key",
+        f"{second}:5: orders.path: no such file: {tmp_path / 'nowhere.csv'}",
+        f"{second}:3: numbers.0: +15555550100 is already served by {first}",
+        f"{second}:2: default: only one dialplan may be the default; {first} already is",
+    ]
+
+
+def test_a_file_with_a_broken_orders_block_reports_that_block_only(tmp_path: Path) -> None:
+    write(tmp_path, "shop.yaml", "name: shop\norders: {type: csv}\n")
+    problem = only_problem(tmp_path)
+    assert (problem.field, problem.line) == ("orders.path", 2)
+    assert "required" in problem.message

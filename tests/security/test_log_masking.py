@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.logmask import MaskingFilter, mask
+from bridge.logmask import NOT_CALLER_DATA, MaskingFilter, mask
 
 CALL_SID = "CA0123456789abcdef0123456789abcdef"
 
@@ -49,6 +49,21 @@ def test_filter_rewrites_formatted_records_on_a_handler() -> None:
     finally:
         logger.removeHandler(handler)
     assert out.getvalue().strip() == "caller +*********42 asked for order ***10"
+
+
+def test_a_line_marked_as_not_caller_data_stays_whole_and_the_next_is_masked() -> None:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(MaskingFilter())
+    logger = logging.getLogger("tests.security.masking.config")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.error("%s is served twice", "+15555550100", extra=NOT_CALLER_DATA)
+        logger.error("%s called", "+15555550100")
+    finally:
+        logger.removeHandler(handler)
+    assert out.getvalue().splitlines() == ["+15555550100 is served twice", "+*********00 called"]
 
 
 def test_cli_logging_setup_installs_the_mask(
