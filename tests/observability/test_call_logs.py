@@ -10,7 +10,12 @@ from collections.abc import Iterator
 import pytest
 
 from bridge.demo.local import LocalBridge
-from bridge.observability.logs import CallSidFilter, JsonFormatter, configure_logging
+from bridge.observability.logs import (
+    CHATTY_LIBRARIES,
+    CallSidFilter,
+    JsonFormatter,
+    configure_logging,
+)
 from bridge.sim.calls import place_call
 from bridge.sim.script import PressKeys
 from bridge.speech.instant import InstantTTS
@@ -83,7 +88,7 @@ def cli_logging() -> Iterator[io.StringIO]:
     """The process's logging as `bridge serve` sets it up (INFO, JSON), into a buffer."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in ("twilio", "twilio.http_client")}
+    quiet = {name: logging.getLogger(name).level for name in CHATTY_LIBRARIES}
     buffer = io.StringIO()
     handler = configure_logging("INFO", "json")
     assert isinstance(handler, logging.StreamHandler)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.logmask import NOT_CALLER_DATA, MaskingFilter, mask
+from bridge.observability.logs import CHATTY_LIBRARIES
 
 CALL_SID = "CA0123456789abcdef0123456789abcdef"
 
@@ -73,7 +74,8 @@ def test_cli_logging_setup_installs_the_mask(
 
     monkeypatch.setenv("DIALPLANS_DIR", str(Path(__file__).resolve().parents[2] / "dialplans"))
     root = logging.getLogger()
-    before = list(root.handlers)
+    before, level = list(root.handlers), root.level
+    libraries = {name: logging.getLogger(name).level for name in CHATTY_LIBRARIES}
     main(["--env-file", os.devnull, "-v", "dialplans", "check"])
     try:
         handlers = [h for h in root.handlers if h not in before]
@@ -85,3 +87,6 @@ def test_cli_logging_setup_installs_the_mask(
         for handler in before:
             if handler not in root.handlers:
                 root.addHandler(handler)
+        root.setLevel(level)
+        for name, was in libraries.items():
+            logging.getLogger(name).setLevel(was)
