@@ -10,34 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
-from urllib.parse import urlsplit, urlunsplit
-from xml.etree import ElementTree
 
 import aiohttp
 
 from bridge.audio.phone import FRAME_MS, ULAW_FRAME
 from bridge.bench.voice import SILENCE_PAYLOAD
 from bridge.observability.lag import LagHistogram
+from bridge.sim.handshake import InboundCall, Target, stream_of
+from bridge.sim.line import Playout
 from bridge.twilio import messages
-from bridge.twilio.signature import sign_request
 
 QUIET_FRAMES = 25  # 500 ms without agent audio: the agent has finished
 GREETING_WAIT_FRAMES = 250  # a bridge that greets starts within 5 s
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the bridge is and the Twilio account it trusts."""
-
-    base_url: str
-    account_sid: str
-    auth_token: str
-    called: str = "+15555550100"
 
 
 @dataclass(frozen=True)
@@ -77,11 +64,11 @@ class _Phase(Enum):
 
 class BenchCall:
     def __init__(self, target: Target, plan: CallPlan) -> None:
-        self._target = target
+        self._call = InboundCall(target)
         self._plan = plan
         self.result = CallResult()
-        self.call_sid = "CA" + secrets.token_hex(16)
-        self._stream_sid = "MZ" + secrets.token_hex(16)
+        self.call_sid = self._call.call_sid
+        self._stream_sid = self._call.stream_sid
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._seq = 1
         self._frame = 0
@@ -96,10 +83,7 @@ class BenchCall:
         self._ended_at = 0.0  # wall clock when the caller's audio ended
         self._window_at = 0.0  # ... and when the frame closing the silence window went out
         self._onset_at = 0.0  # wall clock of the first frame of a barge-in
-        # The agent's audio on the line: counted, not kept.
-        self._received = 0
-        self._played = 0
-        self._marks: deque[tuple[int, str]] = deque()
+        self._playout = Playout()  # the agent's audio on the line: counted, not kept
         self._echoes: list[str] = []
         self.finished = asyncio.Event()
 
@@ -107,18 +91,11 @@ class BenchCall:
 
     async def run(self, http: aiohttp.ClientSession, pacer: Pacer) -> CallResult:
         try:
-            url, parameters = await self._voice_webhook(http)
-            signature = sign_request(self._target.auth_token, url, {})
-            async with http.ws_connect(
-                self._reachable(url), headers={"X-Twilio-Signature": signature}
-            ) as ws:
+            stream = stream_of(await self._call.ring(http))
+            if stream is None:
+                raise RuntimeError("the bridge did not connect a stream")
+            async with self._call.media(http, stream) as ws:
                 self._ws = ws
-                await ws.send_str(messages.connected_message())
-                await ws.send_str(
-                    messages.start_message(
-                        self._stream_sid, self.call_sid, self._target.account_sid, parameters
-                    )
-                )
                 receiving = asyncio.create_task(self._receive(ws))
                 pacer.calls.add(self)
                 try:
@@ -132,7 +109,7 @@ class BenchCall:
                         self._seq += 1
                         await ws.send_str(
                             messages.stop_message(
-                                self._stream_sid, self._seq, self.call_sid, self._target.account_sid
+                                self._stream_sid, self._seq, self.call_sid, self._call.account_sid
                             )
                         )
                         await ws.close()
@@ -144,33 +121,6 @@ class BenchCall:
         except (aiohttp.ClientError, OSError, RuntimeError) as exc:
             self.result.errors.append(f"{type(exc).__name__}: {exc}")
         return self.result
-
-    async def _voice_webhook(self, http: aiohttp.ClientSession) -> tuple[str, dict[str, str]]:
-        url = f"{self._target.base_url}/twilio/voice"
-        form = {
-            "CallSid": self.call_sid,
-            "AccountSid": self._target.account_sid,
-            "From": "+15555550123",
-            "To": self._target.called,
-            "CallStatus": "ringing",
-            "Direction": "inbound",
-            "ApiVersion": "2010-04-01",
-        }
-        headers = {"X-Twilio-Signature": sign_request(self._target.auth_token, url, form)}
-        async with http.post(url, data=form, headers=headers) as response:
-            twiml = await response.text()
-            if response.status != 200:
-                raise RuntimeError(f"voice webhook answered {response.status}")
-        stream = ElementTree.fromstring(twiml).find("./Connect/Stream")
-        if stream is None:
-            raise RuntimeError("the bridge did not connect a stream")
-        parameters = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
-        return stream.get("url", ""), parameters
-
-    def _reachable(self, stream_url: str) -> str:
-        base = urlsplit(self._target.base_url)
-        scheme = "wss" if base.scheme == "https" else "ws"
-        return urlunsplit((scheme, base.netloc, urlsplit(stream_url).path, "", ""))
 
     # -- every 20 ms ----------------------------------------------------------------------
 
@@ -197,24 +147,17 @@ class BenchCall:
                 await ws.send_str(messages.mark_echo_message(self._stream_sid, self._seq, name))
 
     def _play_agent(self) -> None:
-        buffered = self._received - self._played
-        if buffered:
-            self._played += min(ULAW_FRAME, buffered)
+        if self._playout.buffered:
             self._reply_frames += 1
-        while self._marks and self._marks[0][0] <= self._played:
-            self._echoes.append(self._marks.popleft()[1])
-        self._quiet = 0 if self._agent_playing else self._quiet + 1
-
-    @property
-    def _agent_playing(self) -> bool:
-        return self._received > self._played or bool(self._marks)
+        self._echoes += self._playout.play(ULAW_FRAME)
+        self._quiet = 0 if self._playout.playing else self._quiet + 1
 
     def _step(self) -> str:
         """The caller's part of this tick: the payload it sends."""
         plan = self._plan
         self._in_phase += 1
         if self._phase is _Phase.LISTEN:
-            if self._barging and self._agent_playing:
+            if self._barging and self._playout.playing:
                 if self._reply_frames * FRAME_MS >= plan.barge_after_ms:
                     return self._speak(time.perf_counter())
             elif self._quiet >= QUIET_FRAMES and (
@@ -272,20 +215,18 @@ class BenchCall:
         if event == "media":
             payload = str(message["media"]["payload"])  # type: ignore[index]
             padding = payload.endswith("=") + payload.endswith("==")
-            self._received += len(payload) * 3 // 4 - padding
+            self._playout.media(len(payload) * 3 // 4 - padding)
             self.result.media_received += 1
             self._heard_reply = True
             if self._phase is _Phase.AWAIT_REPLY:
                 self._replied(time.perf_counter())
         elif event == "mark":
-            self._marks.append((self._received, str(message["mark"]["name"])))  # type: ignore[index]
+            self._playout.mark(str(message["mark"]["name"]))  # type: ignore[index]
         elif event == "clear":
             if self._onset_at:
                 self.result.barge_ms.append(round((time.perf_counter() - self._onset_at) * 1000, 2))
                 self._onset_at = 0.0
-            self._played = self._received
-            self._echoes.extend(name for _, name in self._marks)
-            self._marks.clear()
+            self._playout.clear()
 
     def _replied(self, now: float) -> None:
         self.result.turn_ms.append(round((now - self._ended_at) * 1000, 2))

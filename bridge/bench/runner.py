@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from bridge.bench.caller import BenchCall, CallPlan, CallResult, Pacer, Target
+from bridge.bench.caller import BenchCall, CallPlan, CallResult, Pacer
 from bridge.bench.report import (
     MB,
     BenchReport,
@@ -20,6 +20,7 @@ from bridge.bench.report import (
 )
 from bridge.bench.server import ServerUnderTest
 from bridge.observability.lag import LATE_MS
+from bridge.sim.handshake import Target
 
 SETTLE_S = 1.0  # after the ramp, before the steady window opens
 SEQUENTIAL_SAMPLES = 10

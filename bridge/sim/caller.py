@@ -12,12 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-from xml.etree import ElementTree
 
 import aiohttp
 
@@ -26,12 +23,12 @@ from bridge.audio.resample import resample
 from bridge.audio.wav import interleave_stereo, read_wav_mono, write_wav
 from bridge.call.speaker import REPLY_END_SUFFIX
 from bridge.records import CallRecord, TurnRecord
+from bridge.sim.handshake import InboundCall, Target, stream_of
 from bridge.sim.line import PhoneLine
 from bridge.sim.report import CallerLine, CallReport
 from bridge.sim.script import HangUp, Interrupt, PlayAudio, PressKeys, Say, Step
 from bridge.speech.base import TextToSpeech
 from bridge.twilio import messages
-from bridge.twilio.signature import sign_request
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +63,16 @@ class SimulatedCaller:
         on_print: Callable[[str], None] | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._auth_token = auth_token
-        self._account_sid = account_sid
+        self._call = InboundCall(Target(self._base, account_sid, auth_token, called), caller)
         self._tts = tts
-        self._caller = caller
-        self._called = called
         self._tick_s = FRAME_MS / 1000 / speed
         self._admin_token = admin_token
         # Set by the fake Twilio API when the bridge updates this call (transfer, hang-up).
         self._ended_by_bridge = call_ended_by_bridge or asyncio.Event()
         self._recordings_dir = recordings_dir
         self._print = on_print
-        self.call_sid = "CA" + secrets.token_hex(16)
-        self._stream_sid = "MZ" + secrets.token_hex(16)
+        self.call_sid = self._call.call_sid
+        self._stream_sid = self._call.stream_sid
         self._line = PhoneLine()
         self._ticked = asyncio.Event()
         self._ended = asyncio.Event()
@@ -97,17 +91,13 @@ class SimulatedCaller:
     async def run(self, script: list[Step]) -> CallReport:
         report = CallReport(call_sid=self.call_sid)
         async with aiohttp.ClientSession() as http:
-            report.twiml = await self._voice_webhook(http)
-            stream = _stream_from_twiml(report.twiml)
+            report.twiml = await self._call.ring(http)
+            stream = stream_of(report.twiml)
             if stream is None:
                 report.status = "not connected"
                 return report
-            url, parameters = stream
-            signature = sign_request(self._auth_token, url, {})
-            async with http.ws_connect(
-                self._reachable(url), headers={"X-Twilio-Signature": signature}
-            ) as ws:
-                await self._converse(ws, parameters, script, http)
+            async with self._call.media(http, stream) as ws:
+                await self._converse(ws, script, http)
             report.clears = len(self._clear_wall)
             record = await self._final_record(http)
         if record is not None:
@@ -124,45 +114,14 @@ class SimulatedCaller:
             report.recording = str(path)
         return report
 
-    # -- the webhook ----------------------------------------------------------------------
-
-    async def _voice_webhook(self, http: aiohttp.ClientSession) -> str:
-        url = f"{self._base}/twilio/voice"
-        form = {
-            "CallSid": self.call_sid,
-            "AccountSid": self._account_sid,
-            "From": self._caller,
-            "To": self._called,
-            "CallStatus": "ringing",
-            "Direction": "inbound",
-            "ApiVersion": "2010-04-01",
-        }
-        headers = {"X-Twilio-Signature": sign_request(self._auth_token, url, form)}
-        async with http.post(url, data=form, headers=headers) as response:
-            body = await response.text()
-            if response.status != 200:
-                raise RuntimeError(f"voice webhook answered {response.status}: {body}")
-            return body
-
-    def _reachable(self, stream_url: str) -> str:
-        """Twilio dials the TwiML's public URL; we reach the same path on the given base."""
-        base = urlsplit(self._base)
-        scheme = "wss" if base.scheme == "https" else "ws"
-        return urlunsplit((scheme, base.netloc, urlsplit(stream_url).path, "", ""))
-
     # -- the media stream -----------------------------------------------------------------
 
     async def _converse(
         self,
         ws: aiohttp.ClientWebSocketResponse,
-        parameters: dict[str, str],
         script: list[Step],
         http: aiohttp.ClientSession,
     ) -> None:
-        await ws.send_str(messages.connected_message())
-        await ws.send_str(
-            messages.start_message(self._stream_sid, self.call_sid, self._account_sid, parameters)
-        )
         tasks = [
             asyncio.create_task(self._pace(ws)),
             asyncio.create_task(self._receive(ws)),
@@ -182,7 +141,7 @@ class SimulatedCaller:
             if not ws.closed:
                 await ws.send_str(
                     messages.stop_message(
-                        self._stream_sid, self._next_seq(), self.call_sid, self._account_sid
+                        self._stream_sid, self._next_seq(), self.call_sid, self._call.account_sid
                     )
                 )
                 await ws.close()
@@ -399,13 +358,3 @@ class SimulatedCaller:
 def _save_recording(path: Path, stereo: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_wav(path, stereo, PHONE_RATE, channels=2)
-
-
-def _stream_from_twiml(twiml: str) -> tuple[str, dict[str, str]] | None:
-    """The `<Connect><Stream>` URL and its `<Parameter>`s, or None (e.g. `<Reject>`)."""
-    root = ElementTree.fromstring(twiml)
-    stream = root.find("./Connect/Stream")
-    if stream is None:
-        return None
-    parameters = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
-    return stream.get("url", ""), parameters

@@ -2,7 +2,8 @@
 
 Every 20 ms tick the line sends one inbound frame (caller speech, or silence) and plays 20 ms
 of the agent's buffered audio, as a phone would. Marks are echoed only when the audio before
-them has played, and all at once on `clear` (as Twilio does: then the audio was dropped).
+them has played, and all at once on `clear` (as Twilio does: then the audio was dropped):
+`Playout` keeps that account, for this line and for the bench's callers, which keep no audio.
 """
 
 from __future__ import annotations
@@ -33,16 +34,55 @@ def _voiced_length(pcm16: bytes) -> int:
     return int(loud[-1] + 1) * 2 if loud.size else 0
 
 
+class Playout:
+    """The agent's audio at the caller's phone, counted in bytes, and the marks it carries.
+
+    A mark is echoed once the audio sent before it has played; on `clear` the audio is
+    dropped and every pending mark is echoed at the next `play`.
+    """
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.played = 0
+        # Marks by position: how many agent bytes had arrived when each mark did.
+        self._marks: deque[tuple[int, str]] = deque()
+        self._due: list[str] = []  # marks to echo at the next play (after a clear)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes arrived and not yet played."""
+        return self.received - self.played
+
+    @property
+    def playing(self) -> bool:
+        return self.received > self.played or bool(self._marks)
+
+    def media(self, n_bytes: int) -> None:
+        self.received += n_bytes
+
+    def mark(self, name: str) -> None:
+        self._marks.append((self.received, name))
+
+    def clear(self) -> None:
+        self.played = self.received
+        self._due.extend(name for _, name in self._marks)
+        self._marks.clear()
+
+    def play(self, n_bytes: int) -> list[str]:
+        """Play up to `n_bytes` of what is buffered; the marks to echo now."""
+        self.played += min(n_bytes, self.buffered)
+        echoes, self._due = self._due, []
+        while self._marks and self._marks[0][0] <= self.played:
+            echoes.append(self._marks.popleft()[1])
+        return echoes
+
+
 class PhoneLine:
     def __init__(self) -> None:
         self.now_ms = 0
         self._speech = bytearray()  # caller mu-law still to send
         self._agent = bytearray()  # agent mu-law buffered, not yet played
-        # Marks by position: how many agent bytes had arrived when each mark did.
-        self._marks: deque[tuple[int, str]] = deque()
-        self._received = 0
-        self._played = 0
-        self._due: list[str] = []  # marks to echo at the next tick (after a clear)
+        self._playout = Playout()
         self.caller_track = bytearray()  # PCM16 8 kHz, what was sent
         self.agent_track = bytearray()  # PCM16 8 kHz, what was played
         self.last_agent_audio_ms: int | None = None  # stream time agent audio last played
@@ -65,21 +105,19 @@ class PhoneLine:
 
     def agent_media(self, ulaw: bytes) -> None:
         self._agent += ulaw
-        self._received += len(ulaw)
+        self._playout.media(len(ulaw))
         self.agent_frames_received += 1
 
     def agent_mark(self, name: str) -> None:
-        self._marks.append((self._received, name))
+        self._playout.mark(name)
 
     def clear(self) -> None:
         self._agent.clear()
-        self._played = self._received
-        self._due.extend(name for _, name in self._marks)
-        self._marks.clear()
+        self._playout.clear()
 
     @property
     def agent_playing(self) -> bool:
-        return bool(self._agent) or bool(self._marks)
+        return self._playout.playing
 
     # -- one 20 ms step -------------------------------------------------------------------
 
@@ -89,10 +127,7 @@ class PhoneLine:
         frame = frame.ljust(ULAW_FRAME, b"\xff")
         played = bytes(self._agent[:ULAW_FRAME])
         del self._agent[:ULAW_FRAME]
-        self._played += len(played)
-        echoes, self._due = self._due, []
-        while self._marks and self._marks[0][0] <= self._played:
-            echoes.append(self._marks.popleft()[1])
+        echoes = self._playout.play(len(played))
         self.caller_track += ulaw_to_pcm16(frame)
         self.agent_track += ulaw_to_pcm16(played.ljust(ULAW_FRAME, b"\xff"))
         if played:

@@ -92,11 +92,6 @@ def sign_request(auth_token: str, url: str, params: Mapping[str, Any] | str) -> 
     return validator.compute_signature(url, {} if isinstance(params, str) else params)
 
 
-def body_sha256(body: str) -> str:
-    """Hex SHA-256 of a JSON webhook body, for its `bodySHA256` query parameter."""
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
 class TokenError(Exception):
     """A media token was refused."""
 

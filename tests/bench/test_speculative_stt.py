@@ -10,11 +10,12 @@ import aiohttp
 import numpy as np
 
 from bridge.audio.phone import PHONE_RATE
-from bridge.bench.caller import BenchCall, CallPlan, Pacer, Target
+from bridge.bench.caller import BenchCall, CallPlan, Pacer
 from bridge.bench.dialplan import write_bench_dialplan
 from bridge.bench.voice import buzz, payloads
 from bridge.config import Settings
 from bridge.demo.local import local_bridge
+from bridge.sim.handshake import Target
 from bridge.speech.factory import SpeechModels
 from bridge.speech.instant import InstantTTS
 from bridge.speech.pool import ModelWorkerPool

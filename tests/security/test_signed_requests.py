@@ -13,10 +13,11 @@ import pytest
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bridge.demo.local import LocalBridge, local_bridge
+from bridge.sim.handshake import new_call_sid
 from bridge.speech.factory import SpeechModels
-from bridge.twilio.signature import body_sha256, sign_request
+from bridge.twilio.signature import sign_request
 from tests.support.bridges import bridge_settings
-from tests.support.twilio_side import answer_call, new_call_sid, open_media, send_start
+from tests.support.twilio_side import answer_call, body_sha256, open_media, send_start
 
 pytestmark = pytest.mark.models
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from xml.etree import ElementTree
 
 import aiohttp
 
 from bridge.sim.calls import TwilioSide
-from bridge.twilio import messages
+from bridge.sim.handshake import (
+    InboundCall,
+    Target,
+    new_stream_sid,
+    start_stream,
+    stream_of,
+)
 from bridge.twilio.signature import sign_request
 
 
@@ -24,25 +29,19 @@ class Answered:
     parameters: dict[str, str]
 
 
-def new_call_sid() -> str:
-    return "CA" + secrets.token_hex(16)
+def body_sha256(body: str) -> str:
+    """Hex SHA-256 of a JSON webhook body, for the `bodySHA256` query parameter Twilio signs."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 async def answer_call(
     twilio: TwilioSide, http: aiohttp.ClientSession, caller: str = "+15555550123"
 ) -> Answered:
     """POST a signed voice webhook, as Twilio does for an incoming call."""
-    call_sid = new_call_sid()
-    form = {"CallSid": call_sid, "From": caller, "To": "+15555550100"}
-    url = f"{twilio.bridge_url}/twilio/voice"
-    headers = {"X-Twilio-Signature": sign_request(twilio.auth_token, url, form)}
-    async with http.post(url, data=form, headers=headers) as response:
-        assert response.status == 200
-        twiml = ElementTree.fromstring(await response.text())
-    stream = twiml.find("./Connect/Stream")
+    call = InboundCall(Target(twilio.bridge_url, twilio.account_sid, twilio.auth_token), caller)
+    stream = stream_of(await call.ring(http))
     assert stream is not None
-    parameters = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
-    return Answered(call_sid, stream.get("url", ""), parameters)
+    return Answered(call.call_sid, stream.url, stream.parameters)
 
 
 async def open_media(
@@ -57,13 +56,8 @@ async def open_media(
 async def send_start(
     ws: aiohttp.ClientWebSocketResponse, twilio: TwilioSide, answered: Answered
 ) -> str:
-    stream_sid = "MZ" + secrets.token_hex(16)
-    await ws.send_str(messages.connected_message())
-    await ws.send_str(
-        messages.start_message(
-            stream_sid, answered.call_sid, twilio.account_sid, answered.parameters
-        )
-    )
+    stream_sid = new_stream_sid()
+    await start_stream(ws, stream_sid, answered.call_sid, twilio.account_sid, answered.parameters)
     return stream_sid
 
 

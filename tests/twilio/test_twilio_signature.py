@@ -16,12 +16,12 @@ from yarl import URL
 
 from bridge.config import Settings
 from bridge.twilio.signature import (
-    body_sha256,
     public_url,
     sign_request,
     verify_webhook,
     verify_websocket,
 )
+from tests.support.twilio_side import body_sha256
 
 TOKEN = "test_auth_token_0123456789abcdef"
 PUBLIC = "https://bridge.example.com"
