@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 
 from bridge.demo.local import LocalBridge, local_bridge
+from bridge.sim.handshake import new_call_sid
 from bridge.speech.factory import load_speech
 from bridge.twilio.signature import sign_request
 from tests.console.conftest import console_settings, log_in
-from tests.support.twilio_side import new_call_sid
 
 
 @pytest.fixture
