@@ -48,6 +48,13 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ToolStarted:
+    """A tool is about to run: the words streamed so far should be spoken now, not after it."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class ToolEvent:
     """A tool that ran during the reply, with what it did to the call."""
 
@@ -74,7 +81,7 @@ class Usage:
     cost_usd: float = 0.0
 
 
-AgentEvent = TextDelta | ToolEvent | Usage
+AgentEvent = TextDelta | ToolStarted | ToolEvent | Usage
 
 
 @dataclass

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.agent.base import (
     AgentEvent,
@@ -25,10 +25,12 @@ from bridge.agent.base import (
     TextDelta,
     ToolCall,
     ToolEvent,
+    ToolStarted,
     Usage,
 )
 from bridge.agent.conversation import estimate_tokens, system_prompt, window
 from bridge.agent.llm.base import (
+    FirstTokenLate,
     LlmError,
     LlmProvider,
     LlmRequest,
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 _BACKOFF_BASE_S = 0.25
 _MAX_BACKOFF_S = 4.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -153,8 +156,11 @@ class LlmAgent:
                 max_tokens=self._max_tokens,
                 timeout_s=self._timeout_s(remaining),
             )
+            first_token_s = self._settings.first_token_s(self.name)
             try:
-                async for event in self.provider.stream(request):
+                async for event in _first_within(
+                    self.provider.stream(request), first_token_s, self.name
+                ):
                     if isinstance(event, TextChunk):
                         text = event.text if result.text else result.lead + event.text
                         result.text += event.text
@@ -197,6 +203,7 @@ class LlmAgent:
         if isinstance(arguments, str):
             yield _rejected(call, arguments)
             return
+        yield ToolStarted(call.name)
         task = asyncio.create_task(self._tools.run(call.name, arguments, call_id=call.id))
         try:
             done, _ = await asyncio.wait({task}, timeout=self._settings.tool_filler_after_ms / 1000)
@@ -224,6 +231,25 @@ class LlmAgent:
             completion_tokens=completion_tokens,
             cost_usd=estimate_cost(self._model, prompt_tokens, completion_tokens),
         )
+
+
+async def _first_within(
+    stream: AsyncIterator[T], seconds: float, provider: str
+) -> AsyncIterator[T]:
+    """`stream`, abandoned with `FirstTokenLate` when its first event takes over `seconds`."""
+    try:
+        async with asyncio.timeout(seconds):
+            first = await anext(stream)
+    except StopAsyncIteration:
+        return
+    except TimeoutError:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        raise FirstTokenLate(provider, seconds) from None
+    yield first
+    async for event in stream:
+        yield event
 
 
 def _parse_arguments(raw: str) -> dict[str, Any] | str:

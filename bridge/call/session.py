@@ -33,6 +33,7 @@ from bridge.agent.base import (
     Message,
     TextDelta,
     ToolEvent,
+    ToolStarted,
     Usage,
 )
 from bridge.agent.tools import ToolExecutor
@@ -358,10 +359,12 @@ class CallSession:
                     record.agent += event.text
                     for piece in chunker.push(event.text):
                         await pieces.put(piece)
-                elif isinstance(event, ToolEvent):
-                    # Words said before a tool ("let me check") play while it runs.
+                elif isinstance(event, ToolStarted):
+                    # Words said before a tool ("let me check") play while it runs: the
+                    # chunker would hold the last sentence until more text came after it.
                     for piece in chunker.flush():
                         await pieces.put(piece)
+                elif isinstance(event, ToolEvent):
                     self._tool_ran(event, record)
                 elif isinstance(event, Usage):
                     record.usage = TurnUsage(**vars(event))

@@ -61,5 +61,14 @@ class AgentSettings(BaseModel):
     turn_latency_budget_ms: int = Field(default=8000, ge=500, le=60000)
     request_timeout_ms: int = Field(default=4000, ge=200, le=60000)
     max_retries: int = Field(default=2, ge=0, le=5)
+    # A provider that has not streamed its first token (or tool call) this long after the
+    # request is abandoned for the next in the chain, without a retry: on a phone line a
+    # slow start is as bad as a failure. Per provider in `first_token_ms_by_provider`.
+    first_token_ms: int = Field(default=2000, ge=100, le=60000)
+    first_token_ms_by_provider: dict[ProviderName, int] = Field(default_factory=dict)
+
+    def first_token_s(self, provider: str) -> float:
+        by_provider: dict[str, int] = dict(self.first_token_ms_by_provider)
+        return by_provider.get(provider, self.first_token_ms) / 1000
 
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)

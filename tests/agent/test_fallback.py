@@ -158,3 +158,26 @@ def test_retry_after_reads_seconds_milliseconds_and_dates() -> None:
 def test_unknown_faults_are_not_retried() -> None:
     assert classify(TypeError("bug")).kind == "bad_request"
     assert not classify(TypeError("bug")).retryable
+
+
+async def test_a_provider_without_a_first_token_in_time_is_abandoned_for_the_next(
+    fakes: Fakes,
+) -> None:
+    fake, twilio = fakes
+    line = Line(
+        fake,
+        twilio,
+        acme(
+            providers=["openai", "anthropic"],
+            request_timeout_ms=10000,
+            turn_latency_budget_ms=20000,
+            max_retries=2,
+            first_token_ms_by_provider={"openai": 300},
+        ),
+    )
+    fake.script("openai", FakeReply("late", stall_s=5))
+    fake.script("anthropic", FakeReply("On time."))
+    reply = await line.say("hello")
+    await line.close()
+    assert reply.text == "On time."
+    assert [api for api, _ in fake.requests] == ["openai", "anthropic"]  # no retry of openai

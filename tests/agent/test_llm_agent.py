@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bridge.agent.base import TextDelta
+from bridge.agent.base import TextDelta, ToolEvent, ToolStarted
 from bridge.agent.fallback import FallbackAgent
 from bridge.sim.fake_llm import FakeLlm, FakeReply, FakeToolCall
 from bridge.sim.fake_twilio_api import FakeTwilioApi
@@ -50,6 +50,17 @@ async def test_order_status_goes_through_the_tool_and_back_to_the_model(
     _, body = fake.requests[-1]
     assert "shipped" in str(body["messages"][-1])
     assert [m.role for m in line.history[-4:]] == ["caller", "agent", "tool", "agent"]
+
+
+async def test_a_tool_is_announced_before_it_runs_so_the_words_before_it_play_meanwhile(
+    line: Line, fakes: Fakes
+) -> None:
+    reply = await line.say("Where is my order 4572?")
+    kinds = [type(e) for e in reply.events if not isinstance(e, TextDelta)][:2]
+    assert kinds == [ToolStarted, ToolEvent]
+    started = next(i for i, e in enumerate(reply.events) if isinstance(e, ToolStarted))
+    said_before = "".join(e.text for e in reply.events[:started] if isinstance(e, TextDelta))
+    assert said_before == "Let me check that."
 
 
 async def test_tool_call_split_across_chunks_with_several_calls_in_one_reply(
@@ -115,8 +126,8 @@ async def test_a_slow_tool_gets_a_spoken_filler(fakes: Fakes) -> None:
     line.tools.control._attempt_timeout_s = 0.5  # type: ignore[attr-defined]
     reply = await line.say("billing please")
     await line.close()
-    filler = reply.events[0]
-    assert isinstance(filler, TextDelta) and "moment" in filler.text
+    filler = next(e for e in reply.events if isinstance(e, TextDelta))
+    assert "moment" in filler.text
     assert "transfer failed" in reply.tools[0].result["error"]
 
 

@@ -123,3 +123,17 @@ def test_a_mapped_key_is_a_digit_while_the_agent_waits_for_a_keyed_entry() -> No
 
     assert call.control.attempts == []
     assert call.agent.turns[1][1].text == "(keyed) 19"
+
+
+def test_words_before_a_tool_are_spoken_while_it_runs() -> None:
+    async def scenario(call: Call) -> None:
+        await call.caller.say("where is my order", 1200)
+        await call.wait_until(lambda: len(call.turns) == 1)
+
+    call = run_call(
+        scenario,
+        replies=[["Let me look that up.", Tool("transfer_call", {"department": "x"}, ms=3000)]],
+    )
+
+    (looked,) = [p for p in call.twilio.played if p.text == "Let me look that up."]
+    assert looked.end_ms < call.agent.tools_done_ms[0]

@@ -31,7 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from bridge.agent.base import AgentEvent, CallContext, CallerTurn, Message, TextDelta
+from bridge.agent.base import (
+    AgentEvent,
+    CallContext,
+    CallerTurn,
+    Message,
+    TextDelta,
+    ToolStarted,
+)
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
 from bridge.call.journal import CallJournal
@@ -243,6 +250,7 @@ class ScriptedAgent:
         self._tools = tools
         self._ids = count(1)
         self.turns: list[tuple[list[Message], CallerTurn]] = []
+        self.tools_done_ms: list[float] = []  # when each scripted tool returned
 
     async def respond(self, history: list[Message], turn: CallerTurn) -> AsyncIterator[AgentEvent]:
         self.turns.append((list(history), turn))
@@ -253,8 +261,11 @@ class ScriptedAgent:
             elif isinstance(step, Think):
                 await asyncio.sleep(step.ms / 1000)
             elif isinstance(step, Tool):
+                yield ToolStarted(step.name)  # as the LLM agent does
                 await asyncio.sleep(step.ms / 1000)
-                yield await self._tools.run(step.name, step.arguments, f"t{next(self._ids)}")
+                event = await self._tools.run(step.name, step.arguments, f"t{next(self._ids)}")
+                self.tools_done_ms.append(_stream_ms())
+                yield event
             else:
                 raise step.error
 

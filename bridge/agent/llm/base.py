@@ -27,6 +27,17 @@ class LlmError(Exception):
         return self.kind in RETRYABLE
 
 
+class FirstTokenLate(LlmError):
+    """The provider streamed nothing within its first-token deadline: try the next one."""
+
+    def __init__(self, provider: str, seconds: float) -> None:
+        super().__init__("timeout", f"{provider} sent no first token within {seconds:.1f}s")
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
 class ToolSchema:
     """A tool as the model sees it: name, description, JSON schema of its arguments."""
