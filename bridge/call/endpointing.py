@@ -32,6 +32,10 @@ HOLD_WORDS = frozenset(
     the a an my your our their his her its
     is are was were am be been i'm it's uh um er erm""".split()
 )
+# Most gaps between words are shorter than this: the model is asked only once a pause has
+# lasted this long, which spares it (and the cores) the gaps inside a sentence. It still
+# answers well within complete_ms, and the transcript usually comes later anyway.
+ASK_AFTER_S = 0.1
 # A digit string this short at the very end is still being read (an order id, a ZIP).
 MIN_DIGITS_READ = 4
 _WORD = re.compile(r"[a-z0-9']+")
@@ -99,6 +103,7 @@ class Endpointer:
     async def _decide(
         self, model: TurnModel, audio: bytes, transcript: asyncio.Task[str] | None
     ) -> None:
+        await asyncio.sleep(ASK_AFTER_S)
         try:
             probability = await model.complete(audio, self._rate)
         except Exception:

@@ -21,9 +21,11 @@ class ScriptedModel:
         self.heard: list[bytes] = []
         self.release = asyncio.Event()
         self.release.set()
+        self.asked = asyncio.Event()
 
     async def complete(self, pcm16: bytes, sample_rate: int) -> float:
         self.heard.append(pcm16)
+        self.asked.set()
         await self.release.wait()
         answer = self._answers.pop(0)
         if isinstance(answer, Exception):
@@ -51,6 +53,16 @@ def transcript(text: str) -> asyncio.Task[str]:
         return text
 
     return asyncio.create_task(done())
+
+
+async def test_a_gap_between_words_ends_before_the_model_is_asked():
+    model = ScriptedModel(0.9)
+    harness = Harness(model)
+    harness.endpointer.silence_started(b"turn", None)
+    await asyncio.sleep(0)
+    harness.endpointer.cancel()
+    await harness.settle()
+    assert model.heard == [] and harness.holds == [1600]
 
 
 async def test_a_complete_verdict_shortens_the_pause_to_complete_ms():
@@ -119,7 +131,7 @@ async def test_speech_resuming_before_the_verdict_cancels_it_without_touching_th
     words = transcript("hello")
     harness = Harness(model)
     harness.endpointer.silence_started(b"turn", words)
-    await asyncio.sleep(0)
+    await model.asked.wait()
     harness.endpointer.cancel()
     model.release.set()
     await harness.settle()
