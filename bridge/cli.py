@@ -10,6 +10,7 @@ from bridge.bench.command import add_bench_command
 from bridge.config import Settings
 from bridge.demo.commands import add_call_commands
 from bridge.dialplan.check import add_dialplans_command
+from bridge.eval.command import add_eval_command
 from bridge.logmask import MaskingFilter
 from bridge.observability.logs import configure_logging
 from bridge.store.commands import add_calls_command
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dialplans_command(commands)
     add_calls_command(commands)
     add_bench_command(commands)
+    add_eval_command(commands)
     return parser
 
 

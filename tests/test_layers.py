@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The tools on top.
     ("console",),
     ("server", "demo"),
-    ("bench",),
+    ("bench", "eval"),
     ("cli", "__main__"),
 )
 LAYER_OF = {part: index for index, parts in enumerate(LAYERS) for part in parts}

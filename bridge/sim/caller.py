@@ -19,14 +19,14 @@ from pathlib import Path
 import aiohttp
 
 from bridge.audio.phone import FRAME_MS, PHONE_RATE
-from bridge.audio.resample import resample
 from bridge.audio.wav import interleave_stereo, read_wav_mono, write_wav
 from bridge.call.speaker import REPLY_END_SUFFIX
 from bridge.records import CallRecord, TurnRecord
 from bridge.sim.handshake import InboundCall, Target, stream_of
 from bridge.sim.line import PhoneLine
 from bridge.sim.report import CallerLine, CallReport
-from bridge.sim.script import HangUp, Interrupt, PlayAudio, PressKeys, Say, Step
+from bridge.sim.script import HangUp, Interrupt, Overlay, PlayAudio, PressKeys, Quiet, Say, Step
+from bridge.sim.sounds import line_audio, overlay_audio
 from bridge.speech.base import TextToSpeech
 from bridge.twilio import messages
 
@@ -208,24 +208,60 @@ class SimulatedCaller:
                 await self._press(step.digits, ws)
             elif isinstance(step, Interrupt):
                 await self._interrupt(step, await self._speech(step.text))
+            elif isinstance(step, Overlay):
+                await self._overlay(step, await self._sound(step))
+            elif isinstance(step, Quiet):
+                await self._quiet(step.ms)
             elif isinstance(step, HangUp):
                 await self._agent_talking_for(step.after_ms)
                 self._show(f"caller hangs up {step.after_ms} ms into the reply")
                 return
 
     async def _speech(self, text: str) -> bytes:
-        chunks = [pcm async for pcm in self._tts.synthesize(text)]
-        return resample(b"".join(chunks), self._tts.sample_rate, PHONE_RATE)
+        return await line_audio(self._tts, text)
+
+    async def _sound(self, step: Overlay) -> bytes:
+        return await overlay_audio(self._tts, step.sound, step.ms)
 
     async def _say(self, text: str, kind: str, pcm16: bytes) -> None:
         await self._agent_quiet()
         self._show(f"caller> {text}")
+        start_ms = self._line.now_ms
+        clears_before = len(self._clear_wall)
         speech_end_ms = self._line.speak(pcm16)
         await self._until(lambda: not self._line.caller_speaking)
         line = CallerLine(kind=kind, text=text)
+        # Agent audio (or a clear of it) before the caller's last word: a turn cut short.
+        line.answered_early = len(self._clear_wall) > clears_before or any(
+            start_ms <= at < speech_end_ms for at in self._first_media_after
+        )
         self._lines.append(line)
         await self._await_reply(since_ms=self._line.now_ms)
         line.reply_ms = self._latency_after(speech_end_ms)
+
+    async def _overlay(self, step: Overlay, pcm16: bytes) -> None:
+        """A sound over the agent: counts whether it cut the agent and whether it came back."""
+        await self._agent_talking_for(step.after_ms)
+        self._show(f"caller (over the agent, not a turn)> {step.sound}")
+        clears_before = len(self._clear_wall)
+        self._line.speak(pcm16)
+        await self._until(lambda: not self._line.caller_speaking)
+        end_ms = self._line.now_ms
+        line = CallerLine(kind="overlay", text=step.sound)
+        self._lines.append(line)
+        await self._agent_quiet()
+        if len(self._clear_wall) > clears_before:
+            line.clear_ms = 0.0
+            line.resumed = any(at >= end_ms for at in self._first_media_after)
+
+    async def _quiet(self, ms: int) -> None:
+        await self._agent_quiet()
+        self._show(f"caller says nothing for {ms} ms")
+        start_ms = self._line.now_ms
+        await self._stream_wait(ms)
+        line = CallerLine(kind="quiet", text=f"({ms} ms of silence)")
+        self._lines.append(line)
+        line.reply_ms = self._latency_after(start_ms)
 
     async def _press(self, digits: str, ws: aiohttp.ClientWebSocketResponse) -> None:
         await self._agent_quiet()

@@ -16,8 +16,13 @@ class CallerLine(BaseModel):
     text: str
     # End of the caller's audio -> first agent `media` after it, on the caller's clock.
     reply_ms: float | None = None
-    # Caller speech onset in the stream -> `clear` received (interruptions only).
+    # Caller speech onset in the stream -> `clear` received (interruptions only; 0 for an
+    # overlay that was cut in on).
     clear_ms: float | None = None
+    # A line: agent audio (or a clear) came before its last word, so its turn ended early.
+    answered_early: bool = False
+    # An overlay that cut the agent: did agent audio come back without a caller turn?
+    resumed: bool | None = None
 
 
 class CallReport(BaseModel):

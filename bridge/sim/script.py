@@ -8,7 +8,10 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Say:
-    """Say a line (synthesized by the local TTS) once the agent has finished talking."""
+    """Say a line (synthesized by the local TTS) once the agent has finished talking.
+
+    "[pause 1200ms]" in the text stops the caller that long mid-line.
+    """
 
     text: str
 
@@ -36,13 +39,34 @@ class Interrupt:
 
 
 @dataclass(frozen=True)
+class Overlay:
+    """A sound over the agent's next (or current) reply that is not a turn to answer: a
+    cough, line noise, babble or a backchannel ("mm-hmm"); then wait for the agent to finish.
+
+    `sound` is "cough", "noise" or "babble", else words to say; `ms` is how long noise and
+    babble last.
+    """
+
+    sound: str
+    after_ms: int = 600
+    ms: int = 1000
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """Say nothing for this long (once the agent has finished): a caller gone quiet."""
+
+    ms: int
+
+
+@dataclass(frozen=True)
 class HangUp:
     """Hang up this long into the agent's next (or current) reply."""
 
     after_ms: int = 600
 
 
-Step = Say | PlayAudio | PressKeys | Interrupt | HangUp
+Step = Say | PlayAudio | PressKeys | Interrupt | Overlay | Quiet | HangUp
 
 DEMO_SCRIPT: list[Step] = [
     Say("Hi, I'd like to check on my order."),

@@ -1,0 +1,1 @@
+"""`bridge eval`: conversation scenarios played through the simulator, scored."""

@@ -1,0 +1,118 @@
+"""Plays scenarios through an in-process bridge (as `bridge demo` does), on the real server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Literal
+
+from pydantic import SecretStr
+
+from bridge.config import Settings
+from bridge.demo.local import LocalBridge, local_bridge
+from bridge.dialplan.loader import DialplanSet
+from bridge.dialplan.models import TurnSettings
+from bridge.eval.scenario import Scenario
+from bridge.eval.score import ScenarioScore, score
+from bridge.sim.calls import place_call
+from bridge.sim.fake_llm import FakeLlm, Pace
+from bridge.sim.report import CallReport
+from bridge.speech.factory import SpeechModels, load_speech
+
+Agent = Literal["rules", "llm"]
+
+
+class Bridges:
+    """One bridge per agent kind, sharing one set of speech models, made when first needed."""
+
+    def __init__(self, settings: Settings, stack: AsyncExitStack, speech: SpeechModels) -> None:
+        self._settings = settings
+        self._stack = stack
+        self._speech = speech
+        self._bridges: dict[Agent, LocalBridge] = {}
+        self.llm: FakeLlm | None = None
+
+    async def get(self, agent: Agent) -> LocalBridge:
+        if agent not in self._bridges:
+            settings = self._settings.model_copy(
+                update={"openai_api_key": SecretStr(""), "anthropic_api_key": SecretStr("")}
+            )
+            if agent == "llm":
+                self.llm = await self._stack.enter_async_context(FakeLlm())
+                settings = settings.model_copy(
+                    update={
+                        "openai_api_key": SecretStr("sk-fake"),
+                        "openai_base_url": self.llm.openai_base_url,
+                    }
+                )
+            self._bridges[agent] = await self._stack.enter_async_context(
+                local_bridge(settings, self._speech)
+            )
+        return self._bridges[agent]
+
+
+@asynccontextmanager
+async def bridges(settings: Settings, speech: SpeechModels | None = None) -> AsyncIterator[Bridges]:
+    """Bridges on loopback; their speech models loaded here unless lent (then not closed)."""
+    models = speech or load_speech(settings)
+    try:
+        if speech is None:
+            await models.warm_up()
+        async with AsyncExitStack() as stack:
+            yield Bridges(settings, stack, models)
+    finally:
+        if speech is None:
+            models.close()
+
+
+def _with_turns(dialplans: DialplanSet, overrides: dict[str, object]) -> DialplanSet:
+    return DialplanSet(
+        tuple(
+            dialplan.model_copy(
+                update={
+                    "turns": TurnSettings.model_validate(
+                        {**dialplan.turns.model_dump(), **overrides}
+                    )
+                }
+            )
+            for dialplan in dialplans
+        )
+    )
+
+
+async def run_scenario(
+    scenario: Scenario,
+    pool: Bridges,
+    *,
+    repeat: int = 1,
+    turns: dict[str, object] | None = None,
+    speed: float = 1.0,
+    on_print: Callable[[str], None] | None = None,
+) -> ScenarioScore:
+    """Place the scenario's call `repeat` times; `turns` overrides every scenario's own."""
+    bridge = await pool.get(scenario.agent)
+    if pool.llm is not None:
+        pool.llm.pace = Pace(
+            first_token_s=scenario.llm.first_token_ms / 1000,
+            tokens_per_s=scenario.llm.tokens_per_s,
+        )
+    services = bridge.services
+    loaded = services.dialplans
+    services.dialplans = _with_turns(loaded, {**scenario.turns, **(turns or {})})
+    reports: list[CallReport] = []
+    try:
+        for _ in range(repeat):
+            reports.append(
+                await place_call(
+                    bridge.twilio,
+                    scenario.script(),
+                    services.speech.caller_tts,
+                    caller=scenario.caller,
+                    called=scenario.to,
+                    speed=speed,
+                    on_print=on_print,
+                )
+            )
+    finally:
+        services.dialplans = loaded
+    return score(scenario, reports)

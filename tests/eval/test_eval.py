@@ -1,0 +1,102 @@
+"""`bridge eval`: scenarios load and validate, the table counts what the calls showed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.eval.runner import bridges, run_scenario
+from bridge.eval.scenario import ScenarioError, load_scenario, shipped_scenarios
+from bridge.eval.score import score, table
+from bridge.records import TurnRecord
+from bridge.sim.report import CallerLine, CallReport
+from bridge.sim.sounds import split_pauses
+from bridge.speech.factory import SpeechModels
+from tests.support.bridges import bridge_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_shipped_scenario_loads():
+    paths = shipped_scenarios()
+    assert len(paths) >= 6
+    for path in paths:
+        assert load_scenario(path).steps
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("name: x\nsteps:\n  - say: hi\n    shout: loud\n", "shout"),
+        ("name: x\nsteps:\n  - say: hi\n    keys: '1'\n", "exactly one action"),
+        ("name: x\nsteps:\n  - say: hi\nturns: {complete_ms: 5}\n", "complete_ms"),
+        ("name: x\nsteps: []\n", "steps"),
+        ("- just a list\n", "a scenario is a mapping"),
+        ("name: x\nsteps: [\n", "scenario.yaml"),
+    ],
+)
+def test_a_bad_scenario_is_refused_with_its_problem(tmp_path: Path, body: str, problem: str):
+    with pytest.raises(ScenarioError, match=problem):
+        load_scenario(write(tmp_path, body))
+
+
+def test_a_pause_marker_splits_a_line_into_words_and_silence():
+    assert split_pauses("My order is [pause 1200ms] 4 5 7 2.") == ["My order is", 1200, "4 5 7 2."]
+    assert split_pauses("No pause here.") == ["No pause here."]
+
+
+def test_the_table_counts_cuts_false_barge_ins_resumes_and_dead_air(tmp_path: Path):
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            "name: counted\nsteps:\n"
+            "  - say: 'My order is [pause 1200ms] 4 5 7 2.'\n"
+            "  - overlay: cough\n"
+            "  - say: 'And the other one is [pause 800ms] 1 2 3 4.'\n"
+            "  - overlay: noise\n"
+            "  - say: 'Bye.'\n",
+        )
+    )
+    report = CallReport(
+        call_sid="CA1",
+        status="completed",
+        caller_lines=[
+            CallerLine(kind="say", text="a", reply_ms=420.0),
+            CallerLine(kind="overlay", text="cough", clear_ms=0.0, resumed=True),
+            CallerLine(kind="say", text="b", reply_ms=300.0, answered_early=True),
+            CallerLine(kind="overlay", text="noise", clear_ms=0.0, resumed=False),
+            CallerLine(kind="say", text="c", reply_ms=2500.0),
+        ],
+        turns=[TurnRecord(index=0, caller="heard a"), TurnRecord(index=1, caller="heard b")],
+    )
+    result = score(scenario, [report])
+    assert (result.pause_lines, result.cut_mid_thought) == (2, 1)
+    assert (result.overlays, result.false_barge_ins, result.resumed) == (2, 2, 1)
+    assert result.replies_ms == [420.0, 2500.0]  # the line answered early is no latency
+    assert result.dead_air == 0  # 2.5 s, but on the call's last line
+    assert [t.heard for t in result.transcripts] == [["heard a"], ["heard b"], []]
+    assert table([result]).cut_mid_thought == 1
+
+
+@pytest.mark.models
+async def test_a_line_with_a_pause_and_a_cough_runs_through_the_real_server(
+    tmp_path: Path, speech: SpeechModels
+):
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            "name: small\nsteps:\n"
+            '  - say: "My order number is [pause 1000ms] 4 5 7 2."\n'
+            "  - overlay: cough\n    after_ms: 500\n",
+        )
+    )
+    async with bridges(bridge_settings(tmp_path), speech) as pool:
+        result = await run_scenario(scenario, pool)
+    assert result.calls == 1 and result.pause_lines == 1 and result.overlays == 1
+    (line,) = result.transcripts
+    assert len(line.heard) == 1 and "4572" in line.heard[0].replace(" ", "")
