@@ -61,6 +61,9 @@ from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
 log = logging.getLogger(__name__)
 
 PROVIDER = "openai-realtime"
+# How long a played answer waits for the transcript of the turn it answered before its
+# record is written without it.
+TRANSCRIPT_WAIT_S = 3.0
 
 
 def say_exactly(text: str) -> str:
@@ -76,6 +79,8 @@ class _Turn:
     clock: TurnClock
     items: list[str] = field(default_factory=list)
     tool_messages: list[Message] = field(default_factory=list)
+    # Set once the caller's words are in (their transcription runs beside the response).
+    transcribed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RealtimeSession:
@@ -305,6 +310,8 @@ class RealtimeSession:
             # The caller's side (our simulator) learns from its echo that the agent finished.
             await self._sink.send_mark(f"r{next(self._responses)}{REPLY_END_SUFFIX}")
         self._response_audio = False
+        if self._turn is not None:
+            self._tasks.own(self._settle(self._turn), "turn-record")
         if self._hangup_due and self._status == "active":
             self._tasks.own(self._hang_up(), "hang-up")
 
@@ -353,10 +360,24 @@ class RealtimeSession:
             self._new_turn(TurnRecord(index=next(self._turn_index)))
         assert self._turn is not None
         self._turn.record.caller = f"{self._turn.record.caller} {text}".strip()
+        self._turn.transcribed.set()
 
     def _new_turn(self, record: TurnRecord, endpointing_ms: float | None = None) -> None:
         self._close_turn()
         self._turn = _Turn(record, TurnClock(endpointing_ms))
+        if record.source != "speech":
+            self._turn.transcribed.set()
+
+    async def _settle(self, turn: _Turn) -> None:
+        """Write an answered turn once its audio has played and the caller's words are in."""
+        await self._played()
+        try:
+            async with asyncio.timeout(TRANSCRIPT_WAIT_S):
+                await turn.transcribed.wait()
+        except TimeoutError:
+            log.warning("no transcript of the caller's turn; its record has none")
+        if self._turn is turn:
+            self._close_turn()
 
     def _close_turn(self) -> None:
         """Write the finished turn: what the caller heard of the model, and the history."""

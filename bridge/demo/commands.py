@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from bridge.config import Settings
 from bridge.demo.local import local_bridge
+from bridge.demo.realtime import run_realtime_demo
 from bridge.sim.calls import TwilioSide, fresh_credentials, place_call
 from bridge.sim.fake_llm import FakeLlm, Pace
 from bridge.sim.fake_twilio_api import FakeTwilioApi
@@ -64,6 +65,11 @@ def add_call_commands(commands: Any) -> None:
         action="store_true",
         help="answer with the LLM agent, from a local fake OpenAI server (300 ms, 50 tokens/s)",
     )
+    demo.add_argument(
+        "--realtime",
+        action="store_true",
+        help="answer with agent.mode realtime, from a local Realtime API stand-in (300 ms)",
+    )
     _common(demo)
     demo.set_defaults(handler=_demo)
 
@@ -89,11 +95,35 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     # The caller phones from the number on order 4572, so the order is read without a ZIP.
     args.url, args.to, args.caller, args.twilio_port = None, "+15555550100", "+15035550142", 0
+    if args.realtime:
+        return _with_realtime(args, settings)
     if args.fake_llm:
         return asyncio.run(_with_fake_llm(args, settings))
     if args.repeat <= 1:
         return _finish(args, asyncio.run(_run(args, settings, DEMO_SCRIPT)))
     reports = asyncio.run(_repeat(args, settings, args.repeat))
+    print(summarize(reports).model_dump_json(indent=2))
+    return 0 if all(report.status in ("completed", "transferred") for report in reports) else 1
+
+
+def _with_realtime(args: argparse.Namespace, settings: Settings) -> int:
+    quiet = args.repeat > 1 or args.json
+    reports = asyncio.run(
+        run_realtime_demo(
+            settings,
+            DEMO_SCRIPT,
+            max(1, args.repeat),
+            caller=args.caller,
+            called=args.to,
+            speed=args.speed,
+            recordings_dir=None
+            if args.repeat > 1
+            else args.recordings or settings.data_dir / "recordings",
+            on_print=None if quiet else _print,
+        )
+    )
+    if args.repeat <= 1:
+        return _finish(args, reports[0])
     print(summarize(reports).model_dump_json(indent=2))
     return 0 if all(report.status in ("completed", "transferred") for report in reports) else 1
 

@@ -19,6 +19,7 @@ import math
 import re
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ from aiohttp import WSMsgType, web
 
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
 from bridge.audio.framing import Framer
-from bridge.audio.resample import resample
+from bridge.audio.resample import Resampler
 from bridge.audio.turns import SpeechStarted, TurnEnded
 from bridge.audio.vad import TurnDetector
 from bridge.dialplan.models import TurnSettings
@@ -330,10 +331,7 @@ class _Conversation:
                     "delta": word + " ",
                 }
             )
-        chunk = RATE * self._server.chunk_ms // 1000
-        audio = await self._audio(text)
-        for start in range(0, len(audio), chunk):
-            piece = audio[start : start + chunk]
+        async for piece in self._audio(text):
             await self.send(
                 {
                     "type": "response.output_audio.delta",
@@ -355,12 +353,26 @@ class _Conversation:
         )
         return item.audio_ms
 
-    async def _audio(self, text: str) -> bytes:
+    async def _audio(self, text: str) -> AsyncIterator[bytes]:
+        """The reply's mu-law in `chunk_ms` pieces, as it is made."""
+        chunk = RATE * self._server.chunk_ms // 1000
+        pending = b""
+        async for ulaw in self._speech(text):
+            pending += ulaw
+            while len(pending) >= chunk:
+                yield pending[:chunk]
+                pending = pending[chunk:]
+        if pending:
+            yield pending
+
+    async def _speech(self, text: str) -> AsyncIterator[bytes]:
         tts = self._server.tts
         if tts is None:
-            return tone(MS_PER_WORD * len(text.split()))
-        pcm = b"".join([chunk async for chunk in tts.synthesize(text)])
-        return pcm16_to_ulaw(resample(pcm, tts.sample_rate, RATE))
+            yield tone(MS_PER_WORD * len(text.split()))
+            return
+        resampler = Resampler(tts.sample_rate, RATE)
+        async for pcm in tts.synthesize(text):
+            yield pcm16_to_ulaw(resampler.process(pcm))
 
     async def _done(self, response_id: str, status: str, reply: FakeReply, out_ms: float) -> None:
         in_audio = round(self._input_audio_ms * AUDIO_TOKENS_IN_PER_S / 1000)
