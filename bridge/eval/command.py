@@ -12,6 +12,8 @@ from bridge.config import Settings
 from bridge.eval.runner import bridges, run_scenario
 from bridge.eval.scenario import ScenarioError, load_scenario, shipped_scenarios
 from bridge.eval.score import EvalTable, render, table
+from bridge.eval.turn_check import TurnModelCheck, check_turn_model
+from bridge.speech.factory import load_speech
 
 
 def add_eval_command(commands: Any) -> None:
@@ -30,10 +32,17 @@ def add_eval_command(commands: Any) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="stream pace (2 = 2x)")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     parser.add_argument("--show", action="store_true", help="print each call as it happens")
+    parser.add_argument(
+        "--turn-model",
+        action="store_true",
+        help="instead: the turn-end model's accuracy on phone audio (complete vs cut clips)",
+    )
     parser.set_defaults(handler=_eval)
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.turn_model:
+        return _turn_model(args, settings)
     try:
         scenarios = [load_scenario(path) for path in args.scenarios or shipped_scenarios()]
     except ScenarioError as error:
@@ -62,4 +71,31 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     result = asyncio.run(run())
     print(result.model_dump_json(indent=2) if args.json else render(result))
+    return 0
+
+
+def _turn_model(args: argparse.Namespace, settings: Settings) -> int:
+    speech = load_speech(settings)
+    model = speech.turn_model
+    if model is None:
+        print("bridge eval: no turn model (see README: When a turn ends)", file=sys.stderr)
+        return 2
+
+    async def run() -> TurnModelCheck:
+        try:
+            return await check_turn_model(model, speech.caller_tts)
+        finally:
+            speech.close()
+
+    check = asyncio.run(run())
+    if args.json:
+        print(check.model_dump_json(indent=2))
+    else:
+        for name in ("complete", "cut_mid_sentence", "fragments_said_alone"):
+            clips = getattr(check, name)
+            print(f"{name:<22} {clips.judged_right:>3}/{clips.clips} judged right")
+        print(
+            f"one verdict: {check.verdict_ms_p50} ms wall, {check.verdict_cpu_ms_p50} ms CPU "
+            "(medians, features included)"
+        )
     return 0

@@ -9,6 +9,7 @@ import pytest
 from bridge.eval.runner import bridges, run_scenario
 from bridge.eval.scenario import ScenarioError, load_scenario, shipped_scenarios
 from bridge.eval.score import score, table
+from bridge.eval.turn_check import check_turn_model
 from bridge.records import TurnRecord
 from bridge.sim.report import CallerLine, CallReport
 from bridge.sim.sounds import split_pauses
@@ -100,3 +101,11 @@ async def test_a_line_with_a_pause_and_a_cough_runs_through_the_real_server(
     assert result.calls == 1 and result.pause_lines == 1 and result.overlays == 1
     (line,) = result.transcripts
     assert len(line.heard) == 1 and "4572" in line.heard[0].replace(" ", "")
+
+
+@pytest.mark.models
+async def test_the_turn_model_check_judges_every_clip(speech: SpeechModels):
+    assert speech.turn_model is not None
+    check = await check_turn_model(speech.turn_model, speech.caller_tts)
+    assert check.complete.clips == check.cut_mid_sentence.clips == 20
+    assert all(0 <= p <= 1 for p in check.complete.probabilities)
