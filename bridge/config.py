@@ -9,6 +9,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Every enumerated setting is a Literal: a value outside it fails when the settings load,
+# with the allowed values in the message.
+SpeechProvider = Literal["local", "openai", "instant"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
 
 class Settings(BaseSettings):
     """Every setting of the bridge; each field is an environment variable of the same name."""
@@ -46,9 +51,10 @@ class Settings(BaseSettings):
     # Signs console session cookies; empty: a random key per process (restarts log out).
     console_secret: SecretStr = Field(default=SecretStr(""), alias="CONSOLE_SECRET")
 
-    # Speech: "local" (faster-whisper + piper) or "openai".
-    stt_provider: str = Field(default="local", alias="STT_PROVIDER")
-    tts_provider: str = Field(default="local", alias="TTS_PROVIDER")
+    # Speech: "local" (faster-whisper + piper) or "openai"; "instant" is for benchmarks of the
+    # bridge itself (fixed words, a tone, no model).
+    stt_provider: SpeechProvider = Field(default="local", alias="STT_PROVIDER")
+    tts_provider: SpeechProvider = Field(default="local", alias="TTS_PROVIDER")
     speech_workers: int = Field(default=2, alias="SPEECH_WORKERS", ge=1, le=32)
     speech_queue_limit: int = Field(default=64, alias="SPEECH_QUEUE_LIMIT", ge=1)
 
@@ -67,12 +73,10 @@ class Settings(BaseSettings):
 
     # "dialplan": each call gets its dialplan's agent chain; "instant": fixed replies, for
     # `bridge bench` measuring the bridge itself.
-    bridge_agent: str = Field(
-        default="dialplan", alias="BRIDGE_AGENT", pattern="^(dialplan|instant)$"
-    )
+    bridge_agent: Literal["dialplan", "instant"] = Field(default="dialplan", alias="BRIDGE_AGENT")
 
     max_concurrent_calls: int = Field(default=500, alias="MAX_CONCURRENT_CALLS", ge=1)
-    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     # "json": one JSON object per log line (with the CallSid), for log collectors.
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
     # Names this process in call records when several share one database; empty: host:port.

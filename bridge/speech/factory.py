@@ -18,8 +18,6 @@ from bridge.speech.whisper_stt import WhisperSTT
 
 log = logging.getLogger(__name__)
 
-# "instant" is for benchmarks of the bridge itself: fixed words, a tone, no model.
-PROVIDERS = ("local", "openai", "instant")
 WARM_UP_TEXT = "Hello."
 # Half a second of silence at 16 kHz: enough to run Whisper once when no local voice exists.
 WARM_UP_SILENCE = bytes(16_000)
@@ -103,10 +101,6 @@ class SpeechModels:
 
 def load_speech(settings: Settings) -> SpeechModels:
     """Build (not load) the speech the settings ask for; `warm_up` loads the local models."""
-    chosen = {"STT_PROVIDER": settings.stt_provider, "TTS_PROVIDER": settings.tts_provider}
-    for what, provider in chosen.items():
-        if provider not in PROVIDERS:
-            raise ValueError(f"{what}={provider!r}: expected one of {', '.join(PROVIDERS)}")
     pool = ModelWorkerPool(settings.speech_workers, settings.speech_queue_limit, name="speech")
     uses_openai = "openai" in (settings.stt_provider, settings.tts_provider)
     client = _openai_client(settings) if uses_openai else None

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from bridge.config import Settings
 from bridge.dialplan.models import VoiceSettings
@@ -59,8 +60,8 @@ def test_openai_provider_without_api_key_is_refused() -> None:
 
 
 def test_unknown_provider_is_refused() -> None:
-    with pytest.raises(ValueError, match="STT_PROVIDER='espeak'"):
-        load_speech(_settings(STT_PROVIDER="espeak"))
+    with pytest.raises(ValidationError, match=r"STT_PROVIDER\n.*'local', 'openai' or 'instant'"):
+        _settings(STT_PROVIDER="espeak")
 
 
 def test_default_voice_is_the_shared_tts_itself(local: SpeechModels) -> None:
