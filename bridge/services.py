@@ -32,7 +32,7 @@ from bridge.speech.factory import SpeechModels, load_speech
 from bridge.store import CallStore, open_store
 from bridge.twilio.messages import StartInfo
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
-from bridge.twilio.signature import CallTokens
+from bridge.twilio.tokens import CallIdentity, CallTokens
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,15 @@ class Services:
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
 
-    async def start_call(self, start: StartInfo, sink: AudioSink) -> LiveCall:
-        """Wire a new call: its dialplan, record, tools, agent and speech."""
-        caller = start.custom_parameters.get("from", "")
-        called = start.custom_parameters.get("to", "")
-        dialplan = self.dialplans.for_number(called)
+    async def start_call(
+        self, start: StartInfo, identity: CallIdentity, sink: AudioSink
+    ) -> LiveCall:
+        """Wire a new call: its dialplan, record, tools, agent and speech.
+
+        Who is calling, and which dialplan answered, come from the signed webhook (`identity`).
+        """
+        caller, called = identity.caller, identity.called
+        dialplan = self._dialplan_of(identity)
         journal = await open_journal(
             self.store,
             CallRecord(
@@ -92,6 +96,15 @@ class Services:
         self.live[start.call_sid] = session
         await session.start()
         return session
+
+    def _dialplan_of(self, identity: CallIdentity) -> Dialplan:
+        """The dialplan the webhook chose; instances must share dialplans to share calls."""
+        if not identity.dialplan:
+            return self.dialplans.for_number(identity.called)
+        found = self.dialplans.named(identity.dialplan)
+        if found is None:
+            raise LookupError(f"dialplan {identity.dialplan!r} is not loaded on this instance")
+        return found
 
     def _new_session(
         self,
@@ -183,7 +196,7 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         dialplans=dialplans,
         speech=speech,
         store=store,
-        tokens=CallTokens.from_settings(settings),
+        tokens=CallTokens.from_settings(settings, store.trust.claim_stream),
         twilio=make_twilio_client(settings),
         llm=LlmClients(settings),
         owns_speech=owns_speech,

@@ -28,10 +28,16 @@ class LocalBridge:
 
 @asynccontextmanager
 async def local_bridge(
-    settings: Settings | None = None, speech: SpeechModels | None = None
+    settings: Settings | None = None,
+    speech: SpeechModels | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> AsyncIterator[LocalBridge]:
-    """Serve a bridge on a free loopback port, its Twilio REST calls going to a local fake."""
-    account_sid, auth_token = fresh_credentials()
+    """Serve a bridge on a free loopback port, its Twilio REST calls going to a local fake.
+
+    `credentials` (account SID, auth token): the same for several bridges, as instances of
+    one deployment share them; fresh ones by default.
+    """
+    account_sid, auth_token = credentials or fresh_credentials()
     admin_token = secrets.token_hex(16)
     api = FakeTwilioApi(account_sid, auth_token)
     await api.start()

@@ -82,6 +82,10 @@ class DialplanSet:
     def __len__(self) -> int:
         return len(self.dialplans)
 
+    def named(self, name: str) -> Dialplan | None:
+        plans = (*self.dialplans, BUILTIN_DEFAULT)
+        return next((plan for plan in plans if plan.name == name), None)
+
     def for_number(self, to: str) -> Dialplan:
         """The dialplan listing `to`, else the default one, else the only one, else a built-in."""
         for dialplan in self.dialplans:

@@ -16,7 +16,8 @@ from bridge.dialplan.models import E164, Dialplan
 from bridge.records import CallRecord, CallStatus
 from bridge.store.base import CallStore
 from bridge.twilio.media import TOKEN_PARAMETER
-from bridge.twilio.signature import CallTokens, verify_webhook
+from bridge.twilio.signature import verify_webhook
+from bridge.twilio.tokens import CallIdentity, CallTokens
 from bridge.twilio.twiml import connect_stream_twiml, reject_twiml, say_and_dial_twiml
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,11 @@ class TwilioWebhooks:
         if not self._accepting_calls():
             log.warning("call %s answered with overflow: at capacity or draining", call.call_sid)
             return twiml_response(overflow_twiml(dialplan, call.to_number))
+        recorded = await self._store.trust.call_status(call.call_sid)
+        if recorded not in (None, "active"):
+            # Twilio asks once per call; a signed webhook for an ended call is a replay.
+            log.warning("voice webhook refused: the call has ended (%s)", recorded)
+            raise web.HTTPConflict(text="this call has ended")
         await self._store.open_call(
             CallRecord(
                 call_sid=call.call_sid,
@@ -128,11 +134,9 @@ class TwilioWebhooks:
                 dialplan=dialplan.name,
             )
         )
-        parameters = {
-            TOKEN_PARAMETER: self._tokens.issue(call.call_sid),
-            "from": call.from_number,
-            "to": call.to_number,
-        }
+        # The stream learns who is calling from this token only: the webhook is what is signed.
+        identity = CallIdentity(call.call_sid, call.from_number, call.to_number, dialplan.name)
+        parameters = {TOKEN_PARAMETER: self._tokens.issue(identity)}
         twiml = connect_stream_twiml(
             stream_url=self._settings.public_ws_base + MEDIA_PATH,
             parameters=parameters,

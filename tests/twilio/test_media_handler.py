@@ -9,7 +9,7 @@ from bridge.config import Settings
 from bridge.twilio import messages
 from bridge.twilio.media import MediaStreamHandler, StartCall, TwilioAudioSink
 from bridge.twilio.messages import StartInfo
-from bridge.twilio.signature import CallTokens
+from bridge.twilio.tokens import CallIdentity, CallTokens
 
 
 class RecordingCall:
@@ -34,10 +34,14 @@ class RecordingCall:
         self.closed_because = reason
 
 
+async def never_spent(call_sid: str, stream_sid: str) -> bool:
+    return True
+
+
 async def run_stream(start_call: StartCall, *frames: str) -> aiohttp.WSMessage:
     """Send `frames` to a media handler; returns what ends the socket on our side."""
     settings = Settings(_env_file=None, TWILIO_SKIP_SIGNATURE=True)  # type: ignore[call-arg]
-    handler = MediaStreamHandler(settings, CallTokens(b"k" * 32), start_call)
+    handler = MediaStreamHandler(settings, CallTokens(b"k" * 32, never_spent), start_call)
     app = web.Application()
     app.router.add_get("/twilio/media", handler.handle)
     runner = web.AppRunner(app)
@@ -62,7 +66,9 @@ START = messages.start_message("MZ1", "CA1", "AC1", {})
 async def test_a_failure_handling_one_frame_does_not_end_the_call() -> None:
     call = RecordingCall()
 
-    async def start_call(start: StartInfo, sink: TwilioAudioSink) -> RecordingCall:
+    async def start_call(
+        start: StartInfo, identity: CallIdentity, sink: TwilioAudioSink
+    ) -> RecordingCall:
         return call
 
     await run_stream(
@@ -78,7 +84,9 @@ async def test_a_failure_handling_one_frame_does_not_end_the_call() -> None:
 
 
 async def test_a_call_that_cannot_start_ends_the_stream_so_twilio_goes_on() -> None:
-    async def start_call(start: StartInfo, sink: TwilioAudioSink) -> RecordingCall:
+    async def start_call(
+        start: StartInfo, identity: CallIdentity, sink: TwilioAudioSink
+    ) -> RecordingCall:
         raise ConnectionError("the call store is down")
 
     ended = await run_stream(start_call, messages.connected_message(), START)
