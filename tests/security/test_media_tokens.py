@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
-from bridge.records import CallRecord
 from bridge.demo.local import LocalBridge, local_bridge
+from bridge.records import CallRecord
 from bridge.sim.calls import fresh_credentials
 from bridge.speech.factory import load_speech
 from bridge.twilio import messages
