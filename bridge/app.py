@@ -6,9 +6,11 @@ from aiohttp import web
 
 from bridge.api import CallsApi
 from bridge.health import add_health_routes, call_sid_logging
+from bridge.http_limits import body_deadline
 from bridge.proxies import forwarded_client
 from bridge.services import Services
 from bridge.stats import LagProbe
+from bridge.twilio.limits import StreamLimits
 from bridge.twilio.media import MediaStreamHandler
 from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
 
@@ -21,7 +23,9 @@ def create_app(services: Services) -> web.Application:
     The console is a tool on top: whoever serves the app adds it (`register_console`).
     """
     settings = services.settings
-    app = web.Application(middlewares=[forwarded_client(settings), call_sid_logging])
+    app = web.Application(
+        middlewares=[forwarded_client(settings), body_deadline(settings), call_sid_logging]
+    )
     app[SERVICES] = services
     webhooks = TwilioWebhooks(
         settings, services.dialplans, services.tokens, services.store, services.accepting_calls
@@ -30,7 +34,11 @@ def create_app(services: Services) -> web.Application:
     app.router.add_post(STATUS_PATH, webhooks.status)
     # Frame and loop lag plus the speech pool's queueing, for `bridge bench` and operators.
     probe = LagProbe(settings, services.speech.pool, lambda: len(services.live))
-    media = MediaStreamHandler(settings, services.tokens, services.start_call, probe.stream)
+    limits = StreamLimits(
+        start_timeout_s=settings.media_start_timeout_s,
+        max_waiting_for_start=settings.media_waiting_limit,
+    )
+    media = MediaStreamHandler(settings, services.tokens, services.start_call, probe.stream, limits)
     app.router.add_get(MEDIA_PATH, media.handle)
     app.router.add_get("/api/stats", probe.handler)
     app.cleanup_ctx.append(probe.watch_loop)

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     bridge_agent: Literal["dialplan", "instant"] = Field(default="dialplan", alias="BRIDGE_AGENT")
 
     max_concurrent_calls: int = Field(default=500, alias="MAX_CONCURRENT_CALLS", ge=1)
+    # A request's head and body must arrive within this; an idle connection closes after it.
+    request_timeout_s: float = Field(default=10.0, alias="REQUEST_TIMEOUT_S", gt=0, le=300)
+    # A media socket must send `start` within this; at most this many may wait for it at once.
+    media_start_timeout_s: float = Field(default=10.0, alias="MEDIA_START_TIMEOUT_S", gt=0)
+    media_waiting_limit: int = Field(default=200, alias="MEDIA_WAITING_LIMIT", ge=1)
     log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     # "json": one JSON object per log line (with the CallSid), for log collectors.
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")

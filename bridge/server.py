@@ -12,6 +12,7 @@ from aiohttp import web
 from bridge.app import create_app
 from bridge.config import Settings
 from bridge.console import register_console
+from bridge.http_limits import runner_options
 from bridge.logmask import NOT_CALLER_DATA
 from bridge.preflight import configuration_problems
 from bridge.services import build_services
@@ -59,7 +60,7 @@ async def _serve_until_stopped(settings: Settings) -> None:
     gc.set_threshold(*FULL_PASS_RARELY)
     app = create_app(services)
     register_console(app, services)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, **runner_options(settings))
     await runner.setup()
     site = web.TCPSite(runner, settings.bridge_host, settings.bridge_port)
     await site.start()

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("twilio",),
     # The simulated Twilio side: a client of any bridge, below the app so it can't import it.
     ("sim",),
-    ("api", "preflight", "proxies", "services"),
+    ("api", "http_limits", "preflight", "proxies", "services"),
     ("health", "stats"),
     ("app",),
     # The tools on top.

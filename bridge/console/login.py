@@ -23,6 +23,8 @@ class LoginPages:
     async def submit(self, request: web.Request) -> web.StreamResponse:
         if not same_site(request):
             raise web.HTTPForbidden(text="cross-site login refused")
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise web.HTTPUnsupportedMediaType(text="the login form is posted urlencoded")
         posted = await request.post()
         fields = {key: value for key, value in posted.items() if isinstance(value, str)}
         # Admitted first, checked second: no answer comes sooner for a right guess.

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from bridge.app import create_app
 from bridge.config import Settings
 from bridge.console import register_console
+from bridge.http_limits import runner_options
 from bridge.services import Services, build_services
 from bridge.sim.calls import TwilioSide, fresh_credentials
 from bridge.sim.fake_twilio_api import FakeTwilioApi
@@ -58,7 +59,7 @@ async def local_bridge(
         services = await build_services(settings, speech)
         app = create_app(services)
         register_console(app, services)
-        runner = web.AppRunner(app, handle_signals=False)
+        runner = web.AppRunner(app, handle_signals=False, **runner_options(settings))
         await runner.setup()
         await web.SockSite(runner, sock).start()
         yield LocalBridge(TwilioSide(url, account_sid, auth_token, admin_token, api), services)

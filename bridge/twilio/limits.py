@@ -24,6 +24,10 @@ class StreamLimits(BaseModel):
     # Close the socket past this many malformed frames, or frames dropped over budget.
     max_malformed: int = Field(default=50, ge=1)
     max_over_rate: int = Field(default=500, ge=1)
+    # Twilio sends `start` right after connecting: a socket still without one after this long
+    # is closed, and at most this many sockets may be waiting for theirs at once.
+    start_timeout_s: float = Field(default=10.0, gt=0)
+    max_waiting_for_start: int = Field(default=200, ge=1)
 
 
 class TokenBucket:

@@ -7,6 +7,7 @@ that `start_call` returns. Teardown happens once, on `stop` or on close, whichev
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -39,6 +40,7 @@ from bridge.twilio.tokens import CallIdentity, CallTokens, TokenError
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024
+REFUSALS_PER_LOG_LINE = 100  # a flood of refused sockets logs one line per this many
 TOKEN_PARAMETER = "token"
 
 
@@ -109,63 +111,87 @@ class MediaStreamHandler:
         self._tokens = tokens
         self._start_call = start_call
         self._watch_stream = watch_stream
+        self._waiting = 0  # sockets open but without their `start` yet
+        self._refused = 0
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not verify_websocket(self._settings, request):
             log.warning("media socket refused: bad or missing X-Twilio-Signature")
             raise web.HTTPForbidden(text="invalid Twilio signature")
+        if self._waiting >= self._limits.max_waiting_for_start:
+            # The signature is the same for every call: it cannot tell a flood from Twilio.
+            self._refused += 1
+            if self._refused % REFUSALS_PER_LOG_LINE == 1:
+                log.warning(
+                    "media socket refused: %d sockets already wait for their start (%d so far)",
+                    self._waiting,
+                    self._refused,
+                )
+            raise web.HTTPServiceUnavailable(text="too many media sockets waiting to start")
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
-        await ws.prepare(request)
+        self._waiting += 1
+        waiting = True
         counters = StreamGuard(self._limits)
         watch = self._watch_stream() if self._watch_stream is not None else None
         call: MediaCall | None = None
         reason = "socket closed"
         try:
-            async for frame in ws:
-                if closing := counters.closing_reason:
-                    log.warning("media socket closed: %s", closing)
-                    reason = closing
-                    break
-                if not counters.admit():
-                    if counters.over_rate == 1:
-                        log.warning("media frames over the rate limit are dropped")
-                    continue
-                if frame.type is not WSMsgType.TEXT:
-                    if frame.type is WSMsgType.BINARY:
-                        counters.binary += 1
-                        log.error("binary frame ignored: Twilio sends JSON text frames only")
-                        continue
-                    break
-                try:
-                    message = parse_inbound(frame.data)
-                except UnknownEvent as exc:
-                    counters.unknown_events += 1
-                    log.info("ignored frame: %s", exc.reason)
-                    continue
-                except MalformedFrame as exc:
-                    counters.malformed += 1
-                    log.error("malformed frame ignored: %s", exc.reason)
+            await ws.prepare(request)
+            async with asyncio.timeout(self._limits.start_timeout_s) as start_deadline:
+                async for frame in ws:
                     if closing := counters.closing_reason:
                         log.warning("media socket closed: %s", closing)
                         reason = closing
                         break
-                    continue
-                try:
-                    call = await self._dispatch(message, call, ws, watch, counters)
-                except StreamEnded as ended:
-                    reason = ended.reason
-                    break
-                except Exception:
-                    # A bug in handling one frame must not hang up on the caller.
-                    log.exception("handling a %s frame failed; the call goes on", message.event)
+                    if not counters.admit():
+                        if counters.over_rate == 1:
+                            log.warning("media frames over the rate limit are dropped")
+                        continue
+                    if frame.type is not WSMsgType.TEXT:
+                        if frame.type is WSMsgType.BINARY:
+                            counters.binary += 1
+                            log.error("binary frame ignored: Twilio sends JSON text frames only")
+                            continue
+                        break
+                    try:
+                        message = parse_inbound(frame.data)
+                    except UnknownEvent as exc:
+                        counters.unknown_events += 1
+                        log.info("ignored frame: %s", exc.reason)
+                        continue
+                    except MalformedFrame as exc:
+                        counters.malformed += 1
+                        log.error("malformed frame ignored: %s", exc.reason)
+                        if closing := counters.closing_reason:
+                            log.warning("media socket closed: %s", closing)
+                            reason = closing
+                            break
+                        continue
+                    if waiting and isinstance(message, StartMessage):
+                        # The start arrived: no deadline from here, and a place is free.
+                        start_deadline.reschedule(None)
+                        self._waiting -= 1
+                        waiting = False
+                    try:
+                        call = await self._dispatch(message, call, ws, watch, counters)
+                    except StreamEnded as ended:
+                        reason = ended.reason
+                        break
+                    except Exception:
+                        # A bug in handling one frame must not hang up on the caller.
+                        log.exception("handling a %s frame failed; the call goes on", message.event)
+        except TimeoutError:
+            reason = "no start in time"
+            log.warning("media socket closed: no start within %.0f s", self._limits.start_timeout_s)
         finally:
+            if waiting:
+                self._waiting -= 1
             if call is not None:
                 await call.close(reason)
             if counters.troubled:
                 log.warning("stream ended with %s", counters.summary())
-            await ws.close(
-                code=WSCloseCode.POLICY_VIOLATION if counters.closing_reason else WSCloseCode.OK
-            )
+            policy = counters.closing_reason or reason == "no start in time"
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION if policy else WSCloseCode.OK)
         return ws
 
     async def _dispatch(

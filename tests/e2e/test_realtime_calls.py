@@ -112,9 +112,7 @@ async def test_talking_over_the_agent_clears_cancels_and_truncates_to_what_was_h
     tmp_path: Path, fake: FakeRealtime
 ) -> None:
     fake.script(RealtimeTurn("wait, billing please", FakeReply("Sure.")))
-    report = await realtime_call(
-        tmp_path, fake, [Interrupt("Wait, billing please", after_ms=1500)]
-    )
+    report = await realtime_call(tmp_path, fake, [Interrupt("Wait, billing please", after_ms=1500)])
     assert report.clears >= 1
     greeting = report.turns[0]
     assert greeting.interrupted
