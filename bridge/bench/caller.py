@@ -17,6 +17,7 @@ from enum import Enum
 import aiohttp
 
 from bridge.audio.phone import FRAME_MS, ULAW_FRAME
+from bridge.bench.realtime import RealtimeProbe
 from bridge.bench.voice import SILENCE_PAYLOAD
 from bridge.observability.lag import LagHistogram
 from bridge.sim.handshake import InboundCall, Target, stream_of
@@ -63,9 +64,13 @@ class _Phase(Enum):
 
 
 class BenchCall:
-    def __init__(self, target: Target, plan: CallPlan) -> None:
+    def __init__(
+        self, target: Target, plan: CallPlan, probe: RealtimeProbe | None = None
+    ) -> None:
         self._call = InboundCall(target)
         self._plan = plan
+        self._probe = probe  # realtime mode: times the stand-in's audio through the bridge
+        self._reply_base = 0  # agent bytes played before the current reply began
         self.result = CallResult()
         self.call_sid = self._call.call_sid
         self._stream_sid = self._call.stream_sid
@@ -217,6 +222,8 @@ class BenchCall:
             padding = payload.endswith("=") + payload.endswith("==")
             self._playout.media(len(payload) * 3 // 4 - padding)
             self.result.media_received += 1
+            if self._probe is not None:
+                self._probe.media(payload)
             self._heard_reply = True
             if self._phase is _Phase.AWAIT_REPLY:
                 self._replied(time.perf_counter())
@@ -226,6 +233,8 @@ class BenchCall:
             if self._onset_at:
                 self.result.barge_ms.append(round((time.perf_counter() - self._onset_at) * 1000, 2))
                 self._onset_at = 0.0
+            if self._probe is not None:
+                self._probe.clear(self._playout.played - self._reply_base)
             self._playout.clear()
 
     def _replied(self, now: float) -> None:
@@ -235,6 +244,7 @@ class BenchCall:
         self._window_at = 0.0
         self._heard_reply = True
         self._reply_frames = 0
+        self._reply_base = self._playout.played
         self._enter(_Phase.LISTEN)
 
 

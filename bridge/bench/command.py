@@ -17,6 +17,7 @@ from bridge.bench.server import ServerUnderTest, spawn_server
 from bridge.bench.voice import caller_line
 from bridge.config import Settings
 from bridge.sim.calls import fresh_credentials
+from bridge.sim.fake_realtime import FakeRealtime
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 
 # SQLite fsyncs every committed turn; on a slow disk those flushes stall both processes and
@@ -37,6 +38,20 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     where.add_argument("--server-cpu", default="1", help="taskset cores for the server ('' none)")
     where.add_argument("--generator-cpu", default="0", help="cores for this process ('' none)")
     where.add_argument("--uvloop", action="store_true", help="run the server on uvloop")
+    where.add_argument(
+        "--realtime",
+        action="store_true",
+        help="agent.mode realtime: calls answered by a local Realtime API stand-in",
+    )
+    where.add_argument(
+        "--stand-in-delay-ms", type=int, default=300, help="with --realtime: its answer delay"
+    )
+    where.add_argument(
+        "--stand-in-pace",
+        type=float,
+        default=4.0,
+        help="with --realtime: its audio at this many times real time (0: all at once)",
+    )
     where.add_argument(
         "--data-dir",
         default=DEFAULT_DATA_PARENT,
@@ -77,6 +92,22 @@ async def run_bench(args: argparse.Namespace) -> BenchReport:
         think_ms=args.think_ms,
         barge_every=args.barge_every,
     )
+    stand_in: FakeRealtime | None = None
+    if args.realtime:
+        stand_in = FakeRealtime(delay_s=args.stand_in_delay_ms / 1000)
+        stand_in.stamp_audio = True
+        stand_in.audio_pace = args.stand_in_pace
+        await stand_in.start()
+    try:
+        return await _run(args, levels, plan, stand_in)
+    finally:
+        if stand_in is not None:
+            await stand_in.close()
+
+
+async def _run(
+    args: argparse.Namespace, levels: list[int], plan: CallPlan, stand_in: FakeRealtime | None
+) -> BenchReport:
     with tempfile.TemporaryDirectory(prefix="bridge-bench-", dir=args.data_dir or None) as tmp:
         workdir = Path(tmp)
         api: FakeTwilioApi | None = None
@@ -95,20 +126,22 @@ async def run_bench(args: argparse.Namespace) -> BenchReport:
             await api.start()
             server = await spawn_server(
                 workdir,
-                write_bench_dialplan(workdir / "dialplans", args.silence_ms),
+                write_bench_dialplan(workdir / "dialplans", args.silence_ms, bool(stand_in)),
                 (account_sid, auth_token, api.url),
                 args.providers,
                 args.server_cpu or None,
                 args.uvloop,
+                stand_in.openai_base_url if stand_in is not None else "",
             )
         try:
             report = BenchReport(
                 providers=args.providers,
+                agent_mode="realtime" if stand_in is not None else "cascaded",
                 server=server.description,
                 silence_ms=args.silence_ms,
                 idle_rss_mb=None,
             )
-            runner = BenchRunner(server, plan, args.speed)
+            runner = BenchRunner(server, plan, args.speed, stand_in)
             await runner.run(levels, args.ramp, args.sequential, args.concurrency, report)
         finally:
             await server.stop()

@@ -7,9 +7,17 @@ from pathlib import Path
 BENCH_GREETING = "Hello."
 
 
-def write_bench_dialplan(directory: Path, silence_ms: int) -> Path:
-    """Write `bench.yaml` (the default line) into `directory`; returns the directory."""
+def write_bench_dialplan(directory: Path, silence_ms: int, realtime: bool = False) -> Path:
+    """Write `bench.yaml` (the default line) into `directory`; returns the directory.
+
+    With `realtime`, the line answers with `agent.mode: realtime` (the stand-in's server VAD
+    on the same silence window)."""
     directory.mkdir(parents=True, exist_ok=True)
+    agent = (
+        f"agent:\n  mode: realtime\n  realtime:\n    silence_ms: {silence_ms}\n"
+        if realtime
+        else ""
+    )
     (directory / "bench.yaml").write_text(
         "name: bench\n"
         "default: true\n"
@@ -17,7 +25,7 @@ def write_bench_dialplan(directory: Path, silence_ms: int) -> Path:
         "business_info: Open nine to five, Monday to Friday.\n"
         f"greeting: {BENCH_GREETING}\n"
         "turns:\n"
-        f"  silence_ms: {silence_ms}\n",
+        f"  silence_ms: {silence_ms}\n" + agent,
         encoding="utf-8",
     )
     return directory

@@ -60,6 +60,10 @@ class LevelReport(BaseModel):
     calls_completed: int
     errors: dict[str, int]
     speech_pool: PoolStats | None
+    # Realtime mode only (see bridge/bench/realtime.py).
+    relay_ms: Percentiles | None = None  # stand-in audio delta sent -> media received
+    clear_after_speech_started_ms: Percentiles | None = None
+    truncate_error_ms: Percentiles | None = None  # |audio_end_ms - audio actually played|
 
 
 class SequentialReport(BaseModel):
@@ -74,6 +78,7 @@ class SequentialReport(BaseModel):
 
 class BenchReport(BaseModel):
     providers: str
+    agent_mode: str = "cascaded"  # or "realtime": answered by the Realtime API stand-in
     server: str
     silence_ms: int
     idle_rss_mb: float | None
@@ -88,7 +93,8 @@ def count_errors(errors: list[str]) -> dict[str, int]:
 
 def render(report: BenchReport) -> str:
     lines = [
-        f"bridge bench: {report.providers} providers, server {report.server}, "
+        f"bridge bench: {report.agent_mode}, {report.providers} providers, "
+        f"server {report.server}, "
         f"silence window {report.silence_ms} ms"
     ]
     if report.idle_rss_mb is not None:
@@ -98,6 +104,17 @@ def render(report: BenchReport) -> str:
         lines.append(f"  turn latency (end of speech -> first media): {level.turn_ms.text()}")
         lines.append(f"  bridge-added latency (beyond the window):   {level.added_ms.text()}")
         lines.append(f"  barge-in (speech onset -> clear):           {level.barge_in_ms.text()}")
+        if level.relay_ms is not None:
+            lines.append(f"  realtime relay (stand-in delta -> media):   {level.relay_ms.text()}")
+        if level.clear_after_speech_started_ms is not None:
+            lines.append(
+                "  realtime clear (speech_started -> clear):   "
+                + level.clear_after_speech_started_ms.text()
+            )
+        if level.truncate_error_ms is not None:
+            lines.append(
+                "  truncate audio_end_ms vs audio played:      " + level.truncate_error_ms.text()
+            )
         if level.server_cpu_s_per_call_s is not None:
             lines.append(
                 f"  server CPU: {level.server_cpu_s_per_call_s * 1000:.2f} ms per call-second "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bridge.bench.caller import BenchCall, CallPlan, CallResult, Pacer
+from bridge.bench.realtime import RealtimeFigures, RealtimeProbe
 from bridge.bench.report import (
     MB,
     BenchReport,
@@ -20,6 +21,7 @@ from bridge.bench.report import (
 )
 from bridge.bench.server import ServerUnderTest
 from bridge.observability.lag import LATE_MS
+from bridge.sim.fake_realtime import FakeRealtime
 from bridge.sim.handshake import Target
 
 SETTLE_S = 1.0  # after the ramp, before the steady window opens
@@ -37,8 +39,15 @@ class Samples:
 
 
 class BenchRunner:
-    def __init__(self, server: ServerUnderTest, plan: CallPlan, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        server: ServerUnderTest,
+        plan: CallPlan,
+        speed: float = 1.0,
+        stand_in: FakeRealtime | None = None,
+    ) -> None:
         self._server = server
+        self._stand_in = stand_in  # realtime mode: the Realtime API stand-in, in this process
         self._plan = plan
         self._target = Target(server.url, server.account_sid, server.auth_token)
         self._pacer = Pacer(speed)
@@ -79,7 +88,18 @@ class BenchRunner:
         server = self._server
         await server.stats(http, reset=True)
         late_before = self._pacer.lateness.at_least(LATE_MS)
-        bench_calls = [BenchCall(self._target, self._plan) for _ in range(calls)]
+        figures = RealtimeFigures()
+        stand_in = self._stand_in
+        if stand_in is not None:
+            stand_in.truncations.clear()
+        bench_calls = [
+            BenchCall(
+                self._target,
+                self._plan,
+                RealtimeProbe(stand_in, figures) if stand_in is not None else None,
+            )
+            for _ in range(calls)
+        ]
         running: list[Awaitable[CallResult]] = []
         for call in bench_calls:
             running.append(asyncio.create_task(call.run(http, self._pacer)))
@@ -132,6 +152,11 @@ class BenchRunner:
             calls_completed=sum(r.completed for r in results),
             errors=count_errors(errors),
             speech_pool=stats.speech_pool if stats else None,
+            relay_ms=Percentiles.of(figures.relay_ms) if stand_in else None,
+            clear_after_speech_started_ms=Percentiles.of(figures.clear_ms) if stand_in else None,
+            truncate_error_ms=Percentiles.of(figures.truncate_error_ms(stand_in))
+            if stand_in
+            else None,
         )
 
     async def _sequential(

@@ -82,6 +82,7 @@ async def spawn_server(
     providers: str,
     cpu: str | None,
     uvloop: bool,
+    realtime_url: str = "",
 ) -> ServerUnderTest:
     """Start `bridge serve` in a new process and wait until it answers /healthz.
 
@@ -110,8 +111,10 @@ async def spawn_server(
         "HF_HUB_OFFLINE": "1",
     }
     llm = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
-    for key in (*llm, "DATABASE_URL"):
+    for key in (*llm, "OPENAI_REALTIME_BASE_URL", "DATABASE_URL"):
         env.pop(key, None)
+    if realtime_url:  # realtime calls go to the local stand-in
+        env["OPENAI_REALTIME_BASE_URL"] = realtime_url
     # uvloop.install() before the CLI runs makes aiohttp's run_app use uvloop's loop.
     boot = "import uvloop; uvloop.install(); " if uvloop else ""
     code = boot + "import sys; from bridge.cli import main; sys.exit(main(sys.argv[1:]))"

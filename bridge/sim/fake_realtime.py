@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import itertools
 import json
 import math
@@ -20,7 +21,7 @@ import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -40,6 +41,9 @@ MS_PER_WORD = 300  # the tone's length per word of the transcript
 AUDIO_TOKENS_IN_PER_S = 10  # the API counts caller audio at about 1 token / 100 ms
 AUDIO_TOKENS_OUT_PER_S = 20  # and its own audio at about 1 token / 50 ms
 # A response asked for with these instructions says the quoted words (a greeting, a goodbye).
+# Then a 4-byte number: 6 samples of the tone replaced (a click; the bench only counts audio).
+STAMP = b"\x7f\xff"
+STAMP_BYTES = len(STAMP) + 4
 SAY_EXACTLY = re.compile(r'Say exactly: "(.*)"', re.DOTALL)
 
 
@@ -56,7 +60,7 @@ class Truncation:
     item_id: str
     audio_end_ms: int
     audio_ms: float  # how much audio the stand-in had sent for that item
-    at: float = field(default_factory=time.monotonic)
+    conversation: int = 0  # which connection (in order of arrival, from 1)
 
 
 @dataclass
@@ -72,6 +76,8 @@ class FakeRealtime:
     def __init__(self, delay_s: float = 0.2, chunk_ms: int = 100) -> None:
         self.delay_s = delay_s  # from the end of a caller turn to the response's first event
         self.chunk_ms = chunk_ms  # audio per `response.output_audio.delta`
+        # Audio sent at this many times real time (0: all at once, the worst case for a client).
+        self.audio_pace = 0.0
         self.stt: SpeechToText | None = None  # hears caller turns when none is scripted
         self.tts: TextToSpeech | None = None  # speaks replies; None: a tone
         self.refuse = False  # answer the upgrade with HTTP 500
@@ -81,8 +87,13 @@ class FakeRealtime:
         self.client_events: list[dict[str, Any]] = []  # every client event but audio appends
         self.truncations: list[Truncation] = []
         self.cancels = 0
-        self.delta_sent_at: deque[float] = deque(maxlen=100_000)  # monotonic, per audio delta
-        self.speech_started_at: list[float] = []
+        # For `bridge bench`: each audio delta starts with STAMP and a number, kept here with
+        # its connection and send time (perf_counter), so the far end can time the relay.
+        self.stamp_audio = False
+        self.stamps: dict[int, tuple[int, float]] = {}
+        self.speech_started: dict[int, list[float]] = {}  # connection -> perf_counter times
+        self._conversations = itertools.count(1)
+        self._stamp_ids = itertools.count(1)
         self._script: deque[RealtimeTurn] = deque()
         self._responses = 0
         self._runner: web.AppRunner | None = None
@@ -122,12 +133,21 @@ class FakeRealtime:
             return web.json_response({"error": {"message": "unavailable"}}, status=500)
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        conversation = _Conversation(self, ws, request.query.get("model", ""))
+        conversation = _Conversation(
+            self, ws, request.query.get("model", ""), next(self._conversations)
+        )
         await conversation.run()
         return ws
 
     def _next_turn(self) -> RealtimeTurn | None:
         return self._script.popleft() if self._script else None
+
+    def _stamped(self, conversation: int, ulaw: bytes) -> bytes:
+        if not self.stamp_audio or len(ulaw) < STAMP_BYTES:
+            return ulaw
+        stamp = next(self._stamp_ids)
+        self.stamps[stamp] = (conversation, time.perf_counter())
+        return STAMP + stamp.to_bytes(4, "big") + ulaw[STAMP_BYTES:]
 
     def _count_response(self) -> bool:
         """Count a response; False when the socket is due to drop instead."""
@@ -139,8 +159,11 @@ class FakeRealtime:
 class _Conversation:
     """One connection: its session, input buffer, VAD and the response in flight."""
 
-    def __init__(self, server: FakeRealtime, ws: web.WebSocketResponse, model: str) -> None:
+    def __init__(
+        self, server: FakeRealtime, ws: web.WebSocketResponse, model: str, number: int
+    ) -> None:
         self._server = server
+        self.number = number
         self._ws = ws
         self._session: dict[str, Any] = {"model": model, "type": "realtime"}
         self._ids = itertools.count(1)
@@ -212,7 +235,9 @@ class _Conversation:
                 continue
             turn_event = self._vad.push(ulaw_to_pcm16(frame))
             if isinstance(turn_event, SpeechStarted):
-                self._server.speech_started_at.append(time.monotonic())
+                self._server.speech_started.setdefault(self.number, []).append(
+                    time.perf_counter()
+                )
                 await self.send(
                     {
                         "type": "input_audio_buffer.speech_started",
@@ -331,7 +356,8 @@ class _Conversation:
                     "delta": word + " ",
                 }
             )
-        async for piece in self._audio(text):
+        async for audio in self._audio(text):
+            piece = self._server._stamped(self.number, audio)
             await self.send(
                 {
                     "type": "response.output_audio.delta",
@@ -340,9 +366,10 @@ class _Conversation:
                     "delta": base64.b64encode(piece).decode("ascii"),
                 }
             )
-            self._server.delta_sent_at.append(time.monotonic())
             item.audio_ms += len(piece) * 1000 / RATE
-            await asyncio.sleep(0)  # faster than real time, like the real API
+            pace = self._server.audio_pace
+            # Faster than real time, like the real API; at least a yield between deltas.
+            await asyncio.sleep(len(piece) / RATE / pace if pace else 0)
         await self.send(
             {
                 "type": "response.output_audio_transcript.done",
@@ -412,7 +439,9 @@ class _Conversation:
         if item is None or not 0 <= end_ms <= item.audio_ms:
             await self._error("invalid_value", "audio_end_ms is past the item's audio", event)
             return
-        self._server.truncations.append(Truncation(event["item_id"], end_ms, item.audio_ms))
+        self._server.truncations.append(
+            Truncation(event["item_id"], end_ms, item.audio_ms, self.number)
+        )
         await self.send(
             {
                 "type": "conversation.item.truncated",
@@ -445,6 +474,7 @@ def _server_vad(session: dict[str, Any]) -> TurnDetector | None:
     return TurnDetector(TurnSettings(silence_ms=max(100, silence)))
 
 
+@functools.lru_cache(maxsize=64)
 def tone(ms: int) -> bytes:
     """A soft 440 Hz tone, as mu-law: stands in for speech where words do not matter."""
     samples = RATE * ms // 1000

@@ -45,3 +45,28 @@ def test_bench_reports_latency_cpu_memory_and_writes_a_plot(tmp_path: Path) -> N
 
     assert report["plot"] == str(plot)
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_in_realtime_mode_times_the_relay_the_clear_and_the_truncate(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [
+            sys.executable, "-c", BENCH, "--env-file", os.devnull, "bench", "--realtime",
+            "--calls", "2", "--duration", "8", "--ramp", "0.3", "--speed", "2",
+            "--barge-every", "2", "--server-cpu", "", "--generator-cpu", "", "--json",
+            "--plot", "",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["agent_mode"] == "realtime"
+    (level,) = report["levels"]
+    assert level["calls_completed"] == 2 and level["errors"] == {}
+    assert level["relay_ms"]["count"] > 0
+    assert level["clear_after_speech_started_ms"]["count"] >= 1
+    assert level["truncate_error_ms"]["count"] == level["clear_after_speech_started_ms"]["count"]
