@@ -176,7 +176,7 @@ class Services:
         await close_twilio_client(self.twilio)
         await self.llm.aclose()
         if self.owns_speech:
-            self.speech.close()
+            await self.speech.aclose()
 
 
 async def build_services(settings: Settings, speech: SpeechModels | None = None) -> Services:

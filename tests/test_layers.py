@@ -15,7 +15,8 @@ BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
 
 # Bottom first.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("config", "records", "logmask"),  # settings and the records of a call
+    # Settings, the records of a call, and the one OpenAI client maker.
+    ("config", "records", "logmask", "openai_client"),
     ("dialplan",),  # every per-line setting, validated
     ("observability", "store"),  # counters, lag histograms and logs; call records' storage
     ("audio",),

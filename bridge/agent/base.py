@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -98,6 +98,18 @@ class Agent(Protocol):
 
     def respond(self, history: list[Message], turn: CallerTurn) -> AsyncIterator[AgentEvent]:
         """Stream the reply; `turn` is also the last caller message in `history`."""
+        ...
+
+
+@runtime_checkable
+class BudgetedAgent(Protocol):
+    """An agent that can hold its reply, retries included, to a deadline shared with others
+    (a fallback chain's one turn budget)."""
+
+    def respond_within(
+        self, history: list[Message], turn: CallerTurn, deadline: float
+    ) -> AsyncIterator[AgentEvent]:
+        """As `respond`, giving up at `deadline` (time.monotonic())."""
         ...
 
 

@@ -74,6 +74,7 @@ def build_agent(
     agent_settings = dialplan.agent
     specs = tool_specs(dialplan)
     chain: list[Agent] = []
+    providers = 0  # LLM providers configured for this line
     for name in agent_settings.providers:
         provider: LlmProvider
         if name == "openai" and clients.openai_configured():
@@ -85,6 +86,7 @@ def build_agent(
             continue
         else:
             continue
+        providers += 1
         chain.append(
             LlmAgent(
                 provider,
@@ -97,7 +99,7 @@ def build_agent(
                 max_tokens=_or(agent_settings.max_tokens, settings.llm_max_tokens),
             )
         )
-    if not any(isinstance(agent, LlmAgent) for agent in chain):
+    if not providers:
         return RulesAgent(dialplan, tools)
     return FallbackAgent(chain, dialplan, tools)
 

@@ -13,9 +13,16 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from bridge.agent.base import Agent, AgentEvent, CallerTurn, Message, TextDelta, ToolEvent
+from bridge.agent.base import (
+    Agent,
+    AgentEvent,
+    BudgetedAgent,
+    CallerTurn,
+    Message,
+    TextDelta,
+    ToolEvent,
+)
 from bridge.agent.llm.errors import classify
-from bridge.agent.llm_agent import LlmAgent
 from bridge.agent.tools import ToolExecutor
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
@@ -65,7 +72,7 @@ class FallbackAgent:
             trimmer = RepeatTrimmer(spoken)
             stream = (
                 agent.respond_within(attempt, turn, deadline)
-                if isinstance(agent, LlmAgent)
+                if isinstance(agent, BudgetedAgent)
                 else agent.respond(attempt, turn)
             )
             try:

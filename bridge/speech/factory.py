@@ -8,9 +8,16 @@ from openai import AsyncOpenAI
 
 from bridge.config import Settings
 from bridge.dialplan.models import VoiceSettings
-from bridge.speech.base import SpeechToText, TextToSpeech
+from bridge.openai_client import openai_client
+from bridge.speech.base import (
+    DialplanVoices,
+    LocalModel,
+    SpeechToText,
+    SteadyVoice,
+    TextToSpeech,
+)
 from bridge.speech.instant import InstantSTT, InstantTTS
-from bridge.speech.openai_speech import MAX_SPEED, MIN_SPEED, OpenAISTT, OpenAITTS
+from bridge.speech.openai_speech import OpenAISTT, OpenAITTS
 from bridge.speech.piper_tts import PiperTTS
 from bridge.speech.pool import ModelWorkerPool
 from bridge.speech.turn_model import SmartTurn, TurnModelUnavailable, bundled_model_path
@@ -32,10 +39,12 @@ class SpeechModels:
         self,
         pool: ModelWorkerPool,
         stt: SpeechToText,
-        tts: PiperTTS | OpenAITTS | InstantTTS,
+        tts: TextToSpeech,
         turn_model: SmartTurn | None = None,
+        client: AsyncOpenAI | None = None,
     ) -> None:
         self.pool = pool
+        self._client = client  # OpenAI's, when speech goes there: closed by `aclose`
         self.stt = stt
         # None: no model installed, or instant speech; dialplans then end turns on silence_ms.
         self.turn_model = turn_model
@@ -44,7 +53,7 @@ class SpeechModels:
         self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
         # Simulated callers speak without piper's random variation, so a script that is
         # heard right once is heard the same way on every run.
-        self.caller_tts: TextToSpeech = tts.steady() if isinstance(tts, PiperTTS) else tts
+        self.caller_tts = tts.steady() if isinstance(tts, SteadyVoice) else tts
 
     def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
         """The process's TTS at this dialplan's speed (and voice name, for OpenAI).
@@ -59,41 +68,40 @@ class SpeechModels:
 
     def _make_voice(self, voice: VoiceSettings) -> TextToSpeech:
         base = self._default_tts
-        if isinstance(base, InstantTTS):
-            return base
-        provider = "local" if isinstance(base, PiperTTS) else "openai"
-        if voice.provider != provider:
+        if not isinstance(base, DialplanVoices):
+            return base  # one sound for every line (instant speech)
+        if voice.provider != base.provider:
             log.warning(
                 "dialplan voice asks for %s TTS but this process speaks with %s (TTS_PROVIDER)",
                 voice.provider,
-                provider,
+                base.provider,
             )
-        if isinstance(base, PiperTTS):
-            return base if voice.speed == base.speed else base.with_speed(voice.speed)
-        name = voice.name if voice.provider == "openai" else ""
-        speed = min(MAX_SPEED, max(MIN_SPEED, voice.speed))
-        if (name or base.voice) == base.voice and speed == base.speed:
-            return base
-        return base.with_voice(name, speed)
+        return base.for_voice(voice)
 
     async def warm_up(self) -> None:
         """Load the local models and run each once, so the first caller isn't the slow one."""
         tts, stt = self._default_tts, self.stt
-        if isinstance(tts, PiperTTS):
+        if isinstance(tts, LocalModel):
             await tts.load()
             audio = b"".join([chunk async for chunk in tts.synthesize(WARM_UP_TEXT)])
             rate = tts.sample_rate
         else:
             audio, rate = WARM_UP_SILENCE, 16_000
-        if isinstance(stt, WhisperSTT):
+        if isinstance(stt, LocalModel):
             await stt.load()
             await stt.transcribe(audio, rate)
         if self.turn_model is not None:
             await self.turn_model.load()
             await self.turn_model.complete(audio, rate)
 
+    async def aclose(self) -> None:
+        """At shutdown: close the OpenAI client's connections, then `close`."""
+        if self._client is not None:
+            await self._client.close()
+        self.close()
+
     def close(self) -> None:
-        """Stop the pool. (The OpenAI client's connections close with the process.)"""
+        """Stop the pools (an OpenAI client's connections are `aclose`'s)."""
         self.pool.close()
         if self.turn_model is not None:
             self.turn_model.close()
@@ -109,12 +117,12 @@ def load_speech(settings: Settings) -> SpeechModels:
         stt = OpenAISTT(client)
     elif settings.stt_provider == "instant":
         stt = InstantSTT()
-    tts: PiperTTS | OpenAITTS | InstantTTS = PiperTTS(pool)
+    tts: TextToSpeech = PiperTTS(pool)
     if client is not None and settings.tts_provider == "openai":
         tts = OpenAITTS(client)
     elif settings.tts_provider == "instant":
         tts = InstantTTS()
-    return SpeechModels(pool, stt, tts, _turn_model(settings))
+    return SpeechModels(pool, stt, tts, _turn_model(settings), client)
 
 
 def _turn_model(settings: Settings) -> SmartTurn | None:
@@ -130,11 +138,6 @@ def _turn_model(settings: Settings) -> SmartTurn | None:
 
 
 def _openai_client(settings: Settings) -> AsyncOpenAI:
-    key = settings.openai_api_key.get_secret_value()
-    if not key:
+    if not settings.openai_api_key.get_secret_value():
         raise ValueError("STT_PROVIDER/TTS_PROVIDER=openai needs OPENAI_API_KEY")
-    return AsyncOpenAI(
-        api_key=key,
-        base_url=settings.openai_base_url or None,
-        organization=settings.openai_org_id or None,
-    )
+    return openai_client(settings)

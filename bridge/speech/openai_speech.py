@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 from openai import AsyncOpenAI
 
+from bridge.dialplan.models import VoiceSettings
+
 # response_format="pcm" is always 24 kHz mono PCM16, little-endian.
 OPENAI_PCM_RATE = 24_000
 DEFAULT_STT_MODEL = "gpt-4o-mini-transcribe"
@@ -78,6 +80,19 @@ class OpenAITTS:
     @property
     def voice(self) -> str:
         return self._voice
+
+    @property
+    def provider(self) -> str:
+        return "openai"
+
+    def for_voice(self, voice: VoiceSettings) -> OpenAITTS:
+        """The dialplan's voice name (when it asks for OpenAI's) and speed, clamped to the API's
+        range; this very TTS when that is what it already speaks."""
+        name = voice.name if voice.provider == self.provider else ""
+        speed = min(MAX_SPEED, max(MIN_SPEED, voice.speed))
+        if (name or self._voice) == self._voice and speed == self._speed:
+            return self
+        return self.with_voice(name, speed)
 
     def with_voice(self, voice: str, speed: float) -> OpenAITTS:
         """Another voice or speed on the same client and model ("" keeps this voice)."""

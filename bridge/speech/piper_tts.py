@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bridge.dialplan.models import VoiceSettings
 from bridge.speech.pool import ModelWorkerPool
 
 if TYPE_CHECKING:
@@ -73,6 +74,14 @@ class PiperTTS:
     @property
     def speed(self) -> float:
         return self._speed
+
+    @property
+    def provider(self) -> str:
+        return "local"
+
+    def for_voice(self, voice: VoiceSettings) -> PiperTTS:
+        """The same loaded voice at the dialplan's speed (piper has one voice: no names)."""
+        return self if voice.speed == self._speed else self.with_speed(voice.speed)
 
     def with_speed(self, speed: float) -> PiperTTS:
         """The same loaded voice, speaking faster (> 1) or slower (< 1)."""

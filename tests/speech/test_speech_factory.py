@@ -54,6 +54,17 @@ def test_openai_settings_build_openai_stt_and_tts(remote: SpeechModels) -> None:
     assert isinstance(remote.tts, OpenAITTS)
 
 
+async def test_openai_speech_shares_one_client_closed_at_shutdown_and_never_retried_by_the_sdk(
+    remote: SpeechModels,
+) -> None:
+    client = remote.stt._client  # type: ignore[attr-defined]
+    assert remote.tts._client is client  # type: ignore[attr-defined]
+    assert client.max_retries == 0
+    assert not client.is_closed()
+    await remote.aclose()
+    assert client.is_closed()
+
+
 def test_openai_provider_without_api_key_is_refused() -> None:
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
         load_speech(_settings(TTS_PROVIDER="openai"))

@@ -23,6 +23,7 @@ from bridge.agent.llm.base import (
 from bridge.agent.llm.history import paired_tool_messages
 from bridge.agent.llm.sdk import SdkProvider
 from bridge.config import Settings
+from bridge.openai_client import openai_client
 
 
 @dataclass
@@ -39,14 +40,7 @@ class OpenAIProvider(SdkProvider[openai.AsyncOpenAI]):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIProvider:
-        client = openai.AsyncOpenAI(
-            # OpenAI-compatible local servers take any key; the SDK insists on one.
-            api_key=settings.openai_api_key.get_secret_value() or "unused",
-            base_url=settings.openai_base_url or None,
-            organization=settings.openai_org_id or None,
-            max_retries=0,  # retries are ours, within the turn's budget
-        )
-        return cls(client, settings.openai_model)
+        return cls(openai_client(settings), settings.openai_model)
 
     async def _open(self, request: LlmRequest) -> AsyncStream[ChatCompletionChunk]:
         kwargs: dict[str, Any] = {}
