@@ -41,6 +41,7 @@ from bridge.agent.base import (
 )
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
+from bridge.call.endpointing import TurnModel
 from bridge.call.journal import CallJournal
 from bridge.call.session import CallSession
 from bridge.dialplan.models import Department, Dialplan
@@ -464,6 +465,7 @@ def run_call(
     rest_ms: float = 0,
     transfer_failures: int = 0,
     tts_error: BaseException | None = None,
+    turn_model: TurnModel | None = None,
 ) -> Call:
     """Run `scenario` against a fresh call on virtual time; the call closes after it."""
     return run_virtual(
@@ -476,6 +478,7 @@ def run_call(
             ms_per_word,
             SlowControl(rest_ms, transfer_failures),
             tts_error,
+            turn_model,
         )
     )
 
@@ -489,6 +492,7 @@ async def _run(
     ms_per_word: int,
     control: SlowControl,
     tts_error: BaseException | None,
+    turn_model: TurnModel | None,
 ) -> Call:
     voice = Voice()
     twilio = FakeTwilio(voice)
@@ -508,6 +512,7 @@ async def _run(
         control=control,
         sink=twilio,
         journal=CallJournal(store, context.call_sid),  # type: ignore[arg-type]
+        turn_model=turn_model,
     )
     twilio.on_mark = session.on_mark
     caller = Caller(session, stt)
