@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel
 
 from bridge.eval.scenario import Scenario
 from bridge.sim.report import CallReport
+from bridge.sim.sounds import PAUSE
 
 DEAD_AIR_MS = 2000
 ANSWERED = ("say", "audio", "keys", "interrupt")
 SPLIT = ("endpointing", "stt", "agent", "first_media")
+MIN_SHARED = 0.3  # of a heard turn's words, found in the line it is paired with
 
 
 class Transcript(BaseModel):
@@ -30,6 +34,7 @@ class ScenarioScore(BaseModel):
     false_barge_ins: int  # of those, the ones that cut the agent (a `clear`)
     resumed: int  # of those cut, the ones where the agent came back unprompted
     dead_air: int  # lines with no agent audio within 2 s (the call's last line excepted)
+    phantom_turns: int  # caller turns the bridge heard that match no line (noise, babble)
     # The bridge's own split of its speech turns, medians in ms: the endpointing wait, then
     # from the end of the turn: transcript ready, agent's first words, first audio sent.
     bridge_ms_p50: dict[str, float | None]
@@ -45,6 +50,7 @@ class EvalTable(BaseModel):
     false_barge_ins: int
     resumed: int
     dead_air: int
+    phantom_turns: int
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -68,6 +74,7 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
         false_barge_ins=0,
         resumed=0,
         dead_air=0,
+        phantom_turns=0,
         bridge_ms_p50={},
         transcripts=[],
     )
@@ -76,10 +83,17 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
         values = [getattr(t.latency_ms, stage) for t in turns]
         result.bridge_ms_p50[stage] = percentile([v for v in values if v is not None], 0.5)
     for report in reports:
-        says = [line for line in report.caller_lines if line.kind == "say"]
-        for line, has_pause in zip(says, pause_specs, strict=False):
+        heard = [turn.caller for turn in report.turns if turn.source == "speech"]
+        said = [line for line in report.caller_lines if line.kind in ("say", "audio")]
+        lines = [Transcript(said=line.text, heard=[]) for line in said]
+        result.phantom_turns += len(_attach(lines, heard))
+        result.transcripts.extend(lines)
+        says = [(line, t) for line, t in zip(said, lines, strict=True) if line.kind == "say"]
+        for (line, transcript), has_pause in zip(says, pause_specs, strict=False):
             result.pause_lines += has_pause
-            result.cut_mid_thought += has_pause and line.answered_early
+            # Answered before its last word, or heard as more than one turn.
+            cut = line.answered_early or len(transcript.heard) > 1
+            result.cut_mid_thought += has_pause and cut
         answered = [line for line in report.caller_lines if line.kind in ANSWERED]
         for index, line in enumerate(answered):
             result.answered_early += line.answered_early
@@ -93,21 +107,33 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
                 result.overlays += 1
                 result.false_barge_ins += line.clear_ms is not None
                 result.resumed += bool(line.resumed)
-        heard = [turn.caller for turn in report.turns if turn.source == "speech"]
-        said = [line.text for line in report.caller_lines if line.kind in ("say", "audio")]
-        lines = [Transcript(said=text, heard=[]) for text in said]
-        _attach(lines, heard)
-        result.transcripts.extend(lines)
     return result
 
 
-def _attach(transcripts: list[Transcript], heard: list[str]) -> None:
-    """Pairs heard turns with said lines in order; extra turns (a line heard as two) go
-    with the line before them."""
-    if not transcripts:
-        return
-    for index, text in enumerate(heard):
-        transcripts[min(index, len(transcripts) - 1)].heard.append(text)
+def _words(text: str) -> set[str]:
+    """Lower-case words, digit strings split into digits ("4572" and "4 5 7 2" alike)."""
+    found = re.findall(r"[a-z']+|\d", PAUSE.sub(" ", text.lower()))
+    return set(found)
+
+
+def _attach(transcripts: list[Transcript], heard: list[str]) -> list[str]:
+    """Pairs each heard turn, in order, with the said line (the current or the next one) it
+    shares most words with; returns the turns that match no line (babble, a cough)."""
+    unmatched: list[str] = []
+    current = 0
+    for text in heard:
+        words = _words(text)
+        best, best_share = None, 0.0
+        for index in range(current, min(current + 2, len(transcripts))):
+            share = len(words & _words(transcripts[index].said)) / max(1, len(words))
+            if share > best_share:
+                best, best_share = index, share
+        if best is None or best_share < MIN_SHARED:
+            unmatched.append(text)
+            continue
+        transcripts[best].heard.append(text)
+        current = best
+    return unmatched
 
 
 def table(scores: list[ScenarioScore]) -> EvalTable:
@@ -121,13 +147,14 @@ def table(scores: list[ScenarioScore]) -> EvalTable:
         false_barge_ins=sum(s.false_barge_ins for s in scores),
         resumed=sum(s.resumed for s in scores),
         dead_air=sum(s.dead_air for s in scores),
+        phantom_turns=sum(s.phantom_turns for s in scores),
     )
 
 
 def render(result: EvalTable) -> str:
     header = (
         f"{'scenario':<30} {'calls':>5} {'p50 ms':>7} {'p95 ms':>7} {'cut':>5} "
-        f"{'barge':>5} {'resumed':>7} {'dead>2s':>7}"
+        f"{'barge':>5} {'resumed':>7} {'dead>2s':>7} {'phantom':>7}"
     )
     rows = [header, "-" * len(header)]
     for s in result.scenarios:
@@ -135,13 +162,15 @@ def render(result: EvalTable) -> str:
             f"{s.name:<30} {s.calls:>5} {_ms(percentile(s.replies_ms, 0.5)):>7} "
             f"{_ms(percentile(s.replies_ms, 0.95)):>7} "
             f"{f'{s.cut_mid_thought}/{s.pause_lines}':>5} "
-            f"{f'{s.false_barge_ins}/{s.overlays}':>5} {s.resumed:>7} {s.dead_air:>7}"
+            f"{f'{s.false_barge_ins}/{s.overlays}':>5} {s.resumed:>7} {s.dead_air:>7} "
+            f"{s.phantom_turns:>7}"
         )
     rows.append("-" * len(header))
     rows.append(
         f"{'all':<30} {'':>5} {_ms(result.reply_ms_p50):>7} {_ms(result.reply_ms_p95):>7} "
         f"{f'{result.cut_mid_thought}/{result.pause_lines}':>5} "
-        f"{result.false_barge_ins:>5} {result.resumed:>7} {result.dead_air:>7}"
+        f"{result.false_barge_ins:>5} {result.resumed:>7} {result.dead_air:>7} "
+        f"{result.phantom_turns:>7}"
     )
     rows.append("")
     for s in result.scenarios:
@@ -149,7 +178,8 @@ def render(result: EvalTable) -> str:
         rows.append(f"  {s.name}: bridge medians (ms): {split}")
     rows.append(
         "p50/p95: end of a caller line -> first agent audio; cut: lines with a pause answered "
-        "before their last word; barge: overlays (coughs, noise, mm-hmm) that cut the agent"
+        "before their last word or heard as two turns; barge: overlays (coughs, noise, mm-hmm) "
+        "that cut the agent; phantom: turns heard that match no line said"
     )
     for s in result.scenarios:
         for t in s.transcripts:

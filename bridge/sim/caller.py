@@ -198,12 +198,14 @@ class SimulatedCaller:
     async def _play(self, script: list[Step], ws: aiohttp.ClientWebSocketResponse) -> None:
         # The greeting, if the bridge speaks one: a caller may talk over it.
         await self._until(lambda: self._line.agent_playing, timeout_s=GREETING_TIMEOUT_S)
-        for step in script:
+        for index, step in enumerate(script):
+            # A sound over the agent's reply to this line comes next: do not wait for its end.
+            overlaid = index + 1 < len(script) and isinstance(script[index + 1], Overlay)
             if isinstance(step, Say):
-                await self._say(step.text, "say", await self._speech(step.text))
+                await self._say(step.text, "say", await self._speech(step.text), overlaid)
             elif isinstance(step, PlayAudio):
                 audio = await asyncio.to_thread(read_wav_mono, step.path, PHONE_RATE)
-                await self._say(step.path.name, "audio", audio)
+                await self._say(step.path.name, "audio", audio, overlaid)
             elif isinstance(step, PressKeys):
                 await self._press(step.digits, ws)
             elif isinstance(step, Interrupt):
@@ -223,7 +225,7 @@ class SimulatedCaller:
     async def _sound(self, step: Overlay) -> bytes:
         return await overlay_audio(self._tts, step.sound, step.ms)
 
-    async def _say(self, text: str, kind: str, pcm16: bytes) -> None:
+    async def _say(self, text: str, kind: str, pcm16: bytes, overlaid: bool = False) -> None:
         await self._agent_quiet()
         self._show(f"caller> {text}")
         start_ms = self._line.now_ms
@@ -236,11 +238,15 @@ class SimulatedCaller:
             start_ms <= at < speech_end_ms for at in self._first_media_after
         )
         self._lines.append(line)
-        await self._await_reply(since_ms=self._line.now_ms)
+        if overlaid:
+            await self._until(lambda: self._heard_agent_after(speech_end_ms))
+        else:
+            await self._await_reply(since_ms=self._line.now_ms)
         line.reply_ms = self._latency_after(speech_end_ms)
 
     async def _overlay(self, step: Overlay, pcm16: bytes) -> None:
-        """A sound over the agent: counts whether it cut the agent and whether it came back."""
+        """A sound over the agent's reply to the line before (`after_ms` into it): counts
+        whether it cut the agent and whether the agent came back."""
         await self._agent_talking_for(step.after_ms)
         self._show(f"caller (over the agent, not a turn)> {step.sound}")
         clears_before = len(self._clear_wall)

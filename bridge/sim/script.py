@@ -40,8 +40,9 @@ class Interrupt:
 
 @dataclass(frozen=True)
 class Overlay:
-    """A sound over the agent's next (or current) reply that is not a turn to answer: a
-    cough, line noise, babble or a backchannel ("mm-hmm"); then wait for the agent to finish.
+    """A sound over the agent's reply to the line before it (the line then does not wait
+    for that reply to end) that is not a turn to answer: a cough, line noise, babble or a
+    backchannel ("mm-hmm"); then wait for the agent to finish.
 
     `sound` is "cough", "noise" or "babble", else words to say; `ms` is how long noise and
     babble last.

@@ -84,6 +84,36 @@ def test_the_table_counts_cuts_false_barge_ins_resumes_and_dead_air(tmp_path: Pa
     assert table([result]).cut_mid_thought == 1
 
 
+def test_a_line_heard_as_two_turns_was_cut_and_noise_heard_as_words_is_a_phantom(tmp_path: Path):
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            "name: split\nsteps:\n"
+            "  - say: 'My order number is [pause 1200ms] 4 5 7 2.'\n"
+            "  - say: 'Put me through to billing.'\n",
+        )
+    )
+    report = CallReport(
+        call_sid="CA2",
+        caller_lines=[
+            CallerLine(kind="say", text="My order number is [pause 1200ms] 4 5 7 2.", reply_ms=900),
+            CallerLine(kind="say", text="Put me through to billing.", reply_ms=800),
+        ],
+        turns=[
+            TurnRecord(index=0, caller="My order number is..."),
+            TurnRecord(index=1, caller="4572."),
+            TurnRecord(index=2, caller="I told them no, hard with the media."),
+            TurnRecord(index=3, caller="Put me through to billing."),
+        ],
+    )
+    result = score(scenario, [report])
+    assert (result.pause_lines, result.cut_mid_thought, result.phantom_turns) == (1, 1, 1)
+    assert [t.heard for t in result.transcripts] == [
+        ["My order number is...", "4572."],
+        ["Put me through to billing."],
+    ]
+
+
 @pytest.mark.models
 async def test_a_line_with_a_pause_and_a_cough_runs_through_the_real_server(
     tmp_path: Path, speech: SpeechModels
