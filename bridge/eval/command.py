@@ -67,7 +67,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                         on_print=printer,
                     )
                 )
-            return table(scores)
+            model = pool.speech.turn_model
+            return table(scores, model.stats() if model is not None else None)
 
     result = asyncio.run(run())
     print(result.model_dump_json(indent=2) if args.json else render(result))

@@ -31,6 +31,7 @@ class Bridges:
         self._speech = speech
         self._bridges: dict[Agent, LocalBridge] = {}
         self.llm: FakeLlm | None = None
+        self.speech = speech
 
     async def get(self, agent: Agent) -> LocalBridge:
         if agent not in self._bridges:

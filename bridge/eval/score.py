@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from bridge.eval.scenario import Scenario
 from bridge.sim.report import CallReport
 from bridge.sim.sounds import PAUSE
+from bridge.speech.pool import PoolStats
 
 DEAD_AIR_MS = 2000
 ANSWERED = ("say", "audio", "keys", "interrupt")
@@ -51,6 +52,9 @@ class EvalTable(BaseModel):
     resumed: int
     dead_air: int
     phantom_turns: int
+    calls: int
+    # The turn-end model's pool over the whole run (None: no model): its cost per call.
+    turn_model: PoolStats | None = None
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -136,7 +140,7 @@ def _attach(transcripts: list[Transcript], heard: list[str]) -> list[str]:
     return unmatched
 
 
-def table(scores: list[ScenarioScore]) -> EvalTable:
+def table(scores: list[ScenarioScore], turn_model: PoolStats | None = None) -> EvalTable:
     replies = [ms for s in scores for ms in s.replies_ms]
     return EvalTable(
         scenarios=scores,
@@ -148,6 +152,8 @@ def table(scores: list[ScenarioScore]) -> EvalTable:
         resumed=sum(s.resumed for s in scores),
         dead_air=sum(s.dead_air for s in scores),
         phantom_turns=sum(s.phantom_turns for s in scores),
+        calls=sum(s.calls for s in scores),
+        turn_model=turn_model,
     )
 
 
@@ -173,6 +179,13 @@ def render(result: EvalTable) -> str:
         f"{result.phantom_turns:>7}"
     )
     rows.append("")
+    model = result.turn_model
+    if model is not None:
+        rows.append(
+            f"turn model: {model.completed} verdicts in {result.calls} calls "
+            f"({model.completed / max(1, result.calls):.1f} a call), run p50 "
+            f"{model.run_p50_ms:.0f} ms, p95 {model.run_p95_ms:.0f} ms, refused {model.rejected}"
+        )
     for s in result.scenarios:
         split = ", ".join(f"{k} {_ms(v)}" for k, v in s.bridge_ms_p50.items())
         rows.append(f"  {s.name}: bridge medians (ms): {split}")

@@ -19,7 +19,7 @@ import numpy as np
 
 from bridge.audio.mel import HOP, MEL_RATE, log_mel
 from bridge.audio.resample import resample
-from bridge.speech.pool import ModelWorkerPool
+from bridge.speech.pool import ModelWorkerPool, PoolStats
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -81,6 +81,10 @@ class SmartTurn:
         """P(the speaker has finished) for a turn's audio (any rate; 8 kHz phone audio is
         upsampled)."""
         return await self._pool.run(self._predict_sync, pcm16, sample_rate)
+
+    def stats(self) -> PoolStats:
+        """Its pool's figures: verdicts asked for, run times, the ones refused."""
+        return self._pool.stats()
 
     def close(self) -> None:
         """Stop its pool (a verdict still running finishes in its thread)."""
