@@ -119,6 +119,8 @@ class RealtimeSession:
         own_vad = self._settings.turn_detection == "bridge"
         self._detector = TurnDetector(dialplan.turns) if own_vad else None
         self._framer = Framer(ULAW_FRAME)
+        self._inbound = bytearray()  # caller audio not yet sent to the model
+        self._batch_bytes = PHONE_RATE * self._settings.audio_batch_ms // 1000
 
         self._history: list[Message] = []
         self._turn: _Turn | None = None
@@ -157,13 +159,17 @@ class RealtimeSession:
         self._clock.now_ms = timestamp_ms
         if self._link is None:
             return
-        try:
-            await self._link.send_audio(ulaw)
-        except LinkClosed as exc:
-            await self._fall_back(str(exc), self._settings.bridging_phrase)
+        # A few frames per message: each send costs far more than the bytes it carries.
+        self._inbound += ulaw
+        if len(self._inbound) >= self._batch_bytes and not await self._send_inbound():
             return
         if self._detector is not None:
             await self._own_vad(ulaw)
+
+    async def _send_inbound(self) -> bool:
+        """Send the caller audio held back; False when the link dropped (the cascade took over)."""
+        batch, self._inbound = bytes(self._inbound), bytearray()
+        return not batch or await self._call_link(lambda link: link.send_audio(batch))
 
     async def on_dtmf(self, digit: str) -> None:
         """A key press interrupts like speech does, then acts as in the cascaded session."""
@@ -327,7 +333,8 @@ class RealtimeSession:
             elif isinstance(event, TurnEnded):
                 silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
                 self._caller_stopped(float(silence))
-                await self._call_link(lambda link: link.commit())
+                if await self._send_inbound():
+                    await self._call_link(lambda link: link.commit())
 
     async def _caller_started(self) -> None:
         """The caller talks (or keys): over the agent, that is a barge-in."""

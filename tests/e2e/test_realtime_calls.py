@@ -166,3 +166,14 @@ async def test_a_model_that_never_answers_falls_back_within_the_deadline(
     fake.script(RealtimeTurn("hello?"))
     report = await realtime_call(tmp_path, fake, [line], answer_timeout_ms=800)
     assert any("one moment" in turn.agent.lower() for turn in report.turns)
+
+
+async def test_with_the_bridges_own_turn_detection_the_bridge_commits_each_turn(
+    tmp_path: Path, fake: FakeRealtime, line: PlayAudio
+) -> None:
+    fake.script(RealtimeTurn("It's order 4572"))
+    report = await realtime_call(tmp_path, fake, [line], turn_detection="bridge")
+    assert fake.sessions[-1]["audio"]["input"]["turn_detection"] is None
+    assert [event["type"] for event in fake.client_events].count("input_audio_buffer.commit") == 1
+    assert [t.name for t in report.turns[-1].tools] == ["check_order_status"]
+    assert report.turns[-1].latency_ms.endpointing == 600  # the dialplan's turns.silence_ms

@@ -123,8 +123,14 @@ class OpenAIRealtimeLink:
                 raise LinkClosed(f"realtime session refused its settings: {event.get('error')}")
 
     async def send_audio(self, ulaw: bytes) -> None:
+        # The hot path: base64 needs no JSON escaping, so the event is written directly.
         payload = base64.b64encode(ulaw).decode("ascii")
-        await self.send({"type": "input_audio_buffer.append", "audio": payload})
+        try:
+            await self._connection.send_raw(
+                f'{{"type":"input_audio_buffer.append","audio":"{payload}"}}'
+            )
+        except (ConnectionClosed, openai.OpenAIError) as exc:
+            raise LinkClosed(f"realtime session dropped: {exc!r}") from exc
 
     async def commit(self) -> None:
         await self.send({"type": "input_audio_buffer.commit"})
