@@ -39,10 +39,10 @@ def serve(settings: Settings) -> int:
 
 
 async def _serve_until_stopped(settings: Settings) -> None:
-    """Serve; on SIGTERM/SIGINT drain: stop listening, let live calls end, then close.
+    """Serve; on SIGTERM/SIGINT drain: turn new calls away, let live calls end, then close.
 
     aiohttp's own shutdown stops reading every open WebSocket at once, which would freeze
-    the live calls; so the listener is closed first and the runner only cleaned up after.
+    the live calls; so the runner is only cleaned up once they have ended.
     """
     if settings.twilio_skip_signature:
         log.warning(
@@ -71,9 +71,9 @@ async def _serve_until_stopped(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
-        # New connections are refused, then readiness fails: balancers send calls elsewhere.
-        # (In that order: a webhook accepted just before the stop still gets a real answer.)
-        await site.stop()
+        # Readiness fails and new calls hear the busy message, but the listener stays open:
+        # balancers polling /readyz move new calls elsewhere, a webhook that still comes gets
+        # a real answer, and a call answered just before can still open its media socket.
         services.draining = True
         log.info(
             "draining: %d live calls may finish within %.0fs", len(services.live), DRAIN_TIMEOUT_S
@@ -81,4 +81,5 @@ async def _serve_until_stopped(settings: Settings) -> None:
         await services.live_calls_ended(DRAIN_TIMEOUT_S)
         await services.end_live_calls(GOODBYE_TIMEOUT_S)
     finally:
+        # Stops the listener, then closes whatever is left.
         await runner.cleanup()
