@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import CallsApi
-from bridge.health import add_health_routes, call_sid_logging
+from bridge.health import add_health_routes, call_sid_logging, passed_on_while_draining
 from bridge.http_limits import body_deadline
 from bridge.proxies import forwarded_client
 from bridge.services import Services
@@ -24,7 +24,12 @@ def create_app(services: Services) -> web.Application:
     """
     settings = services.settings
     app = web.Application(
-        middlewares=[forwarded_client(settings), body_deadline(settings), call_sid_logging]
+        middlewares=[
+            forwarded_client(settings),
+            passed_on_while_draining(services),
+            body_deadline(settings),
+            call_sid_logging,
+        ]
     )
     app[SERVICES] = services
     webhooks = TwilioWebhooks(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -17,11 +18,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from bridge.observability.logs import bind_call, unbind_call
 from bridge.services import Services
 from bridge.store import CallQuery
+from bridge.twilio.webhooks import MEDIA_PATH
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
 STORE_TIMEOUT_S = 2.0
 WEBHOOK_PATHS = frozenset({"/twilio/voice", "/twilio/status"})
+# A proxy that can try another instance marks new-call requests with this header (the shipped
+# nginx does, and retries on 503): a draining instance passes such calls on instead of
+# answering them busy. Unmarked requests still get the draining answer (overflow TwiML).
+RETRY_ELSEWHERE = "X-Bridge-Retry-Elsewhere"
+NEW_CALL_PATHS = frozenset({"/twilio/voice", MEDIA_PATH})
 
 
 class HealthRoutes:
@@ -89,3 +99,19 @@ async def call_sid_logging(request: web.Request, handler: web.Handler) -> web.St
         return await handler(request)
     finally:
         unbind_call(token)
+
+
+def passed_on_while_draining(services: Services) -> Middleware:
+    """Middleware: while draining, a new call marked `RETRY_ELSEWHERE` gets 503 at once."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (
+            services.draining
+            and request.path in NEW_CALL_PATHS
+            and RETRY_ELSEWHERE in request.headers
+        ):
+            raise web.HTTPServiceUnavailable(text="draining: try another instance")
+        return await handler(request)
+
+    return middleware
