@@ -18,6 +18,7 @@ from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.realtime.factory import link_config
 from bridge.agent.tools import ToolExecutor
+from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
 from bridge.call.realtime_session import RealtimeSession
 from bridge.call.session import CallSession
@@ -29,6 +30,7 @@ from bridge.observability import metrics
 from bridge.records import CallRecord, TwilioAction, utcnow
 from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
+from bridge.speech.phrases import PhraseVoice
 from bridge.store import CallStore, open_store
 from bridge.twilio.messages import StartInfo
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
@@ -121,11 +123,13 @@ class Services:
         tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), context)
 
         def cascaded() -> CallSession:
+            voice = self.speech.tts_for(dialplan.voice)
             return CallSession(
                 call_sid=start.call_sid,
                 dialplan=dialplan,
                 stt=CountedSTT(self.speech.stt),
-                tts=CountedTTS(self.speech.tts_for(dialplan.voice)),
+                # Fixed phrases from the cache: no synthesis, and they play when TTS fails.
+                tts=PhraseVoice(self.speech.phrases, voice, CountedTTS(voice)),
                 agent=InstantAgent()
                 if self.settings.bridge_agent == "instant"
                 else build_agent(dialplan, self.settings, tools, context, self.llm),
@@ -186,6 +190,8 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
     if speech is None:
         speech = load_speech(settings)
         await speech.warm_up()
+    for dialplan in dialplans:  # once per voice and phrase in the process (kept by `speech`)
+        await speech.phrases.warm(speech.tts_for(dialplan.voice), fixed_pieces(dialplan))
     store = await open_store(settings)
     instance_id = instance_name(settings)
     interrupted = await _close_interrupted(store, settings, instance_id)

@@ -22,7 +22,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from functools import partial
 from itertools import count
 
 from bridge.agent.base import (
@@ -55,6 +54,7 @@ from bridge.call.journal import CallJournal
 from bridge.call.keypad import HeldKey, KeyedEntry, Keypad, asks_for_keyed_entry
 from bridge.call.latency import TurnClock
 from bridge.call.playback import MediaClock, PlaybackTracker, SpokenPiece
+from bridge.call.reply_voice import ReplyVoice
 from bridge.call.speaker import AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
 from bridge.call.tasks import CallTasks
@@ -63,7 +63,6 @@ from bridge.dialplan.models import Dialplan, KeyAction
 from bridge.observability import metrics
 from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnSource, TurnUsage
 from bridge.speech.base import SpeechToText, TextToSpeech
-from bridge.speech.pool import PoolSaturated
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +103,7 @@ class CallSession:
         self._floor_free.set()
         self._clock = MediaClock()
         self._speaker = Speaker(tts, sink, self._tracker, self._clock, self._floor_free)
+        self._voice = ReplyVoice(self._speaker, self._tracker, dialplan.call)
 
         self._history: list[Message] = []
         self._reply: ReplyState | None = None
@@ -119,6 +119,8 @@ class CallSession:
         self._judge = InterruptionJudge(dialplan.call.interruptions)
         # The reply the caller's current turn talked over, held until that turn is judged.
         self._interrupted: ReplyState | None = None
+        self._idle: asyncio.Task[None] | None = None  # counts the caller's silence
+        self._reprompts = 0  # said since the caller last said something
         self._status: CallStatus = "active"
         self._hangup_due = False
         self._closed = False
@@ -138,6 +140,8 @@ class CallSession:
         if not self._dialplan.greet_in_twiml and self._dialplan.greeting:
             greeting = self._dialplan.greeting
             self._begin_reply(PendingTurn(source="greeting", text=greeting, scripted=True))
+        else:
+            self._line_quiet()
 
     async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
         self._clock.now_ms = timestamp_ms
@@ -147,6 +151,8 @@ class CallSession:
                 continue
             if isinstance(event, SpeechStarted):
                 self._floor_free.clear()
+                if self._idle is not None:
+                    self._idle.cancel()
                 if self._tracker.playing:
                     await self._barge_in(hold=True)
             elif isinstance(event, SilenceStarted):
@@ -162,6 +168,8 @@ class CallSession:
                 self._speculation.discard()
                 self._floor_free.set()
                 self._not_an_interruption()
+                if self._reply is None:
+                    self._line_quiet()
             elif isinstance(event, TurnEnded):
                 self._endpointer.cancel()
                 self._floor_free.set()
@@ -191,6 +199,8 @@ class CallSession:
             self._tasks.own(self._key_after_pause(pressed), "key")
         elif pressed is not None:
             await self._key_acts(digit, pressed)
+        if self._reply is None:
+            self._line_quiet()  # a caller keying digits is not idle
 
     async def _key_after_pause(self, held: HeldKey) -> None:
         """A mapped key acts only if no other key follows it (then it starts a keyed entry)."""
@@ -218,7 +228,9 @@ class CallSession:
         # A transfer already requested finishes (and is recorded) even as the stream ends.
         await self._tools.settle(TOOL_SETTLE_S)
         await self._tasks.cancel_all()
+        # A cancelled task keeps its traceback (frames holding this session): let go of them.
         self._tools.on_late = lambda event: None
+        self._idle = self._interrupted = None
         status: CallStatus = self._status if self._status != "active" else "completed"
         await self._journal.close(status, reason)
         self._on_closed()
@@ -283,6 +295,8 @@ class CallSession:
             self._begin_reply(turn)
 
     def _begin_reply(self, turn: PendingTurn) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
         reply = ReplyState(turn, id=next(self._reply_ids))
         reply.task = self._tasks.own(self._run_reply(reply), "reply")
         reply.task.add_done_callback(self._reply_done)
@@ -297,37 +311,71 @@ class CallSession:
             self._reply = None
             if self._queued and not self._closed:
                 self._begin_reply(self._queued.pop(0))
+            else:
+                self._line_quiet()
+
+    def _line_quiet(self) -> None:
+        """Nothing to say and nobody talking: the caller's silence starts to count."""
+        if self._idle is not None:
+            self._idle.cancel()
+        if self._status == "active" and not self._closed and self._dialplan.call.idle.after_ms:
+            self._idle = self._tasks.own(self._idle_for_long(), "idle")
+
+    async def _idle_for_long(self) -> None:
+        """The caller said nothing for `idle.after_ms`: a reprompt, or at last a goodbye."""
+        idle = self._dialplan.call.idle
+        await asyncio.sleep(idle.after_ms / 1000)
+        if self._reply is not None or not self._floor_free.is_set() or self._status != "active":
+            return
+        text = idle.reprompt
+        if self._reprompts >= idle.reprompts:
+            text, self._hangup_due = self._dialplan.goodbye, True  # hangs up once heard
+        self._reprompts += 1
+        self._begin_reply(
+            PendingTurn(source="greeting", text=text, scripted=True, caller="(silence)")
+        )
 
     async def _run_reply(self, reply: ReplyState) -> None:
         turn = reply.turn
         clock = TurnClock(turn.endpointing_ms)
         record = TurnRecord(index=next(self._turn_index), source=turn.source, caller=turn.caller)
+        # Nothing of the reply heard a while after the turn ended: a filler plays (once).
+        filler = (
+            None
+            if turn.scripted
+            else self._tasks.own(self._voice.fill_silence(reply, clock), "filler")
+        )
         try:
-            text = turn.text
+            text, scripted = turn.text, turn.scripted
             if turn.source == "speech":
                 started = time.perf_counter()
-                text = await (turn.transcript or self._stt.transcribe(turn.audio, PHONE_RATE))
+                try:
+                    text = await (turn.transcript or self._stt.transcribe(turn.audio, PHONE_RATE))
+                except Exception:
+                    log.exception("speech recognition failed: the caller is asked again")
+                    text, scripted = self._dialplan.call.not_heard, True
                 # With a speculative transcript, only the wait left after the turn ended.
                 clock.took("stt", started)
                 if not text.strip():
                     return
-            if turn.scripted:
+            if not scripted:
+                self._reprompts = 0  # the caller said something: not idle
+            if scripted:
                 record.agent = text
-                await self._say_scripted(reply, text, clock)
+                await self._voice.say_scripted(reply, text, clock)
             else:
                 record.caller = text
                 self._history.append(Message(role="caller", text=text))
                 reply.stage = "agent"
                 await self._answer(reply, CallerTurn(text=text, source=turn.source), record, clock)
-            await self._finish_speaking(reply, clock)
+            await self._voice.finish(reply, clock)
         # `except*`: errors raised inside `_answer`'s TaskGroup arrive in an ExceptionGroup.
+        # (Speech failures never get here: they are answered by kept phrases instead.)
         except* CallControlError:
             log.exception("call control failed during a reply")
-        except* PoolSaturated:
-            # Every speech worker is busy and the queue is full: this turn goes unanswered
-            # rather than making every other call wait longer.
-            log.error("speech workers saturated: a turn was dropped")
         finally:
+            if filler is not None:
+                filler.cancel()
             heard = self._tracker.take(reply.id)
             record.heard, record.interrupted = heard.text, heard.interrupted
             record.resumed = reply.resumed
@@ -380,43 +428,11 @@ class CallSession:
             while (piece := await pieces.get()) is not None:
                 if self._status == "transferred":
                     continue
-                await self._say(reply, piece, clock)
+                await self._voice.say(reply, piece, clock)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(think())
             group.create_task(speak())
-
-    async def _say_scripted(self, reply: ReplyState, text: str, clock: TurnClock) -> None:
-        """Fixed text, a sentence at a time, so a barge-in cuts it where it is."""
-        chunker = SentenceChunker()
-        for piece in [*chunker.push(text), *chunker.flush()]:
-            await self._say(reply, piece, clock)
-
-    async def _say(self, reply: ReplyState, text: str | None, clock: TurnClock) -> None:
-        """Speak one piece of `reply`; after a false interruption, first what the caller missed
-        (from the start of the sentence it cut)."""
-        todo = [text] if text else []
-        while True:
-            await reply.released.wait()
-            todo[:0] = reply.unheard
-            reply.unheard = []
-            if not todo:
-                return
-            first_audio = partial(clock.reached, "tts_first_audio")
-            if await self._speaker.say(
-                reply.id, todo[0], first_audio, partial(clock.reached, "first_media")
-            ):
-                todo.pop(0)
-
-    async def _finish_speaking(self, reply: ReplyState, clock: TurnClock) -> None:
-        """Mark the end of the reply and wait until the caller has heard all of it."""
-        while True:
-            await self._speaker.end_reply(reply.id)
-            await self._tracker.drained()
-            await reply.released.wait()
-            if not reply.unheard:
-                return
-            await self._say(reply, None, clock)
 
     def _tool_ran(self, event: ToolEvent, record: TurnRecord) -> None:
         record.tools.append(
@@ -463,7 +479,11 @@ class CallSession:
         """The caller's turn over the agent ended: resume the reply, or answer the turn."""
         if turn.transcript is None:
             turn.transcript = self._tasks.own(self._stt.transcribe(turn.audio, PHONE_RATE), "stt")
-        text = await turn.transcript
+        try:
+            text = await turn.transcript
+        except Exception:  # unheard: the reply goes on rather than leave the line silent
+            log.exception("speech recognition failed on a barge-in")
+            text = ""
         if self._judge.is_false(text, turn.speech_ms):
             log.info("not an interruption (%r): the reply resumes", text)
             self._resume(reply)
@@ -477,7 +497,11 @@ class CallSession:
         await asyncio.sleep(self._judge.settings.words_within_ms / 1000)
         if self._interrupted is not reply or reply.released.is_set():
             return
-        text = await self._stt.transcribe(self._detector.turn_audio(), PHONE_RATE)
+        try:
+            text = await self._stt.transcribe(self._detector.turn_audio(), PHONE_RATE)
+        except Exception:
+            log.exception("speech recognition failed on a barge-in")
+            text = ""
         if self._interrupted is reply and self._judge.is_false(text):
             log.info("no words over the agent (%r): the reply resumes over the sound", text)
             self._floor_free.set()

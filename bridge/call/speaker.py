@@ -63,19 +63,25 @@ class Speaker:
         resampler = Resampler(self._tts.sample_rate, PHONE_RATE)
         self._pieces += 1
         piece = SpokenPiece(f"r{reply_id}.{self._pieces}", text, 0.0, reply_id)
-        async for pcm in self._tts.synthesize(spoken):
-            if not self._floor_free.is_set():
-                return False
-            on_first_audio()
-            ulaw = pcm16_to_ulaw(resampler.process(pcm))
-            if not ulaw:
-                continue
-            if not piece.audio_ms:
-                # Playing from its first audio on, so a barge-in can cut it mid-synthesis.
-                self._tracker.sent(piece, self._clock.now_ms)
-            await self._sink.send_audio(ulaw)
-            on_first_media()
-            piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
+        try:
+            async for pcm in self._tts.synthesize(spoken):
+                if not self._floor_free.is_set():
+                    return False
+                on_first_audio()
+                ulaw = pcm16_to_ulaw(resampler.process(pcm))
+                if not ulaw:
+                    continue
+                if not piece.audio_ms:
+                    # Playing from its first audio on, so a barge-in can cut it mid-synthesis.
+                    self._tracker.sent(piece, self._clock.now_ms)
+                await self._sink.send_audio(ulaw)
+                on_first_media()
+                piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
+        except Exception:
+            if piece.audio_ms:  # the audio sent still plays: its mark says when it has
+                piece.marked = True
+                await self._sink.send_mark(piece.mark)
+            raise
         if piece.audio_ms:
             piece.marked = True
             await self._sink.send_mark(piece.mark)

@@ -42,6 +42,10 @@ class ReplyState:
     released: asyncio.Event = field(default_factory=_released)
     unheard: list[str] = field(default_factory=list)
     resumed: int = 0
+    # One piece at a time on the line (a filler may want to speak alongside the reply).
+    speaking: asyncio.Lock = field(default_factory=asyncio.Lock)
+    spoke: bool = False  # a piece of it has started
+    voice_failed: bool = False  # the TTS failed during it (and a kept phrase said so)
 
     def hold(self, unheard: list[str]) -> None:
         self.released.clear()

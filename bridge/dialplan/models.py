@@ -150,13 +150,28 @@ class InterruptionSettings(Strict):
     words_within_ms: int = Field(default=2500, ge=500, le=30000)
 
 
+class IdleSettings(Strict):
+    """The caller who goes quiet: reprompts, then a goodbye (the dialplan's) and a hang-up."""
+
+    after_ms: int = Field(default=8000, ge=0, le=120000)  # 0: never reprompt
+    reprompts: int = Field(default=2, ge=0, le=10)  # then the goodbye
+    reprompt: str = Field(default="Are you still there?", min_length=1)
+
+
 class CallSettings(Strict):
-    """What the call does with a caller turn that arrives while the agent is still answering."""
+    """How the call keeps the conversation going: busy turns, interruptions, no dead air."""
 
     # Cancel the answer and reply to the new turn, or queue the turn (up to `queue_limit`).
     busy_policy: Literal["cancel", "queue"] = "cancel"
     queue_limit: int = Field(default=2, ge=1, le=10)
     interruptions: InterruptionSettings = Field(default_factory=InterruptionSettings)
+    # No agent audio this long after the caller's turn ended: a filler plays (once a turn).
+    filler_after_ms: int = Field(default=1500, ge=0, le=10000)  # 0: never
+    fillers: list[str] = Field(default_factory=lambda: ["One moment."], min_length=1)
+    # Spoken from the phrase cache when speech recognition or the voice fails.
+    not_heard: str = Field(default="Sorry, I didn't catch that. Could you say it again?")
+    voice_failed: str = Field(default="Sorry, I'm having trouble speaking right now.")
+    idle: IdleSettings = Field(default_factory=IdleSettings)
 
 
 class Dialplan(Strict):

@@ -18,6 +18,7 @@ from bridge.speech.base import (
 )
 from bridge.speech.instant import InstantSTT, InstantTTS
 from bridge.speech.openai_speech import OpenAISTT, OpenAITTS
+from bridge.speech.phrases import PhraseCache
 from bridge.speech.piper_tts import PiperTTS
 from bridge.speech.pool import ModelWorkerPool
 from bridge.speech.turn_model import SmartTurn, TurnModelUnavailable, bundled_model_path
@@ -54,6 +55,8 @@ class SpeechModels:
         # Simulated callers speak without piper's random variation, so a script that is
         # heard right once is heard the same way on every run.
         self.caller_tts = tts.steady() if isinstance(tts, SteadyVoice) else tts
+        # Greetings, fillers, apologies...: synthesized once per voice, shared by every call.
+        self.phrases = PhraseCache()
 
     def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
         """The process's TTS at this dialplan's speed (and voice name, for OpenAI).

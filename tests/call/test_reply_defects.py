@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bridge.speech.pool import PoolSaturated
-from tests.call.timeline import Call, Tool, line, run_call
+from bridge.agent.base import CallControlError
+from tests.call.timeline import Call, Fail, Tool, line, run_call
 
 SENTENCES = [f"Sentence number {n} is here. " for n in range(24)]
 
@@ -29,7 +29,7 @@ def test_a_reply_whose_speech_fails_ends_even_when_the_agent_has_filled_the_queu
     assert call.turns[0].caller == "tell me everything"
 
 
-def test_a_saturated_speech_pool_inside_a_reply_drops_that_turn_quietly(
+def test_a_call_control_error_inside_a_reply_is_caught_as_such(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def scenario(call: Call) -> None:
@@ -37,10 +37,12 @@ def test_a_saturated_speech_pool_inside_a_reply_drops_that_turn_quietly(
         await call.caller.pause(3000)
 
     with caplog.at_level(logging.ERROR):
-        call = run_call(scenario, replies=[["Hi there."]], tts_error=PoolSaturated("queue full"))
+        call = run_call(
+            scenario, replies=[["Hi there.", Fail(CallControlError("Twilio answered 500"))]]
+        )
 
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors == ["speech workers saturated: a turn was dropped"]
+    assert errors == ["call control failed during a reply"]
     assert call.turns[0].caller == "hello"
 
 

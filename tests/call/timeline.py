@@ -42,10 +42,12 @@ from bridge.agent.base import (
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
 from bridge.call.endpointing import TurnModel
+from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal
 from bridge.call.session import CallSession
 from bridge.dialplan.models import Department, Dialplan
 from bridge.records import CallRecord, CallStatus, TurnRecord, TwilioAction
+from bridge.speech.phrases import PhraseCache, PhraseVoice
 from tests.call.virtual_loop import run_virtual
 from tests.support.call_control import RecordingControl
 
@@ -496,7 +498,11 @@ async def _run(
 ) -> Call:
     voice = Voice()
     twilio = FakeTwilio(voice)
-    tts = FakeTTS(voice, tts_ms, ms_per_word)
+    tts = FakeTTS(voice, 0, ms_per_word)
+    phrases = PhraseCache()  # the process's kept phrases, warmed as `serve` does at startup
+    await phrases.warm(tts, fixed_pieces(dialplan))
+    tts.spoken.clear()
+    tts.tts_ms = tts_ms
     tts.broken, tts.error = tts_error is not None, tts_error
     store = MemoryStore()
     context = CallContext(call_sid="CA-timeline", caller="+15550002222", called="+15550003333")
@@ -506,7 +512,7 @@ async def _run(
         call_sid=context.call_sid,
         dialplan=dialplan,
         stt=stt,
-        tts=tts,
+        tts=PhraseVoice(phrases, tts),
         agent=agent,
         tools=tools,
         control=control,

@@ -1,0 +1,80 @@
+"""Never dead air (issue 11, item 3): fillers, and kept phrases when speech fails."""
+
+from __future__ import annotations
+
+from bridge.speech.phrases import PhraseCache
+from tests.call.timeline import Call, FakeTTS, Think, Voice, line, run_call, run_virtual
+
+
+async def asked(call: Call, text: str = "where is my order") -> None:
+    await call.caller.say(text, 1200)
+    await call.wait_until(lambda: len(call.turns) == 1)
+
+
+def test_a_slow_agent_gets_one_filler_which_stays_in_the_history() -> None:
+    call = run_call(asked, replies=[[Think(6000), "It ships today."]])
+
+    assert call.twilio.heard() == ["One moment.", "It ships today."]
+    assert call.turns[0].heard == "One moment. It ships today."
+    assert call.history[-1].text == "One moment. It ships today."
+
+
+def test_a_quick_agent_gets_no_filler() -> None:
+    call = run_call(asked, replies=[[Think(300), "It ships today."]])
+
+    assert call.twilio.heard() == ["It ships today."]
+
+
+def test_when_the_voice_fails_a_kept_phrase_says_so() -> None:
+    call = run_call(
+        asked, replies=[["It ships today. It should arrive Friday."]], tts_error=OSError("down")
+    )
+
+    assert call.twilio.heard() == ["Sorry, I'm having trouble speaking right now."]
+    assert call.turns[0].heard == "Sorry, I'm having trouble speaking right now."
+
+
+def test_when_speech_recognition_fails_the_caller_is_asked_again() -> None:
+    async def scenario(call: Call) -> None:
+        call.stt.broken = True
+        await asked(call)
+
+    call = run_call(scenario)
+
+    assert call.twilio.heard() == ["Sorry, I didn't catch that.", "Could you say it again?"]
+    assert call.agent.turns == []
+
+
+def test_the_greeting_is_synthesized_once_for_every_call_of_the_process() -> None:
+    async def two_calls() -> list[str]:
+        tts = FakeTTS(Voice(), tts_ms=0)
+        cache = PhraseCache()
+        for _ in range(2):
+            await cache.warm(tts, ["Hello there."])
+        return tts.spoken
+
+    assert run_virtual(two_calls()) == ["Hello there."]
+
+
+def test_the_greeting_plays_from_the_cache_without_the_voice() -> None:
+    async def scenario(call: Call) -> None:
+        await call.caller.pause(3000)
+
+    call = run_call(scenario, dialplan=line(greeting="Hello there."), tts_error=OSError("down"))
+
+    assert call.twilio.heard() == ["Hello there."]
+
+
+def test_a_barge_in_that_cannot_be_transcribed_lets_the_reply_go_on() -> None:
+    async def scenario(call: Call) -> None:
+        await call.caller.say("where is my order", 1200)
+        await call.wait_until(lambda: bool(call.twilio.played))
+        call.stt.broken = True
+        await call.caller.pause(800)
+        await call.caller.say("something", 800)
+        await call.wait_until(lambda: len(call.turns) == 1)
+
+    call = run_call(scenario, replies=[["Your order left this morning. It arrives Friday."]])
+
+    assert call.twilio.heard()[-1] == "It arrives Friday."
+    assert call.turns[0].resumed == 1
