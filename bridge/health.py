@@ -87,7 +87,12 @@ def add_health_routes(app: web.Application, services: Services) -> None:
 @web.middleware
 async def call_sid_logging(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     """Twilio's webhooks carry the CallSid in their form: bind it before the handler logs."""
-    if request.method != "POST" or request.path not in WEBHOOK_PATHS:
+    if (
+        request.method != "POST"
+        or request.path not in WEBHOOK_PATHS
+        or request.content_type != "application/x-www-form-urlencoded"
+    ):
+        # Twilio's form posts only: other bodies are the handler's to refuse, unparsed.
         return await handler(request)
     form = await request.post()  # kept on the request; the handler reads the same form
     call_sid = form.get("CallSid")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 
 from aiohttp import web
@@ -34,6 +35,9 @@ def serve(settings: Settings) -> int:
             log.error("configuration: %s", problem, extra=NOT_CALLER_DATA)
         return 2
 
+    # Everything the server writes (call records, recordings, uploads) holds callers' data:
+    # never readable by other users of the host, whatever umask it was started with.
+    os.umask(0o077)
     asyncio.run(_serve_until_stopped(settings))
     return 0
 

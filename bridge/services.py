@@ -120,7 +120,9 @@ class Services:
         control = TwilioCallControl(
             self.twilio, start.call_sid, on_action=_recorded_and_counted(journal.action)
         )
-        tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), context)
+        tools = ToolExecutor(
+            dialplan, control, open_order_lookup(dialplan.orders), context, self.store.trust
+        )
 
         def cascaded() -> CallSession:
             voice = self.speech.tts_for(dialplan.voice)

@@ -23,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from bridge.dialplan.models import CsvOrders, HttpOrders, OrderBackend, SqliteOrders
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# What an order id may be before any backend sees it: letters, digits, `-` and `_` inside,
+# at most 32 characters. No `.`, `/` or `%`: an id is never a path (`..`) nor a pattern.
+ORDER_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,30}[A-Za-z0-9])?$")
 
 
 class Order(BaseModel):
@@ -51,6 +54,10 @@ class Order(BaseModel):
 
 class OrderBackendError(RuntimeError):
     """The backend could not answer (unreachable, timed out, malformed data)."""
+
+
+class InvalidOrderId(ValueError):
+    """Not an order id: refused before any backend is asked."""
 
 
 class OrderLookup(Protocol):
@@ -126,6 +133,8 @@ class HttpOrderLookup:
 
     async def find(self, order_id: str) -> Order | None:
         url = f"{self.url}/{quote(order_id.strip(), safe='')}"
+        # Errors name the backend, not the URL: it holds the order id, and errors are logged.
+        where = f"order backend {self.url}"
         try:
             async with (
                 aiohttp.ClientSession(timeout=self.timeout, headers=self.headers) as session,
@@ -134,25 +143,40 @@ class HttpOrderLookup:
                 if response.status == 404:
                     return None
                 if response.status != 200:
-                    raise OrderBackendError(f"{url}: HTTP {response.status}")
+                    raise OrderBackendError(f"{where}: HTTP {response.status}")
                 body = await response.json(content_type=None)
         except TimeoutError as exc:
-            raise OrderBackendError(f"{url}: no answer within {self.timeout.total} s") from exc
-        except (aiohttp.ClientError, ValueError) as exc:
-            raise OrderBackendError(f"{url}: {exc}") from exc
+            raise OrderBackendError(f"{where}: no answer within {self.timeout.total} s") from exc
+        except aiohttp.ClientError as exc:
+            raise OrderBackendError(f"{where}: {type(exc).__name__}") from exc
+        except ValueError as exc:
+            raise OrderBackendError(f"{where}: the answer is not JSON") from exc
         if not isinstance(body, dict):
-            raise OrderBackendError(f"{url}: expected a JSON object")
-        return _to_order({"order_id": order_id.strip(), **body}, url)
+            raise OrderBackendError(f"{where}: expected a JSON object")
+        return _to_order({"order_id": order_id.strip(), **body}, where)
+
+
+class CheckedOrderLookup:
+    """Every backend is reached through this: an id that is not `ORDER_ID` never gets there."""
+
+    def __init__(self, backend: OrderLookup) -> None:
+        self.backend = backend
+
+    async def find(self, order_id: str) -> Order | None:
+        order_id = order_id.strip()
+        if not ORDER_ID.match(order_id):
+            raise InvalidOrderId(order_id)
+        return await self.backend.find(order_id)
 
 
 def open_order_lookup(backend: OrderBackend | None) -> OrderLookup | None:
-    """The lookup a dialplan's `orders` names; None when it names none."""
+    """The lookup a dialplan's `orders` names (ids checked first); None when it names none."""
     match backend:
         case CsvOrders(path=path):
-            return CsvOrderLookup(path)
+            return CheckedOrderLookup(CsvOrderLookup(path))
         case SqliteOrders(path=path, table=table):
-            return SqliteOrderLookup(path, table)
+            return CheckedOrderLookup(SqliteOrderLookup(path, table))
         case HttpOrders(url=url, timeout_s=timeout_s, headers=headers):
-            return HttpOrderLookup(url, timeout_s, headers)
+            return CheckedOrderLookup(HttpOrderLookup(url, timeout_s, headers))
         case _:
             return None

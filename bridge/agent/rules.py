@@ -208,6 +208,8 @@ def _order_reply(result: dict[str, Any], key: str) -> str:
         return (
             f"Sorry, that doesn't match, so I can't share that order on this call. {ANYTHING_ELSE}"
         )
+    if error.startswith("not a valid order number"):
+        return f"Sorry, that isn't an order number I can look up. {ANYTHING_ELSE}"
     if error.startswith("not allowed"):
         return (
             "Sorry, I can only share an order's details on a call from the phone number on "

@@ -28,14 +28,14 @@ from bridge.agent.base import (
     ToolEvent,
 )
 from bridge.agent.order_ids import order_id_candidates
-from bridge.agent.orders import Order, OrderBackendError, OrderLookup
+from bridge.agent.orders import InvalidOrderId, Order, OrderBackendError, OrderLookup
+from bridge.agent.verification import VerificationAttempts
 from bridge.agent.words import plain_words
 from bridge.dialplan.models import E164, Department, Dialplan
+from bridge.store.base import TrustRecords
 
 log = logging.getLogger(__name__)
 
-# Wrong verification answers a call may give before order lookups stop (no guessing ZIPs).
-MAX_VERIFICATION_FAILURES = 3
 # Tools that change the live call: once their REST request is out they run to the end, even
 # when the reply that asked for them is cancelled (a barge-in), and the call learns the outcome.
 CALL_CHANGING = frozenset({"transfer_call"})
@@ -192,13 +192,15 @@ class ToolExecutor:
         control: CallControl,
         orders: OrderLookup | None,
         context: CallContext,
+        trust: TrustRecords | None = None,
     ) -> None:
         self.dialplan = dialplan
         self.control = control
         self.orders = orders
         self.context = context
         self.departments = DepartmentNames(dialplan.departments)
-        self.verification_failures = 0
+        # Shared with every instance through `trust` (the call store): no fresh tries per call.
+        self.attempts = VerificationAttempts(trust, dialplan.name)
         # Told of a call-changing tool that finished after the reply asking for it was cancelled.
         self.on_late: Callable[[ToolEvent], None] = lambda event: None
         self._in_flight: set[asyncio.Task[ToolEvent]] = set()
@@ -318,16 +320,16 @@ class ToolExecutor:
         if self.orders is None or self.dialplan.orders is None:
             return {"error": "order lookup is not available on this line"}
         order_id = _clean_order_id(check.order_id)
-        if self.verification_failures >= MAX_VERIFICATION_FAILURES:
-            return {"error": "too many failed verifications on this call", "order_id": order_id}
         try:
             order = await self.orders.find(order_id)
+        except InvalidOrderId:
+            return {"error": "not a valid order number: letters, digits and dashes only"}
         except OrderBackendError as exc:
             log.warning("order backend failed for order %s: %s", order_id, exc)
             return {"error": "the order system is not answering right now", "order_id": order_id}
         if order is None:
             return {"error": "order not found", "order_id": order_id}
-        refusal = self._refusal(order, check.verification)
+        refusal = await self._refusal(order, check.verification)
         if refusal is not None:
             return {"order_id": order_id, **refusal}
         # The customer's phone and zip stay out: the caller only learns the order's progress.
@@ -341,21 +343,23 @@ class ToolExecutor:
             "caller_is_customer": True,
         }
 
-    def _refusal(self, order: Order, answer: str | None) -> dict[str, Any] | None:
+    async def _refusal(self, order: Order, answer: str | None) -> dict[str, Any] | None:
         """Why this caller may not hear `order`, or None when they may."""
         if _same_phone(order.phone, self.context.caller):
             return None
         method = self.dialplan.orders.verification if self.dialplan.orders else None
         if method is None:
             return {"error": "not allowed: only the phone number on the order may hear it"}
+        caller, order_id = self.context.caller, order.order_id
+        if await self.attempts.left(caller, order_id) == 0:
+            return {"error": "too many failed verifications: try again tomorrow"}
         asks = {"verification": method, "ask_for": VERIFICATION_PROMPTS[method]}
         if not answer:
             return {"error": "verification required", **asks}
         expected = _plain(getattr(order, method))
         if expected and hmac.compare_digest(_plain(answer).encode(), expected.encode()):
             return None
-        self.verification_failures += 1
-        left = MAX_VERIFICATION_FAILURES - self.verification_failures
+        left = await self.attempts.failed(caller, order_id)
         return {"error": "verification failed", "attempts_left": left, **asks}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -398,5 +399,8 @@ class SimulatedCaller:
 
 
 def _save_recording(path: Path, stereo: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A caller's voice: readable by the owner only, like the call records."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
     write_wav(path, stereo, PHONE_RATE, channels=2)

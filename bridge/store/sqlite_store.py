@@ -7,6 +7,7 @@ with synchronous=FULL, so a committed turn survives the process being killed.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -70,7 +71,11 @@ class SqliteDatabase:
         self._conn = await self._submit(self._connect)
 
     def _connect(self) -> sqlite3.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # Callers' numbers and transcripts: the folder and the file are the owner's only
+        # (SQLite gives the -wal and -shm files the database file's permissions).
+        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(self._path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(self._path, 0o600)
         # Autocommit mode: transactions are opened explicitly by `transaction()`.
         conn = sqlite3.connect(self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.row_factory = sqlite3.Row

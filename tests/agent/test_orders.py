@@ -14,6 +14,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from bridge.agent.orders import (
+    CheckedOrderLookup,
     CsvOrderLookup,
     HttpOrderLookup,
     OrderBackendError,
@@ -152,10 +153,14 @@ async def test_http_order_id_cannot_escape_the_path(
     assert seen[0].raw_path == "/orders/..%2Fadmin"
 
 
-async def test_open_order_lookup_builds_each_backend(tmp_path: Path) -> None:
+async def test_open_order_lookup_builds_each_backend_behind_the_id_check(tmp_path: Path) -> None:
     assert open_order_lookup(None) is None
-    assert isinstance(open_order_lookup(CsvOrders(path=tmp_path / "a.csv")), CsvOrderLookup)
+    csv_lookup = open_order_lookup(CsvOrders(path=tmp_path / "a.csv"))
+    assert isinstance(csv_lookup, CheckedOrderLookup)
+    assert isinstance(csv_lookup.backend, CsvOrderLookup)
     sqlite = open_order_lookup(SqliteOrders(path=tmp_path / "a.db", table="t"))
-    assert isinstance(sqlite, SqliteOrderLookup) and sqlite.table == "t"
+    assert isinstance(sqlite, CheckedOrderLookup)
+    assert isinstance(sqlite.backend, SqliteOrderLookup) and sqlite.backend.table == "t"
     http = open_order_lookup(HttpOrders(url="http://h/orders", timeout_s=2))
-    assert isinstance(http, HttpOrderLookup) and http.timeout.total == 2
+    assert isinstance(http, CheckedOrderLookup)
+    assert isinstance(http.backend, HttpOrderLookup) and http.backend.timeout.total == 2

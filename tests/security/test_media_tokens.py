@@ -5,8 +5,6 @@ stream that claims to come from another caller than the signed webhook said."""
 from __future__ import annotations
 
 import asyncio
-import re
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,12 +14,11 @@ import pytest
 from aiohttp import WSMsgType
 
 from bridge.demo.local import LocalBridge, local_bridge
-from bridge.records import CallRecord
 from bridge.sim.calls import fresh_credentials
 from bridge.speech.factory import load_speech
-from bridge.twilio import messages
 from bridge.twilio.signature import sign_request
-from tests.support.bridges import REPO, bridge_settings
+from tests.support.bridges import bridge_settings
+from tests.support.keyed_calls import keyed_turn, playing, quick_dialplans
 from tests.support.twilio_side import Answered, answer_call, open_media, send_start
 
 STRANGER = "+15555550123"  # on no order
@@ -34,12 +31,9 @@ async def instance(
 ) -> AsyncIterator[LocalBridge]:
     """A bridge with instant speech (no model) and a short greeting; instances given one
     `tmp_path` share a store."""
-    dialplans = tmp_path / "dialplans"
-    if not dialplans.exists():
-        shutil.copytree(REPO / "dialplans", dialplans)
-        acme = dialplans / "acme.yaml"
-        acme.write_text(re.sub(r"greeting: >-\n(  .*\n)+", "greeting: Hi.\n", acme.read_text()))
-    settings = bridge_settings(tmp_path, dialplans, STT_PROVIDER="instant", TTS_PROVIDER="instant")
+    settings = bridge_settings(
+        tmp_path, quick_dialplans(tmp_path), STT_PROVIDER="instant", TTS_PROVIDER="instant"
+    )
     speech = load_speech(settings)
     try:
         async with local_bridge(settings, speech, credentials) as bridge:
@@ -120,31 +114,6 @@ async def test_a_replayed_webhook_mints_no_token_for_a_call_that_has_ended(
         assert record is not None and record.status == "completed" and record.turns == []
 
 
-async def echo_marks(ws: aiohttp.ClientWebSocketResponse) -> None:
-    """Twilio's side of playback: each mark comes back (here at once, as if played)."""
-    seq = 100
-    async for frame in ws:
-        if frame.type is not WSMsgType.TEXT:
-            continue
-        sent = messages.parse_outbound(frame.data)
-        if isinstance(sent, messages.OutboundMark):
-            seq += 1
-            await ws.send_str(messages.mark_echo_message(sent.stream_sid, seq, sent.mark.name))
-
-
-async def keyed_turn(bridge: LocalBridge, ws, stream_sid: str, keys: str, call_sid: str):
-    """Press `keys` on the phone; the turn they make, once the agent's answer has played."""
-    for seq, key in enumerate(keys, start=3):
-        await ws.send_str(messages.dtmf_message(stream_sid, seq, key))
-    async with asyncio.timeout(15):
-        while True:
-            record: CallRecord | None = await bridge.services.store.get(call_sid)
-            keyed = [t for t in (record.turns if record else []) if t.source == "dtmf"]
-            if keyed and keyed[-1].agent:
-                return keyed[-1]
-            await asyncio.sleep(0.05)
-
-
 async def test_the_caller_is_who_the_signed_webhook_says_not_what_the_stream_claims(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
@@ -158,12 +127,8 @@ async def test_the_caller_is_who_the_signed_webhook_says_not_what_the_stream_cla
         )
         async with await open_media(bridge.twilio, http) as ws:
             stream_sid = await send_start(ws, bridge.twilio, forged)
-            echo = asyncio.create_task(echo_marks(ws))
-            try:
+            async with playing(ws):
                 turn = await keyed_turn(bridge, ws, stream_sid, "4572#", answered.call_sid)
-            finally:
-                echo.cancel()
-                await asyncio.gather(echo, return_exceptions=True)
         record = await bridge.services.store.get(answered.call_sid)
     assert "shipped" not in turn.agent.lower()
     assert "zip" in turn.agent.lower()  # a stranger must give the order's ZIP first

@@ -16,7 +16,8 @@ from bridge.agent.base import (
 )
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.rules import RulesAgent
-from bridge.agent.tools import MAX_VERIFICATION_FAILURES, ToolExecutor, tool_specs
+from bridge.agent.tools import ToolExecutor, tool_specs
+from bridge.agent.verification import MAX_VERIFICATION_FAILURES
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
 from tests.support.call_control import RecordingControl
