@@ -64,9 +64,7 @@ class _Phase(Enum):
 
 
 class BenchCall:
-    def __init__(
-        self, target: Target, plan: CallPlan, probe: RealtimeProbe | None = None
-    ) -> None:
+    def __init__(self, target: Target, plan: CallPlan, probe: RealtimeProbe | None = None) -> None:
         self._call = InboundCall(target)
         self._plan = plan
         self._probe = probe  # realtime mode: times the stand-in's audio through the bridge

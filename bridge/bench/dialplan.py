@@ -14,9 +14,7 @@ def write_bench_dialplan(directory: Path, silence_ms: int, realtime: bool = Fals
     on the same silence window)."""
     directory.mkdir(parents=True, exist_ok=True)
     agent = (
-        f"agent:\n  mode: realtime\n  realtime:\n    silence_ms: {silence_ms}\n"
-        if realtime
-        else ""
+        f"agent:\n  mode: realtime\n  realtime:\n    silence_ms: {silence_ms}\n" if realtime else ""
     )
     (directory / "bench.yaml").write_text(
         "name: bench\n"

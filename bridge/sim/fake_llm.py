@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bridge.sim.local_server import LocalServer
+
 Api = Literal["openai", "anthropic"]
 _TOKEN = re.compile(r"\s*\S+")
 
@@ -89,11 +91,14 @@ class FakeLlm:
         self.requests: list[tuple[Api, dict[str, Any]]] = []
         self._scripts: dict[Api, deque[FakeReply]] = {"openai": deque(), "anthropic": deque()}
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
+        self._server = LocalServer()
 
     def script(self, api: Api, *replies: FakeReply) -> None:
         self._scripts[api].extend(replies)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
 
     @property
     def openai_base_url(self) -> str:
@@ -107,18 +112,10 @@ class FakeLlm:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
-        self.url = f"http://{host}:{bound[1]}"
-        return self.url
+        return await self._server.serve(app, host, port)
 
     async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.close()
 
     async def __aenter__(self) -> FakeLlm:
         await self.start()

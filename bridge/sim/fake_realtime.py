@@ -28,15 +28,15 @@ from aiohttp import WSMsgType, web
 
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
 from bridge.audio.framing import Framer
+from bridge.audio.phone import PHONE_RATE, ULAW_FRAME
 from bridge.audio.resample import Resampler
 from bridge.audio.turns import SpeechStarted, TurnEnded
 from bridge.audio.vad import TurnDetector
 from bridge.dialplan.models import TurnSettings
 from bridge.sim.fake_llm import FakeReply, scripted_brain
+from bridge.sim.local_server import LocalServer
 from bridge.speech.base import SpeechToText, TextToSpeech
 
-RATE = 8000
-FRAME = 160  # 20 ms of mu-law
 MS_PER_WORD = 300  # the tone's length per word of the transcript
 AUDIO_TOKENS_IN_PER_S = 10  # the API counts caller audio at about 1 token / 100 ms
 AUDIO_TOKENS_OUT_PER_S = 20  # and its own audio at about 1 token / 50 ms
@@ -96,11 +96,14 @@ class FakeRealtime:
         self._stamp_ids = itertools.count(1)
         self._script: deque[RealtimeTurn] = deque()
         self._responses = 0
-        self._runner: web.AppRunner | None = None
-        self.url = ""
+        self._server = LocalServer()
 
     def script(self, *turns: RealtimeTurn) -> None:
         self._script.extend(turns)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
 
     @property
     def openai_base_url(self) -> str:
@@ -109,17 +112,10 @@ class FakeRealtime:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_get("/v1/realtime", self._connect)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
-        self.url = f"http://{host}:{bound[1]}"
-        return self.url
+        return await self._server.serve(app, host, port)
 
     async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._server.close()
 
     async def __aenter__(self) -> FakeRealtime:
         await self.start()
@@ -167,7 +163,7 @@ class _Conversation:
         self._ws = ws
         self._session: dict[str, Any] = {"model": model, "type": "realtime"}
         self._ids = itertools.count(1)
-        self._framer = Framer(FRAME)
+        self._framer = Framer(ULAW_FRAME)
         self._vad: TurnDetector | None = None
         self._buffer = bytearray()  # mu-law since the last commit
         self._clock_ms = 0
@@ -235,9 +231,7 @@ class _Conversation:
                 continue
             turn_event = self._vad.push(ulaw_to_pcm16(frame))
             if isinstance(turn_event, SpeechStarted):
-                self._server.speech_started.setdefault(self.number, []).append(
-                    time.perf_counter()
-                )
+                self._server.speech_started.setdefault(self.number, []).append(time.perf_counter())
                 await self.send(
                     {
                         "type": "input_audio_buffer.speech_started",
@@ -264,19 +258,19 @@ class _Conversation:
         await self.send({"type": "input_audio_buffer.committed", "item_id": item_id})
         turn = self._server._next_turn()
         if turn is None and self._server.stt is not None:
-            heard = await self._server.stt.transcribe(ulaw_to_pcm16(ulaw), RATE)
+            heard = await self._server.stt.transcribe(ulaw_to_pcm16(ulaw), PHONE_RATE)
             turn = RealtimeTurn(heard)
         turn = turn or RealtimeTurn("")
         self._last_heard, self._tool_result = turn.heard, None
         self._pending_reply = turn.reply
-        self._input_audio_ms = len(ulaw) * 1000 / RATE
+        self._input_audio_ms = len(ulaw) * 1000 / PHONE_RATE
         await self.send(
             {
                 "type": "conversation.item.input_audio_transcription.completed",
                 "item_id": item_id,
                 "content_index": 0,
                 "transcript": turn.heard,
-                "usage": {"type": "duration", "seconds": round(len(ulaw) / RATE, 2)},
+                "usage": {"type": "duration", "seconds": round(len(ulaw) / PHONE_RATE, 2)},
             }
         )
         if respond and not self._server.stall:
@@ -366,10 +360,10 @@ class _Conversation:
                     "delta": base64.b64encode(piece).decode("ascii"),
                 }
             )
-            item.audio_ms += len(piece) * 1000 / RATE
+            item.audio_ms += len(piece) * 1000 / PHONE_RATE
             pace = self._server.audio_pace
             # Faster than real time, like the real API; at least a yield between deltas.
-            await asyncio.sleep(len(piece) / RATE / pace if pace else 0)
+            await asyncio.sleep(len(piece) / PHONE_RATE / pace if pace else 0)
         await self.send(
             {
                 "type": "response.output_audio_transcript.done",
@@ -382,7 +376,7 @@ class _Conversation:
 
     async def _audio(self, text: str) -> AsyncIterator[bytes]:
         """The reply's mu-law in `chunk_ms` pieces, as it is made."""
-        chunk = RATE * self._server.chunk_ms // 1000
+        chunk = PHONE_RATE * self._server.chunk_ms // 1000
         pending = b""
         async for ulaw in self._speech(text):
             pending += ulaw
@@ -397,7 +391,7 @@ class _Conversation:
         if tts is None:
             yield tone(MS_PER_WORD * len(text.split()))
             return
-        resampler = Resampler(tts.sample_rate, RATE)
+        resampler = Resampler(tts.sample_rate, PHONE_RATE)
         async for pcm in tts.synthesize(text):
             yield pcm16_to_ulaw(resampler.process(pcm))
 
@@ -477,9 +471,9 @@ def _server_vad(session: dict[str, Any]) -> TurnDetector | None:
 @functools.lru_cache(maxsize=64)
 def tone(ms: int) -> bytes:
     """A soft 440 Hz tone, as mu-law: stands in for speech where words do not matter."""
-    samples = RATE * ms // 1000
+    samples = PHONE_RATE * ms // 1000
     pcm = b"".join(
-        int(6000 * math.sin(2 * math.pi * 440 * n / RATE)).to_bytes(2, "little", signed=True)
+        int(6000 * math.sin(2 * math.pi * 440 * n / PHONE_RATE)).to_bytes(2, "little", signed=True)
         for n in range(samples)
     )
     return pcm16_to_ulaw(pcm)

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import BasicAuth, web
 
+from bridge.sim.local_server import LocalServer
+
 _CALL_PATH = "/2010-04-01/Accounts/{account}/Calls/{call}.json"
 _STATUSES = {"completed", "canceled"}
 
@@ -39,24 +41,18 @@ class FakeTwilioApi:
         self._updates: dict[str, list[dict[str, str]]] = defaultdict(list)
         self._waiters: dict[str, list[asyncio.Future[dict[str, str]]]] = defaultdict(list)
         self._release = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._url = ""
+        self._server = LocalServer()
 
     @property
     def url(self) -> str:
         """Base URL to use as TWILIO_API_BASE_URL, e.g. http://127.0.0.1:43210."""
-        return self._url
+        return self._server.url
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = web.Application()
         app.router.add_post(_CALL_PATH, self._update_call)
         app.router.add_get("/_actions", self._list_actions)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self._url = f"http://{bound_host}:{bound_port}"
+        await self._server.serve(app, host, port)
 
     async def stop(self) -> None:
         self._release.set()
@@ -64,9 +60,7 @@ class FakeTwilioApi:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("fake Twilio API stopped"))
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.close()
 
     def actions(self, call_sid: str | None = None) -> list[dict[str, Any]]:
         """Every request so far: {"method", "path", "params", "status"}, oldest first."""
