@@ -49,8 +49,7 @@ class SpeechModels:
         self.stt = stt
         # None: no model installed, or instant speech; dialplans then end turns on silence_ms.
         self.turn_model = turn_model
-        self.tts: TextToSpeech = tts
-        self._default_tts = tts
+        self.tts = tts  # the process's voice, at the default speed
         self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
         # Simulated callers speak without piper's random variation, so a script that is
         # heard right once is heard the same way on every run.
@@ -70,7 +69,7 @@ class SpeechModels:
         return self._voices[key]
 
     def _make_voice(self, voice: VoiceSettings) -> TextToSpeech:
-        base = self._default_tts
+        base = self.tts
         if not isinstance(base, DialplanVoices):
             return base  # one sound for every line (instant speech)
         if voice.provider != base.provider:
@@ -83,7 +82,7 @@ class SpeechModels:
 
     async def warm_up(self) -> None:
         """Load the local models and run each once, so the first caller isn't the slow one."""
-        tts, stt = self._default_tts, self.stt
+        tts, stt = self.tts, self.stt
         if isinstance(tts, LocalModel):
             await tts.load()
             audio = b"".join([chunk async for chunk in tts.synthesize(WARM_UP_TEXT)])

@@ -32,6 +32,7 @@ from bridge.agent.realtime.link import (
     ToolRequest,
 )
 from bridge.config import Settings
+from bridge.openai_client import openai_client
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +80,7 @@ class OpenAIRealtimeConnector:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIRealtimeConnector:
-        base_url = settings.openai_realtime_base_url or settings.openai_base_url or None
-        client = openai.AsyncOpenAI(
-            api_key=settings.openai_api_key.get_secret_value() or "unused",
-            base_url=base_url,
-            organization=settings.openai_org_id or None,
-            max_retries=0,
-        )
-        return cls(client)
+        return cls(openai_client(settings, settings.openai_realtime_base_url))
 
     async def open(self, config: LinkConfig) -> OpenAIRealtimeLink:
         try:
