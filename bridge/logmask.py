@@ -1,10 +1,11 @@
 """The one place log lines are made safe: customers' numbers masked, control characters escaped.
 
-Phone numbers (E.164, North American, or a bare national number of 10 to 15 digits), order
-ids (digits or letters, `AB-77123`), card-like numbers and verification answers are cut to
-their last few characters, enough to tell two apart while debugging and too little to look a
-customer up. Call SIDs (`CA` + 32 hex) are ids of ours and stay whole. Newlines and other
-control characters are escaped (`\\n`), so nothing a request carries can start a forged line.
+Phone numbers (E.164, North American, or a bare national number of 10 to 15 digits), SIP
+URIs' user parts (`sip:***ce@host`), order ids (digits or letters, `AB-77123`), card-like
+numbers and verification answers are cut to their last few characters, enough to tell two
+apart while debugging and too little to look a customer up. Call SIDs (`CA` + 32 hex) are
+ids of ours and stay whole. Newlines and other control characters are escaped (`\\n`), so
+nothing a request carries can start a forged line.
 `MaskingFilter` applies this to the message and to every extra field of a record (the
 CallSid prefix among them), whatever the formatter.
 """
@@ -16,6 +17,9 @@ import re
 
 # 13 to 19 digits, optionally grouped by spaces or dashes: a payment card's shape.
 _CARD = re.compile(r"(?<![\w+])\d(?:[ -]?\d){12,18}(?!\w)")
+# A SIP URI's user part (sip:alice@pbx.example.com, sips:+15035550142@x.sip.twilio.com): who
+# called, as much as a number is; the host stays (it names a trunk or domain, not a person).
+_SIP_USER = re.compile(r"(?P<lead>\bsips?:)(?P<user>[^@\s<>;:]+)(?=@)", re.IGNORECASE)
 # E.164 (+15035550142), North American forms ((503) 555-0142, 503-555-0142, 503.555.0142) and
 # national numbers written without `+` (5035550142, 07700900123): 10 to 15 digits alone.
 _PHONE = re.compile(
@@ -57,6 +61,7 @@ def _escaped(found: re.Match[str]) -> str:
 def mask(text: str) -> str:
     """`text` on one line, with phone numbers, order ids and card-like numbers masked."""
     text = _CONTROL.sub(_escaped, text)
+    text = _SIP_USER.sub(lambda found: found["lead"] + _keep_last(found["user"], 2), text)
     text = _CARD.sub(lambda found: _keep_last(found.group(), 4), text)
     text = _PHONE.sub(lambda found: _keep_last(found.group(), 2), text)
     return _ORDER.sub(lambda found: found["lead"] + _keep_last(found["id"], 2), text)

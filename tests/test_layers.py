@@ -16,7 +16,7 @@ BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
 # Bottom first.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # Settings, the records of a call, and the one OpenAI client maker.
-    ("config", "records", "logmask", "openai_client"),
+    ("config", "records", "logmask", "openai_client", "addresses"),
     ("dialplan",),  # every per-line setting, validated
     ("observability", "store"),  # counters, lag histograms and logs; call records' storage
     ("audio",),

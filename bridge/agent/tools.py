@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.addresses import e164_of, phone_part
 from bridge.agent.base import (
     CallContext,
     CallControl,
@@ -31,7 +32,7 @@ from bridge.agent.order_ids import order_id_candidates
 from bridge.agent.orders import InvalidOrderId, Order, OrderBackendError, OrderLookup
 from bridge.agent.verification import VerificationAttempts
 from bridge.agent.words import plain_words
-from bridge.dialplan.models import E164, Department, Dialplan
+from bridge.dialplan.models import Department, Dialplan
 from bridge.store.base import TrustRecords
 
 log = logging.getLogger(__name__)
@@ -309,7 +310,7 @@ class ToolExecutor:
 
     async def _dial(self, department: Department, announcement: str) -> None:
         """Only dialplan targets are ever dialled: the model names a department, never a number."""
-        called = self.context.called if E164.match(self.context.called) else None
+        called = e164_of(self.context.called)  # a SIP `To`'s user part when it is a number
         await self.control.transfer(
             department.target,
             caller_id=self.dialplan.caller_id or called,
@@ -369,8 +370,9 @@ def _plain(text: str) -> str:
 
 
 def _same_phone(order_phone: str, caller: str) -> bool:
+    """The order's phone is the caller's number (a SIP caller's user part: `sip:+1555...@h`)."""
     digits = re.sub(r"\D", "", order_phone)
-    return bool(digits) and digits == re.sub(r"\D", "", caller)
+    return bool(digits) and digits == re.sub(r"\D", "", phone_part(caller))
 
 
 def _parse(model: type[Args], arguments: dict[str, Any]) -> Args | dict[str, Any]:

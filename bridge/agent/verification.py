@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta
 
+from bridge.addresses import phone_part
 from bridge.records import utcnow
 from bridge.store.base import TrustRecords
 
@@ -26,7 +27,8 @@ class VerificationAttempts:
         self._local: Counter[str] = Counter()
 
     def _subjects(self, caller: str, order_id: str) -> list[str]:
-        digits = re.sub(r"\D", "", caller) or caller or "unknown"
+        # A SIP caller counts by its user part's digits (`sip:+1555...@h`), else as a whole.
+        digits = re.sub(r"\D", "", phone_part(caller)) or caller.lower() or "unknown"
         return [f"caller:{digits}", f"order:{self._dialplan}:{order_id}"]
 
     async def left(self, caller: str, order_id: str) -> int:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import Field, TypeAdapter, ValidationError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from bridge.addresses import entry_rank
 from bridge.dialplan.models import CsvOrders, Dialplan, OrderBackend, SqliteOrders
 
 # Serves calls when the folder holds no dialplan at all.
@@ -87,10 +88,16 @@ class DialplanSet:
         return next((plan for plan in plans if plan.name == name), None)
 
     def for_number(self, to: str) -> Dialplan:
-        """The dialplan listing `to`, else the default one, else the only one, else a built-in."""
+        """The dialplan listing `to` (best match first: see `entry_rank`), else the default
+        one, else the only one, else a built-in."""
+        best, best_rank = None, 0
         for dialplan in self.dialplans:
-            if to in dialplan.numbers:
-                return dialplan
+            for entry in dialplan.numbers:
+                rank = entry_rank(entry, to)
+                if rank > best_rank:
+                    best, best_rank = dialplan, rank
+        if best is not None:
+            return best
         for dialplan in self.dialplans:
             if dialplan.default:
                 return dialplan

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bridge.addresses import E164, check_number_entry
 from bridge.dialplan.agent_settings import AgentSettings
-
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class Strict(BaseModel):
@@ -178,7 +176,8 @@ class Dialplan(Strict):
     """One business line: who answers, how, and what the agent may do."""
 
     name: str
-    numbers: list[str] = Field(default_factory=list)  # the `To` numbers it serves
+    # The `To` it serves: E.164 numbers, SIP URIs (sip:user@host, sip:host) or SIP user parts.
+    numbers: list[str] = Field(default_factory=list)
     default: bool = False  # serves numbers no other dialplan claims
     business_name: str = ""
     business_info: str = ""  # hours, address...: context the agent may use
@@ -204,11 +203,8 @@ class Dialplan(Strict):
 
     @field_validator("numbers")
     @classmethod
-    def _numbers_are_e164(cls, numbers: list[str]) -> list[str]:
-        for number in numbers:
-            if not E164.match(number):
-                raise ValueError(f"{number!r} is not an E.164 number like +15551234567")
-        return numbers
+    def _numbers_are_addresses(cls, numbers: list[str]) -> list[str]:
+        return [check_number_entry(number) for number in numbers]
 
     @field_validator("caller_id")
     @classmethod

@@ -10,9 +10,10 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.addresses import e164_of
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet
-from bridge.dialplan.models import E164, Dialplan
+from bridge.dialplan.models import Dialplan
 from bridge.records import CallRecord, CallStatus
 from bridge.store.base import CallStore
 from bridge.twilio.media import TOKEN_PARAMETER
@@ -68,7 +69,7 @@ def overflow_twiml(dialplan: Dialplan, called: str) -> str:
     if overflow.reject:
         return reject_twiml()
     target = dialplan.departments[overflow.department].target if overflow.department else None
-    caller_id = dialplan.caller_id or (called if E164.match(called) else None)
+    caller_id = dialplan.caller_id or e164_of(called)
     return say_and_dial_twiml(overflow.message, target, caller_id)
 
 
