@@ -1,9 +1,10 @@
 """How much of each model audio item the caller actually heard, from Twilio's mark echoes.
 
 A speech-to-speech model sends its audio faster than real time, so most of it sits in Twilio's
-buffer. Every chunk we pass on is followed by a mark; a mark echoed means that chunk played.
-On a barge-in, the chunk at the head had been playing since the previous echo, so the time
-heard is the echoed chunks plus that (capped at the chunk's length). That is the
+buffer. The audio we pass on is cut into segments, each closed by a mark (one every few
+hundred ms, not one per delta: a mark is a message too); a mark echoed means its segment
+played. On a barge-in, the segment at the head had been playing since the previous echo, so
+the time heard is the echoed segments plus that (capped at the segment's length). That is the
 `audio_end_ms` that makes the model forget what the caller never heard.
 """
 
@@ -17,10 +18,10 @@ from bridge.call.playback import words_within
 
 
 @dataclass(slots=True)
-class _Chunk:
+class _Segment:
     item_id: str
-    mark: str
-    ms: float
+    ms: float = 0.0
+    mark: str = ""  # empty while the segment is still growing
 
 
 @dataclass(slots=True)
@@ -50,7 +51,7 @@ class Cut:
 @dataclass
 class AudioLedger:
     items: dict[str, ItemAudio] = field(default_factory=dict)
-    _pending: deque[_Chunk] = field(default_factory=deque)
+    _pending: deque[_Segment] = field(default_factory=deque)
     _head_started_ms: float = 0.0
     _drained: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -67,15 +68,31 @@ class AudioLedger:
             found = self.items[item_id] = ItemAudio()
         return found
 
-    def sent(self, item_id: str, mark: str, ms: float, now_ms: float) -> None:
-        if not self._pending:
-            self._head_started_ms = now_ms
-        self._pending.append(_Chunk(item_id, mark, ms))
+    def open_segment(self) -> tuple[str, float] | None:
+        """The item and length of the segment still waiting for its mark, if any."""
+        tail = self._pending[-1] if self._pending else None
+        return (tail.item_id, tail.ms) if tail is not None and not tail.mark else None
+
+    def sent(self, item_id: str, ms: float, now_ms: float) -> None:
+        """Audio of `item_id` went out: it grows the open segment (close it first when the
+        item changes), or opens one."""
+        tail = self._pending[-1] if self._pending else None
+        if tail is None or tail.mark or tail.item_id != item_id:
+            if not self._pending:
+                self._head_started_ms = now_ms
+            tail = _Segment(item_id)
+            self._pending.append(tail)
+        tail.ms += ms
         self.item(item_id).sent_ms += ms
         self._drained.clear()
 
+    def marked(self, mark: str) -> None:
+        """The mark that closes the open segment went out."""
+        if self._pending and not self._pending[-1].mark:
+            self._pending[-1].mark = mark
+
     def echoed(self, mark: str, now_ms: float) -> None:
-        """A mark came back in order: its chunk played (others are late or unknown: ignored)."""
+        """A mark came back in order: its segment played (others are late or unknown: ignored)."""
         if not self._pending or self._pending[0].mark != mark:
             return
         chunk = self._pending.popleft()

@@ -64,6 +64,9 @@ PROVIDER = "openai-realtime"
 # How long a played answer waits for the transcript of the turn it answered before its
 # record is written without it.
 TRANSCRIPT_WAIT_S = 3.0
+# A mark closes every this much of the model's audio (and each item, and each response):
+# what a barge-in cut is then known from the last echo and the time since.
+MARK_EVERY_MS = 200.0
 
 
 def say_exactly(text: str) -> str:
@@ -272,21 +275,31 @@ class RealtimeSession:
             log.log(level, "realtime error %s: %s", event.code, event.message)
 
     async def _play(self, audio: AudioOut) -> None:
-        """Pass the model's audio to Twilio as it is, with a mark to learn when it played."""
+        """Pass the model's audio to Twilio as it is; a mark every MARK_EVERY_MS of it."""
         self._answered()
         if self._status == "transferred" or not audio.ulaw:
             return
-        mark = f"a{next(self._marks)}"
+        open_segment = self._ledger.open_segment()
+        if open_segment is not None and open_segment[0] != audio.item_id:
+            await self._mark()
         await self._sink.send_audio(audio.ulaw)
-        await self._sink.send_mark(mark)
-        ms = len(audio.ulaw) * 1000 / PHONE_RATE
-        self._ledger.sent(audio.item_id, mark, ms, self._clock.now_ms)
+        self._ledger.sent(audio.item_id, len(audio.ulaw) * 1000 / PHONE_RATE, self._clock.now_ms)
+        open_segment = self._ledger.open_segment()
+        if open_segment is not None and open_segment[1] >= MARK_EVERY_MS:
+            await self._mark()
         self._response_audio = True
         if self._turn is not None:
             self._turn.clock.reached("agent")
             self._turn.clock.reached("first_media")
             if audio.item_id not in self._turn.items:
                 self._turn.items.append(audio.item_id)
+
+    async def _mark(self) -> None:
+        """Close the open segment with a mark: its echo says the segment has played."""
+        if self._ledger.open_segment() is not None:
+            mark = f"a{next(self._marks)}"
+            await self._sink.send_mark(mark)
+            self._ledger.marked(mark)
 
     async def _response_done(self, done: ResponseDone) -> None:
         self._answered()
@@ -308,6 +321,7 @@ class RealtimeSession:
             else:
                 self._turn.record.usage.add(turn_usage)
             self._turn.clock.reached("agent_done")
+        await self._mark()
         runs, self._tool_runs = self._tool_runs, []
         if done.status == "completed" and runs:
             self._tasks.own(self._after_tools(runs), "after-tools")
