@@ -11,7 +11,7 @@ model and the model's mu-law straight back to Twilio: no decoding, no resampling
    item to what was heard, so the model remembers what the caller remembers.
 3. Tool calls run through the same `ToolExecutor` as every agent. A transfer waits for what
    the model said before it to play; a hang-up waits for the goodbye.
-4. Each caller turn and what answered it becomes a turn record (latency, usage, heard).
+4. Each caller turn and what answered it becomes a turn record (`RealtimeTurns`).
 5. A model that cannot be reached, drops, or does not answer in time hands the call to the
    cascaded session, with the conversation so far (`_fall_back`).
 """
@@ -21,10 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from itertools import count
 
-from bridge.agent.base import CallControl, CallControlError, Message, ToolEvent
+from bridge.agent.base import CallControl, CallControlError, ToolEvent
 from bridge.agent.realtime.link import (
     AgentWords,
     AudioOut,
@@ -40,7 +39,6 @@ from bridge.agent.realtime.link import (
     ResponseDone,
     ToolRequest,
 )
-from bridge.agent.realtime.pricing import estimate_realtime_cost
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import ulaw_to_pcm16
 from bridge.audio.framing import Framer
@@ -49,21 +47,17 @@ from bridge.audio.vad import TurnDetector
 from bridge.call.audio_ledger import AudioLedger
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
-from bridge.call.latency import TurnClock
 from bridge.call.playback import MediaClock
+from bridge.call.realtime_turns import PROVIDER, RealtimeTurns, turn_usage
 from bridge.call.session import HANGUP_GRACE_S, ULAW_FRAME, CallSession
 from bridge.call.speaker import PHONE_RATE, REPLY_END_SUFFIX, AudioSink
 from bridge.call.tasks import CallTasks
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
-from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnUsage
+from bridge.records import CallStatus, TurnUsage
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "openai-realtime"
-# How long a played answer waits for the transcript of the turn it answered before its
-# record is written without it.
-TRANSCRIPT_WAIT_S = 3.0
 # A mark closes every this much of the model's audio (and each item, and each response):
 # what a barge-in cut is then known from the last echo and the time since.
 MARK_EVERY_MS = 200.0
@@ -72,18 +66,6 @@ MARK_EVERY_MS = 200.0
 def say_exactly(text: str) -> str:
     """Instructions for one response that speaks fixed words (a greeting, a goodbye)."""
     return f'Say exactly: "{text}"'
-
-
-@dataclass
-class _Turn:
-    """A caller turn (or the greeting) and everything that answered it, until the next one."""
-
-    record: TurnRecord
-    clock: TurnClock
-    items: list[str] = field(default_factory=list)
-    tool_messages: list[Message] = field(default_factory=list)
-    # Set once the caller's words are in (their transcription runs beside the response).
-    transcribed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RealtimeSession:
@@ -125,9 +107,7 @@ class RealtimeSession:
         self._inbound = bytearray()  # caller audio not yet sent to the model
         self._batch_bytes = PHONE_RATE * self._settings.audio_batch_ms // 1000
 
-        self._history: list[Message] = []
-        self._turn: _Turn | None = None
-        self._turn_index = count(0)
+        self._turns = RealtimeTurns(journal, self._ledger)
         self._marks = count(1)
         self._responses = count(1)
         self._responding = False  # a response is being generated (cancel has something to do)
@@ -137,7 +117,7 @@ class RealtimeSession:
         self._status: CallStatus = "active"
         self._hangup_due = False
         self._closed = False
-        self._usage = TurnUsage(provider=PROVIDER, model=link_config.model)
+        self._usage = TurnUsage(provider=PROVIDER, model=link_config.model)  # the whole call
 
     # -- what Twilio sends us -------------------------------------------------------------
 
@@ -152,7 +132,7 @@ class RealtimeSession:
             return
         self._tasks.own(self._read(self._link), "realtime-events")
         if greeting:
-            self._new_turn(TurnRecord(index=next(self._turn_index), source="greeting"))
+            self._turns.open("greeting")
             await self._ask(say_exactly(greeting))
 
     async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
@@ -182,16 +162,13 @@ class RealtimeSession:
         await self._caller_started()
         pressed = self._keypad.press(digit, self._clock.now_ms)
         if isinstance(pressed, KeyedEntry):
-            self._new_turn(TurnRecord(index=next(self._turn_index), source="dtmf"))
             keyed = f"(keyed) {pressed.digits}"
-            await self._caller_words(keyed)
+            self._turns.open("dtmf", caller=keyed)
             if await self._call_link(lambda link: link.caller_text(keyed)):
                 await self._ask(None)
         elif pressed is not None:
             if pressed.say:
-                record = TurnRecord(index=next(self._turn_index), source="dtmf")
-                record.caller = f"(key {digit})"
-                self._new_turn(record)
+                self._turns.open("dtmf", caller=f"(key {digit})")
                 await self._ask(say_exactly(pressed.say))
             if pressed.transfer:
                 request = ToolRequest("", "transfer_call", {"department": pressed.transfer})
@@ -208,7 +185,7 @@ class RealtimeSession:
         if self._closed:
             return
         self._closed = True
-        self._close_turn()
+        self._turns.close()
         await self._tasks.cancel_all()
         if self._link is not None:
             await self._link.close()
@@ -237,7 +214,7 @@ class RealtimeSession:
             return
         await self._caller_started()
         self._hangup_due = True
-        self._new_turn(TurnRecord(index=next(self._turn_index), source="greeting"))
+        self._turns.open("greeting")
         if not await self._ask(say_exactly(goodbye)):
             self._tasks.own(self._hang_up(), "hang-up")
 
@@ -259,11 +236,10 @@ class RealtimeSession:
         elif isinstance(event, CallerSpeechStopped):
             self._caller_stopped(float(self._settings.silence_ms))
         elif isinstance(event, CallerWords):
-            await self._caller_words(event.text)
+            self._turns.caller_words(event.text)
         elif isinstance(event, AgentWords):
             self._ledger.item(event.item_id).text = event.text
-            if self._turn is not None:
-                self._turn.record.agent = f"{self._turn.record.agent} {event.text}".strip()
+            self._turns.agent_words(event.text)
         elif isinstance(event, ToolRequest):
             self._answered()
             self._tool_runs.append(self._tasks.own(self._run_tool(event), "tool"))
@@ -288,11 +264,7 @@ class RealtimeSession:
         if open_segment is not None and open_segment[1] >= MARK_EVERY_MS:
             await self._mark()
         self._response_audio = True
-        if self._turn is not None:
-            self._turn.clock.reached("agent")
-            self._turn.clock.reached("first_media")
-            if audio.item_id not in self._turn.items:
-                self._turn.items.append(audio.item_id)
+        self._turns.audio_sent(audio.item_id)
 
     async def _mark(self) -> None:
         """Close the open segment with a mark: its echo says the segment has played."""
@@ -304,23 +276,9 @@ class RealtimeSession:
     async def _response_done(self, done: ResponseDone) -> None:
         self._answered()
         self._responding = False
-        usage = done.usage
-        turn_usage = TurnUsage(
-            provider=PROVIDER,
-            model=self._config.model,
-            prompt_tokens=usage.input_text + usage.input_audio,
-            completion_tokens=usage.output_text + usage.output_audio,
-            audio_prompt_tokens=usage.input_audio,
-            audio_completion_tokens=usage.output_audio,
-            cost_usd=estimate_realtime_cost(self._config.model, usage),
-        )
-        self._usage.add(turn_usage)
-        if self._turn is not None:
-            if self._turn.record.usage is None:
-                self._turn.record.usage = turn_usage
-            else:
-                self._turn.record.usage.add(turn_usage)
-            self._turn.clock.reached("agent_done")
+        usage = turn_usage(self._config.model, done.usage)
+        self._usage.add(usage)
+        self._turns.response_done(usage)
         await self._mark()
         runs, self._tool_runs = self._tool_runs, []
         if done.status == "completed" and runs:
@@ -330,8 +288,8 @@ class RealtimeSession:
             # The caller's side (our simulator) learns from its echo that the agent finished.
             await self._sink.send_mark(f"r{next(self._responses)}{REPLY_END_SUFFIX}")
         self._response_audio = False
-        if self._turn is not None:
-            self._tasks.own(self._settle(self._turn), "turn-record")
+        if self._turns.current is not None:
+            self._tasks.own(self._turns.settle(self._turns.current, self._played), "turn-record")
         if self._hangup_due and self._status == "active":
             self._tasks.own(self._hang_up(), "hang-up")
 
@@ -357,8 +315,7 @@ class RealtimeSession:
         metrics.barge_in()
         await self._sink.clear()
         cuts = self._ledger.interrupt(self._clock.now_ms)
-        if self._turn is not None:
-            self._turn.record.interrupted = True
+        self._turns.interrupted()
         if self._link is None:
             return
         try:
@@ -371,55 +328,9 @@ class RealtimeSession:
 
     def _caller_stopped(self, endpointing_ms: float) -> None:
         """A caller turn ended: the model answers it (its VAD asked already, or we commit)."""
-        self._new_turn(TurnRecord(index=next(self._turn_index)), endpointing_ms)
+        self._turns.open("speech", endpointing_ms=endpointing_ms)
         self._responding = True
         self._expect_answer()
-
-    async def _caller_words(self, text: str) -> None:
-        """The caller's words (transcribed beside the response) join the turn they belong to."""
-        if self._turn is None:
-            self._new_turn(TurnRecord(index=next(self._turn_index)))
-        assert self._turn is not None
-        self._turn.record.caller = f"{self._turn.record.caller} {text}".strip()
-        self._turn.transcribed.set()
-
-    def _new_turn(self, record: TurnRecord, endpointing_ms: float | None = None) -> None:
-        self._close_turn()
-        self._turn = _Turn(record, TurnClock(endpointing_ms))
-        if record.source != "speech":
-            self._turn.transcribed.set()
-
-    async def _settle(self, turn: _Turn) -> None:
-        """Write an answered turn once its audio has played and the caller's words are in."""
-        await self._played()
-        try:
-            async with asyncio.timeout(TRANSCRIPT_WAIT_S):
-                await turn.transcribed.wait()
-        except TimeoutError:
-            log.warning("no transcript of the caller's turn; its record has none")
-        if self._turn is turn:
-            self._close_turn()
-
-    def _close_turn(self) -> None:
-        """Write the finished turn: what the caller heard of the model, and the history."""
-        turn, self._turn = self._turn, None
-        if turn is None:
-            return
-        record = turn.record
-        items = [self._ledger.items.pop(item_id) for item_id in turn.items]
-        record.heard = " ".join(item.heard() for item in items if item.heard()).strip()
-        record.interrupted = record.interrupted or any(item.cut for item in items)
-        record.latency_ms = turn.clock.latency
-        if record.caller:
-            self._history.append(Message(role="caller", text=record.caller))
-        self._history.extend(turn.tool_messages)
-        if record.heard:
-            self._history.append(
-                Message(role="agent", text=record.heard, interrupted=record.interrupted)
-            )
-        if record.caller or record.agent or record.tools:
-            self._journal.turn(record)
-            metrics.turn_done(record)
 
     # -- tools and the end of the call ----------------------------------------------------
 
@@ -433,13 +344,7 @@ class RealtimeSession:
 
     def _tool_ran(self, event: ToolEvent) -> None:
         metrics.tool_called(event.name, event.result)
-        if self._turn is None:
-            self._new_turn(TurnRecord(index=next(self._turn_index), source="dtmf"))
-        assert self._turn is not None
-        self._turn.record.tools.append(
-            ToolCallRecord(name=event.name, arguments=event.arguments, result=event.result)
-        )
-        self._turn.tool_messages.extend(event.messages)
+        self._turns.tool_ran(event)
         if event.transferred:
             self._status = "transferred"
         if event.ends_call:
@@ -514,9 +419,9 @@ class RealtimeSession:
         if self._ledger.playing:
             await self._sink.clear()
             self._ledger.interrupt(self._clock.now_ms)
-        self._close_turn()
+        self._turns.close()
         link, self._link = self._link, None
         if link is not None:
             self._tasks.own(link.close(), "realtime-close")
         self._cascade = self._make_cascade()
-        await self._cascade.take_over(list(self._history), next(self._turn_index), phrase)
+        await self._cascade.take_over(list(self._turns.history), self._turns.next_index(), phrase)

@@ -18,7 +18,7 @@ from bridge.sim.calls import place_call
 from bridge.sim.fake_llm import FakeReply
 from bridge.sim.fake_realtime import FakeRealtime, RealtimeTurn
 from bridge.sim.report import CallReport
-from bridge.sim.script import HangUp, Interrupt, PlayAudio, Step
+from bridge.sim.script import HangUp, Interrupt, PlayAudio, PressKeys, Step
 from bridge.speech.instant import INSTANT_TRANSCRIPT
 from tests.support.bridges import REPO, bridge_settings
 
@@ -177,3 +177,15 @@ async def test_with_the_bridges_own_turn_detection_the_bridge_commits_each_turn(
     assert [event["type"] for event in fake.client_events].count("input_audio_buffer.commit") == 1
     assert [t.name for t in report.turns[-1].tools] == ["check_order_status"]
     assert report.turns[-1].latency_ms.endpointing == 600  # the dialplan's turns.silence_ms
+
+
+async def test_a_keyed_order_number_reaches_the_model_as_the_callers_turn(
+    tmp_path: Path, fake: FakeRealtime
+) -> None:
+    report = await realtime_call(tmp_path, fake, [PressKeys("4572#")])
+    keyed = next(turn for turn in report.turns if turn.source == "dtmf")
+    assert keyed.caller == "(keyed) 4572"
+    assert [(t.name, t.arguments) for t in keyed.tools] == [
+        ("check_order_status", {"order_id": "4572"})
+    ]
+    assert "shipped" in keyed.heard
