@@ -5,15 +5,21 @@ follows from there:
 
 1. Inbound mu-law is decoded into 20 ms PCM frames and run through the VAD turn detector.
 2. When the caller starts talking while the agent's audio is still playing, that is a
-   barge-in: `clear` goes out at once, the reply in flight is cancelled, and only what the
-   caller heard stays in the history.
+   barge-in: `clear` goes out at once and the reply holds. When the caller's turn ends it is
+   judged (see `interruptions`): words take the floor and the reply is dropped; a cough, a
+   backchannel or wordless noise lets the reply resume from the start of the cut sentence.
+   A key press over the agent drops the reply at once.
 3. When the caller falls silent, transcription starts at once (speculatively: it is thrown
    away if they go on talking), so it runs inside the silence window that ends the turn.
    When the turn ends, a reply task takes that transcript, asks the agent, and speaks the
-   reply piece by piece as it streams (TTS -> mu-law -> `media` + `mark`).
+   reply piece by piece as it streams (`answer`, `reply_voice`: TTS -> mu-law -> `media` +
+   `mark`). Nothing heard a while into the turn: a filler. A failing STT or TTS: a phrase
+   kept from startup says so, so the line is never silent.
 4. Marks echoed by Twilio say what was heard; the history gets exactly that.
-5. Tools act on the live call (transfer, hang-up) through the agent's `CallControl`.
-6. `close` (on `stop` or socket close, whichever comes first) cancels everything, once.
+5. Tools act on the live call (transfer, hang-up) through the agent's `CallControl`; a
+   transfer already requested runs to its end even if the reply asking for it is dropped.
+6. A caller silent for long after the agent finished is reprompted, then told goodbye.
+7. `close` (on `stop` or socket close, whichever comes first) cancels everything, once.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from itertools import count
 
 from bridge.agent.base import (
@@ -30,10 +37,7 @@ from bridge.agent.base import (
     CallControlError,
     CallerTurn,
     Message,
-    TextDelta,
     ToolEvent,
-    ToolStarted,
-    Usage,
 )
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import ulaw_to_pcm16
@@ -47,7 +51,7 @@ from bridge.audio.turns import (
     TurnEnded,
 )
 from bridge.audio.vad import TurnDetector
-from bridge.call.chunker import SentenceChunker
+from bridge.call.answer import stream_answer
 from bridge.call.endpointing import Endpointer, TurnModel
 from bridge.call.interruptions import InterruptionJudge
 from bridge.call.journal import CallJournal
@@ -367,7 +371,15 @@ class CallSession:
                 record.caller = text
                 self._history.append(Message(role="caller", text=text))
                 reply.stage = "agent"
-                await self._answer(reply, CallerTurn(text=text, source=turn.source), record, clock)
+                await stream_answer(
+                    self._agent.respond(
+                        list(self._history), CallerTurn(text=text, source=turn.source)
+                    ),
+                    record,
+                    clock,
+                    say=partial(self._say_unless_transferred, reply, clock),
+                    on_tool=partial(self._tool_ran, record=record),
+                )
             await self._voice.finish(reply, clock)
         # `except*`: errors raised inside `_answer`'s TaskGroup arrive in an ExceptionGroup.
         # (Speech failures never get here: they are answered by kept phrases instead.)
@@ -376,6 +388,8 @@ class CallSession:
         finally:
             if filler is not None:
                 filler.cancel()
+            if record.usage is not None:
+                self._usage.add(record.usage)
             heard = self._tracker.take(reply.id)
             record.heard, record.interrupted = heard.text, heard.interrupted
             record.resumed = reply.resumed
@@ -393,46 +407,11 @@ class CallSession:
             if self._hangup_due and self._status == "active":
                 self._tasks.own(self._hang_up(), "hang-up")
 
-    async def _answer(
-        self, reply: ReplyState, turn: CallerTurn, record: TurnRecord, clock: TurnClock
+    async def _say_unless_transferred(
+        self, reply: ReplyState, clock: TurnClock, piece: str
     ) -> None:
-        """Stream the agent's reply into speech: thinking and speaking overlap."""
-        pieces: asyncio.Queue[str | None] = asyncio.Queue(maxsize=16)
-
-        async def think() -> None:
-            chunker = SentenceChunker()
-            async for event in self._agent.respond(list(self._history), turn):
-                if isinstance(event, TextDelta):
-                    clock.reached("agent")
-                    record.agent += event.text
-                    for piece in chunker.push(event.text):
-                        await pieces.put(piece)
-                elif isinstance(event, ToolStarted):
-                    # Words said before a tool ("let me check") play while it runs: the
-                    # chunker would hold the last sentence until more text came after it.
-                    for piece in chunker.flush():
-                        await pieces.put(piece)
-                elif isinstance(event, ToolEvent):
-                    self._tool_ran(event, record)
-                elif isinstance(event, Usage):
-                    record.usage = TurnUsage(**vars(event))
-                    self._usage.add(record.usage)
-            clock.reached("agent_done")
-            for piece in chunker.flush():
-                await pieces.put(piece)
-            # Not in a `finally`: when either side fails the TaskGroup cancels the other, and
-            # a put into a full queue nobody reads any more would wait forever.
-            await pieces.put(None)
-
-        async def speak() -> None:
-            while (piece := await pieces.get()) is not None:
-                if self._status == "transferred":
-                    continue
-                await self._voice.say(reply, piece, clock)
-
-        async with asyncio.TaskGroup() as group:
-            group.create_task(think())
-            group.create_task(speak())
+        if self._status != "transferred":  # the caller is on their way elsewhere
+            await self._voice.say(reply, piece, clock)
 
     def _tool_ran(self, event: ToolEvent, record: TurnRecord) -> None:
         record.tools.append(

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # Agent silence that means "the agent has finished", on the stream's clock and on the wall
 # clock alike: at a fast replay speed the agent's next sentence may still be synthesizing.
 QUIET_MS = 800
-# Without an end mark (another bridge, or a reply cut short), this long with no agent audio.
+# Without end marks (another bridge) or after a reply cut short, this long with no agent audio.
 QUIET_WALL_S = 3.0
 REPLY_TIMEOUT_S = 20.0  # longest wait for an agent reply, in real seconds
 GREETING_TIMEOUT_S = 5.0  # a bridge that greets starts within this
@@ -334,8 +334,14 @@ class SimulatedCaller:
                 return False
             if self._line.now_ms - (self._line.last_agent_audio_ms or 0) < QUIET_MS:
                 return False
-            since_media = time.perf_counter() - self._last_media_wall
-            return self._reply_end_wall >= self._last_media_wall or since_media >= QUIET_WALL_S
+            if self._reply_end_wall >= self._last_media_wall:
+                return True
+            # A bridge that ends its replies with a mark has not finished this one (a filler
+            # may play while the answer is still coming), unless a clear cut it short.
+            cut = bool(self._clear_wall) and self._clear_wall[-1] >= self._last_media_wall
+            if self._reply_end_wall and not cut:
+                return False
+            return time.perf_counter() - self._last_media_wall >= QUIET_WALL_S
 
         await self._until(quiet)
 
