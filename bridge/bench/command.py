@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bridge.bench.caller import CallPlan
 from bridge.bench.dialplan import write_bench_dialplan
+from bridge.bench.hostile import is_loopback
 from bridge.bench.plot import write_plot
 from bridge.bench.report import BenchReport, render
 from bridge.bench.runner import BenchRunner
@@ -68,6 +69,13 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     load.add_argument("--speed", type=float, default=1.0, help="stream time per real time")
     load.add_argument("--sequential", type=int, default=0, help="then this many short calls")
     load.add_argument("--concurrency", type=int, default=50, help="... this many at a time")
+    flood = bench.add_argument_group("a flood beside the calls (a loopback bridge only)")
+    flood.add_argument(
+        "--idle-sockets", type=int, default=0, help="signed media sockets that never send start"
+    )
+    flood.add_argument(
+        "--slow-clients", type=int, default=0, help="HTTP clients that never finish a request"
+    )
     out = bench.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument("--plot", default="bench.png", help="PNG to write ('' for none)")
@@ -75,6 +83,9 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.idle_sockets or args.slow_clients) and args.url and not is_loopback(args.url):
+        print("bridge bench: --idle-sockets and --slow-clients flood a loopback bridge only")
+        return 2
     if args.generator_cpu and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu) for cpu in args.generator_cpu.split(",")})
     report = asyncio.run(run_bench(args))
@@ -141,7 +152,9 @@ async def _run(
                 silence_ms=args.silence_ms,
                 idle_rss_mb=None,
             )
-            runner = BenchRunner(server, plan, args.speed, stand_in)
+            runner = BenchRunner(
+                server, plan, args.speed, stand_in, (args.idle_sockets, args.slow_clients)
+            )
             await runner.run(levels, args.ramp, args.sequential, args.concurrency, report)
         finally:
             await server.stop()

@@ -6,6 +6,7 @@ from collections import Counter
 
 from pydantic import BaseModel
 
+from bridge.bench.hostile import HostileReport
 from bridge.observability.lag import LagSummary
 from bridge.speech.pool import PoolStats
 
@@ -60,6 +61,7 @@ class LevelReport(BaseModel):
     calls_completed: int
     errors: dict[str, int]
     speech_pool: PoolStats | None
+    hostile: HostileReport | None = None  # the flood beside the calls, if any
     # Realtime mode only (see bridge/bench/realtime.py).
     relay_ms: Percentiles | None = None  # stand-in audio delta sent -> media received
     clear_after_speech_started_ms: Percentiles | None = None
@@ -142,6 +144,15 @@ def render(report: BenchReport) -> str:
             f"calls completed {level.calls_completed}/{level.calls}; generator late ticks "
             f"{level.generator_late_ticks}, generator {level.generator_core_use:.0%} of a core"
         )
+        if level.hostile is not None:
+            hostile = level.hostile
+            lines.append(
+                f"  beside them: {hostile.idle_sockets} media sockets that never send start "
+                f"({hostile.sockets_opened} opened, {hostile.sockets_refused} refused at the cap, "
+                f"{hostile.sockets_closed} closed by the deadline) and {hostile.slow_clients} "
+                f"slow clients ({hostile.slow_opened} opened, {hostile.slow_closed} closed by the "
+                f"deadline); {hostile.failures} other connect failures"
+            )
         if level.errors:
             lines.append(f"  errors: {level.errors}")
     if report.sequential is not None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 
 import aiohttp
 
 from bridge.bench.caller import BenchCall, CallPlan, CallResult, Pacer
+from bridge.bench.hostile import HostileLoad
 from bridge.bench.realtime import RealtimeFigures, RealtimeProbe
 from bridge.bench.report import (
     MB,
@@ -45,8 +47,11 @@ class BenchRunner:
         plan: CallPlan,
         speed: float = 1.0,
         stand_in: FakeRealtime | None = None,
+        hostile: tuple[int, int] = (0, 0),
     ) -> None:
         self._server = server
+        # Beside each level's calls: this many idle media sockets and slow HTTP clients.
+        self._hostile = hostile
         self._stand_in = stand_in  # realtime mode: the Realtime API stand-in, in this process
         self._plan = plan
         self._target = Target(server.url, server.account_sid, server.auth_token)
@@ -104,17 +109,19 @@ class BenchRunner:
         for call in bench_calls:
             running.append(asyncio.create_task(call.run(http, self._pacer)))
             await asyncio.sleep(ramp_s / calls)
-        await asyncio.sleep(SETTLE_S)
-        # The steady window: every call started, none finished yet.
-        cpu_a, wall_a, own_a = server.cpu_seconds(), time.perf_counter(), time.process_time()
-        first_done = [asyncio.ensure_future(call.finished.wait()) for call in bench_calls]
-        await asyncio.wait(first_done, return_when=asyncio.FIRST_COMPLETED)
-        cpu_b, wall_b, own_b = server.cpu_seconds(), time.perf_counter(), time.process_time()
-        rss = server.rss_bytes()
-        stats = await server.stats(http)
-        results = await asyncio.gather(*running)
-        for waiter in first_done:
-            waiter.cancel()
+        # Once every call is live, the flood (if any) opens, and lasts until they end.
+        async with self._flood() as hostile:
+            await asyncio.sleep(SETTLE_S)
+            # The steady window: every call started, none finished yet.
+            cpu_a, wall_a, own_a = server.cpu_seconds(), time.perf_counter(), time.process_time()
+            first_done = [asyncio.ensure_future(call.finished.wait()) for call in bench_calls]
+            await asyncio.wait(first_done, return_when=asyncio.FIRST_COMPLETED)
+            cpu_b, wall_b, own_b = server.cpu_seconds(), time.perf_counter(), time.process_time()
+            rss = server.rss_bytes()
+            stats = await server.stats(http)
+            results = await asyncio.gather(*running)
+            for waiter in first_done:
+                waiter.cancel()
         window = wall_b - wall_a
         cpu_per_call_s = core_use = None
         if cpu_a is not None and cpu_b is not None and window > 0:
@@ -152,12 +159,26 @@ class BenchRunner:
             calls_completed=sum(r.completed for r in results),
             errors=count_errors(errors),
             speech_pool=stats.speech_pool if stats else None,
+            hostile=hostile.report.model_copy() if hostile is not None else None,
             relay_ms=Percentiles.of(figures.relay_ms) if stand_in else None,
             clear_after_speech_started_ms=Percentiles.of(figures.clear_ms) if stand_in else None,
             truncate_error_ms=Percentiles.of(figures.truncate_error_ms(stand_in))
             if stand_in
             else None,
         )
+
+    @contextlib.asynccontextmanager
+    async def _flood(self) -> AsyncIterator[HostileLoad | None]:
+        if not any(self._hostile):
+            yield None
+            return
+        # Its own client: no cap on its sockets, and none taken from the calls' pool.
+        connector = aiohttp.TCPConnector(limit=CONNECTION_LIMIT)
+        async with (
+            aiohttp.ClientSession(connector=connector) as http,
+            HostileLoad(http, self._target, *self._hostile) as load,
+        ):
+            yield load
 
     async def _sequential(
         self, http: aiohttp.ClientSession, total: int, concurrency: int

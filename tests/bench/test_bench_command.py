@@ -70,3 +70,30 @@ def test_bench_in_realtime_mode_times_the_relay_the_clear_and_the_truncate(
     assert level["relay_ms"]["count"] > 0
     assert level["clear_after_speech_started_ms"]["count"] >= 1
     assert level["truncate_error_ms"]["count"] == level["clear_after_speech_started_ms"]["count"]
+
+
+def test_bench_floods_idle_media_sockets_and_slow_clients_beside_the_calls(
+    tmp_path: Path,
+) -> None:
+    # The spawned bridge inherits the environment: short deadlines, so the flood sees them.
+    env = {**os.environ, "MEDIA_START_TIMEOUT_S": "1", "REQUEST_TIMEOUT_S": "1"}
+    done = subprocess.run(
+        [
+            sys.executable, "-c", BENCH, "--env-file", os.devnull, "bench",
+            "--calls", "2", "--duration", "4", "--ramp", "0.3", "--speed", "2",
+            "--idle-sockets", "30", "--slow-clients", "30",
+            "--server-cpu", "", "--generator-cpu", "", "--json", "--plot", "",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    (level,) = json.loads(done.stdout)["levels"]
+    assert level["calls_completed"] == 2 and level["errors"] == {}
+    hostile = level["hostile"]
+    assert hostile["idle_sockets"] == 30 and hostile["slow_clients"] == 30
+    assert hostile["sockets_opened"] >= 30 and hostile["slow_opened"] >= 30
+    assert hostile["sockets_closed"] > 0 and hostile["slow_closed"] > 0  # the deadlines held
