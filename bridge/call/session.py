@@ -53,7 +53,7 @@ from bridge.audio.turns import (
 from bridge.audio.vad import TurnDetector
 from bridge.call.answer import stream_answer
 from bridge.call.endpointing import Endpointer, TurnModel
-from bridge.call.interruptions import InterruptionJudge
+from bridge.call.interruptions import Interruptions
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import HeldKey, KeyedEntry, Keypad, asks_for_keyed_entry
 from bridge.call.latency import TurnClock
@@ -114,15 +114,15 @@ class CallSession:
         self._queued: list[PendingTurn] = []
         self._tasks = CallTasks(call_sid)
         self._speculation = SpeculativeTranscriber(stt, PHONE_RATE, self._tasks.own)
+        self._interruptions = Interruptions(
+            dialplan.call.interruptions, stt, self._tracker, self._floor_free, self._tasks.own
+        )
         self._endpointer = Endpointer(
             dialplan.turns, turn_model, PHONE_RATE, self._detector.hold, self._tasks.own
         )
         self._reply_ids = count(1)
         self._turn_index = count(0)
         self._keypad = Keypad(dialplan.dtmf)
-        self._judge = InterruptionJudge(dialplan.call.interruptions)
-        # The reply the caller's current turn talked over, held until that turn is judged.
-        self._interrupted: ReplyState | None = None
         self._idle: asyncio.Task[None] | None = None  # counts the caller's silence
         self._reprompts = 0  # said since the caller last said something
         self._status: CallStatus = "active"
@@ -171,7 +171,8 @@ class CallSession:
                 self._endpointer.cancel()
                 self._speculation.discard()
                 self._floor_free.set()
-                self._not_an_interruption()
+                if (held := self._interruptions.take()) is not None:
+                    self._interruptions.resume(held)  # a cough, a click: not an interruption
                 if self._reply is None:
                     self._line_quiet()
             elif isinstance(event, TurnEnded):
@@ -234,7 +235,7 @@ class CallSession:
         await self._tasks.cancel_all()
         # A cancelled task keeps its traceback (frames holding this session): let go of them.
         self._tools.on_late = lambda event: None
-        self._idle = self._interrupted = None
+        self._idle = self._interruptions.held = None
         status: CallStatus = self._status if self._status != "active" else "completed"
         await self._journal.close(status, reason)
         self._on_closed()
@@ -276,9 +277,8 @@ class CallSession:
     async def _turn_arrived(self, turn: PendingTurn) -> None:
         if self._status != "active":
             return
-        if turn.source == "speech" and self._interrupted is not None:
-            reply, self._interrupted = self._interrupted, None
-            self._tasks.own(self._judge_interruption(reply, turn), "interruption")
+        if turn.source == "speech" and (held := self._interruptions.take()) is not None:
+            self._tasks.own(self._judge_interruption(held, turn), "interruption")
             return
         busy = self._reply
         if busy is None:
@@ -446,57 +446,20 @@ class CallSession:
         the reply behind it; speech holds it until the caller's turn shows what it was."""
         metrics.barge_in()
         reply = self._reply
-        if not hold or reply is None or not self._judge.settings.resume:
+        if not hold or reply is None or not self._interruptions.judge.settings.resume:
             await self._drop_reply()
             return
         cleared = await self._clear_audio()
-        reply.hold([piece.text for piece in cleared if piece.reply_id == reply.id and piece.marked])
-        self._interrupted = reply
-        self._tasks.own(self._words_deadline(reply), "interruption")
+        self._interruptions.hold(reply, cleared, self._detector.turn_audio)
 
     async def _judge_interruption(self, reply: ReplyState, turn: PendingTurn) -> None:
         """The caller's turn over the agent ended: resume the reply, or answer the turn."""
-        if turn.transcript is None:
-            turn.transcript = self._tasks.own(self._stt.transcribe(turn.audio, PHONE_RATE), "stt")
-        try:
-            text = await turn.transcript
-        except Exception:  # unheard: the reply goes on rather than leave the line silent
-            log.exception("speech recognition failed on a barge-in")
-            text = ""
-        if self._judge.is_false(text, turn.speech_ms):
-            log.info("not an interruption (%r): the reply resumes", text)
-            self._resume(reply)
+        if await self._interruptions.was_false(turn):
+            self._interruptions.resume(reply)
             return
         if self._reply is reply:
             await self._drop_reply()
         await self._turn_arrived(turn)
-
-    async def _words_deadline(self, reply: ReplyState) -> None:
-        """No words long after the onset (babble, a coughing fit): resume over the sound."""
-        await asyncio.sleep(self._judge.settings.words_within_ms / 1000)
-        if self._interrupted is not reply or reply.released.is_set():
-            return
-        try:
-            text = await self._stt.transcribe(self._detector.turn_audio(), PHONE_RATE)
-        except Exception:
-            log.exception("speech recognition failed on a barge-in")
-            text = ""
-        if self._interrupted is reply and self._judge.is_false(text):
-            log.info("no words over the agent (%r): the reply resumes over the sound", text)
-            self._floor_free.set()
-            self._resume(reply)
-
-    def _not_an_interruption(self) -> None:
-        """The turn detector dropped the caller's sound (a cough, a click)."""
-        reply, self._interrupted = self._interrupted, None
-        if reply is not None:
-            self._resume(reply)
-
-    def _resume(self, reply: ReplyState) -> None:
-        if self._reply is reply and not reply.released.is_set():
-            reply.resumed += 1
-            self._tracker.resumed(reply.id)
-            reply.released.set()
 
     async def _clear_audio(self) -> list[SpokenPiece]:
         """Empty Twilio's buffer, keeping what was heard so far; returns the pieces cleared."""
