@@ -46,6 +46,13 @@ class TurnUsage(BaseModel):
     audio_completion_tokens: int = 0
     cost_usd: float = 0.0
 
+    def summary(self) -> str:
+        """One line for people: who, tokens in and out (audio among them), estimated cost."""
+        tokens = f"{self.prompt_tokens}+{self.completion_tokens} tokens"
+        if self.audio_prompt_tokens or self.audio_completion_tokens:
+            tokens += f" ({self.audio_prompt_tokens}+{self.audio_completion_tokens} audio)"
+        return f"{self.provider} {self.model} {tokens} ${self.cost_usd:.4f}".strip()
+
     def add(self, other: TurnUsage) -> None:
         """Count `other` in (the call's running total)."""
         self.prompt_tokens += other.prompt_tokens

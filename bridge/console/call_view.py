@@ -75,6 +75,8 @@ def _turn(turn: TurnRecord) -> str:
     )
     if turn.agent or turn.heard:
         parts.append(f'<p class="agent"><span class="who">Agent</span> {_agent_text(turn)}</p>')
+    if turn.usage is not None and turn.usage.provider:
+        parts.append(f'<p class="usage muted">{esc(turn.usage.summary())}</p>')
     parts.append("</li>")
     return "".join(parts)
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bridge.records import CallRecord, TurnLatency, TurnRecord, TurnUsage, TwilioAction
+from bridge.records import CallRecord, TurnLatency, TurnRecord, TwilioAction
 from bridge.store.base import CallSummary
 
 LATENCY_LABELS = {
@@ -61,11 +61,6 @@ def _latency(latency: TurnLatency) -> str:
     return ", ".join(parts)
 
 
-def _usage(usage: TurnUsage) -> str:
-    tokens = f"{usage.prompt_tokens}+{usage.completion_tokens} tokens"
-    return f"{usage.provider} {usage.model} {tokens} ${usage.cost_usd:.4f}".strip()
-
-
 def _turn(turn: TurnRecord) -> list[str]:
     lines = [f"#{turn.index} {turn.source} at {turn.started_at.strftime('%H:%M:%S')}"]
     if turn.caller:
@@ -83,7 +78,7 @@ def _turn(turn: TurnRecord) -> list[str]:
     if latency := _latency(turn.latency_ms):
         lines.append(f"  latency: {latency}")
     if turn.usage is not None:
-        lines.append(f"  usage:  {_usage(turn.usage)}")
+        lines.append(f"  usage:  {turn.usage.summary()}")
     return lines
 
 

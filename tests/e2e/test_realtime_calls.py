@@ -94,6 +94,7 @@ async def test_a_realtime_call_checks_an_order_and_transfers_through_our_tools(
     assert order.usage is not None and order.usage.provider == "openai-realtime"
     assert order.usage.audio_prompt_tokens > 0 and order.usage.audio_completion_tokens > 0
     assert order.usage.cost_usd > 0
+    assert "audio)" in order.usage.summary()  # `bridge calls show` and the console print it
     assert order.latency_ms.first_media is not None and order.latency_ms.endpointing == 500
     assert [t.name for t in transfer.tools] == ["transfer_call"]
     assert report.status == "transferred"
