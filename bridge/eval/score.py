@@ -26,7 +26,8 @@ class ScenarioScore(BaseModel):
     name: str
     calls: int
     statuses: list[str]
-    # End of a caller's line (its last voiced frame) -> first agent audio, in ms.
+    # End of a caller's line (its last voiced frame) -> first agent audio, in ms; lines
+    # answered early or heard as two turns left out (their reply answered a part).
     replies_ms: list[float]
     pause_lines: int  # lines with a "[pause Nms]" inside
     cut_mid_thought: int  # of those, answered (or cleared) before their last word
@@ -98,10 +99,13 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
             # Answered before its last word, or heard as more than one turn.
             cut = line.answered_early or len(transcript.heard) > 1
             result.cut_mid_thought += has_pause and cut
+        # A line heard as two turns was answered from its first part: no reply latency.
+        split = {id(line) for line, t in zip(said, lines, strict=True) if len(t.heard) > 1}
         answered = [line for line in report.caller_lines if line.kind in ANSWERED]
         for index, line in enumerate(answered):
             result.answered_early += line.answered_early
-            if line.reply_ms is not None and not line.answered_early and line.kind != "keys":
+            whole = not line.answered_early and id(line) not in split
+            if line.reply_ms is not None and whole and line.kind != "keys":
                 result.replies_ms.append(line.reply_ms)
             last = index == len(answered) - 1
             if (line.reply_ms is None or line.reply_ms > DEAD_AIR_MS) and not last:

@@ -108,6 +108,7 @@ def test_a_line_heard_as_two_turns_was_cut_and_noise_heard_as_words_is_a_phantom
     )
     result = score(scenario, [report])
     assert (result.pause_lines, result.cut_mid_thought, result.phantom_turns) == (1, 1, 1)
+    assert result.replies_ms == [800]  # the split line's reply answered its first part
     assert [t.heard for t in result.transcripts] == [
         ["My order number is...", "4572."],
         ["Put me through to billing."],
