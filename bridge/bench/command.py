@@ -159,7 +159,7 @@ async def _run(
         finally:
             await server.stop()
             if api is not None:
-                await api.stop()
+                await api.close()
     if args.plot:
         try:
             report.plot = str(write_plot(Path(args.plot), report, runner.samples))

@@ -188,7 +188,7 @@ async def _run(args: argparse.Namespace, settings: Settings, steps: list[Step]) 
         )
         return await place_call(twilio, steps, speech.caller_tts, **options)
     finally:
-        await api.stop()
+        await api.close()
         speech.close()
 
 

@@ -67,4 +67,4 @@ async def local_bridge(
         if runner is not None:
             await runner.cleanup()
         sock.close()
-        await api.stop()
+        await api.close()

@@ -83,22 +83,18 @@ def scripted_brain(
     )
 
 
-class FakeLlm:
+class FakeLlm(LocalServer):
     """The server. `script(api, *replies)` queues replies; `requests` records what came in."""
 
     def __init__(self, pace: Pace | None = None) -> None:
+        super().__init__()
         self.pace = pace or Pace()
         self.requests: list[tuple[Api, dict[str, Any]]] = []
         self._scripts: dict[Api, deque[FakeReply]] = {"openai": deque(), "anthropic": deque()}
         self._ids = itertools.count(1)
-        self._server = LocalServer()
 
     def script(self, api: Api, *replies: FakeReply) -> None:
         self._scripts[api].extend(replies)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     @property
     def openai_base_url(self) -> str:
@@ -108,21 +104,9 @@ class FakeLlm:
     def anthropic_base_url(self) -> str:
         return self.url
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._openai)
-        app.router.add_post("/v1/messages", self._anthropic)
-        return await self._server.serve(app, host, port)
-
-    async def close(self) -> None:
-        await self._server.close()
-
-    async def __aenter__(self) -> FakeLlm:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_post("/v1/chat/completions", self._openai)
+        router.add_post("/v1/messages", self._anthropic)
 
     def _next_reply(self, api: Api, body: dict[str, Any]) -> FakeReply:
         self.requests.append((api, body))

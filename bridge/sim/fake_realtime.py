@@ -70,10 +70,11 @@ class _Item:
     audio_ms: float = 0.0
 
 
-class FakeRealtime:
+class FakeRealtime(LocalServer):
     """Serves `/v1/realtime`; one WebSocket per bridge call."""
 
     def __init__(self, delay_s: float = 0.2, chunk_ms: int = 100) -> None:
+        super().__init__()
         self.delay_s = delay_s  # from the end of a caller turn to the response's first event
         self.chunk_ms = chunk_ms  # audio per `response.output_audio.delta`
         # Audio sent at this many times real time (0: all at once, the worst case for a client).
@@ -96,33 +97,16 @@ class FakeRealtime:
         self._stamp_ids = itertools.count(1)
         self._script: deque[RealtimeTurn] = deque()
         self._responses = 0
-        self._server = LocalServer()
 
     def script(self, *turns: RealtimeTurn) -> None:
         self._script.extend(turns)
 
     @property
-    def url(self) -> str:
-        return self._server.url
-
-    @property
     def openai_base_url(self) -> str:
         return f"{self.url}/v1"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        app = web.Application()
-        app.router.add_get("/v1/realtime", self._connect)
-        return await self._server.serve(app, host, port)
-
-    async def close(self) -> None:
-        await self._server.close()
-
-    async def __aenter__(self) -> FakeRealtime:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/v1/realtime", self._connect)
 
     async def _connect(self, request: web.Request) -> web.StreamResponse:
         if self.refuse:

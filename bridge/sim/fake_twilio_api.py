@@ -30,10 +30,11 @@ def _error(status: int, code: int, message: str) -> web.Response:
     return web.json_response(body, status=status)
 
 
-class FakeTwilioApi:
+class FakeTwilioApi(LocalServer):
     """`POST /2010-04-01/Accounts/{AC}/Calls/{CA}.json` plus `GET /_actions?CallSid=`."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
+        super().__init__()
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._actions: list[dict[str, Any]] = []
@@ -41,26 +42,19 @@ class FakeTwilioApi:
         self._updates: dict[str, list[dict[str, str]]] = defaultdict(list)
         self._waiters: dict[str, list[asyncio.Future[dict[str, str]]]] = defaultdict(list)
         self._release = asyncio.Event()
-        self._server = LocalServer()
 
-    @property
-    def url(self) -> str:
-        """Base URL to use as TWILIO_API_BASE_URL, e.g. http://127.0.0.1:43210."""
-        return self._server.url
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_post(_CALL_PATH, self._update_call)
+        router.add_get("/_actions", self._list_actions)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = web.Application()
-        app.router.add_post(_CALL_PATH, self._update_call)
-        app.router.add_get("/_actions", self._list_actions)
-        await self._server.serve(app, host, port)
-
-    async def stop(self) -> None:
+    async def close(self) -> None:
+        """Requests held by `hang_next` are let go and `wait_for_update` fails; then it stops."""
         self._release.set()
         for waiters in self._waiters.values():
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("fake Twilio API stopped"))
-        await self._server.close()
+        await super().close()
 
     def actions(self, call_sid: str | None = None) -> list[dict[str, Any]]:
         """Every request so far: {"method", "path", "params", "status"}, oldest first."""
@@ -73,7 +67,7 @@ class FakeTwilioApi:
         self._faults.extend(["fail"] * count)
 
     def hang_next(self, count: int = 1) -> None:
-        """The next `count` requests never answer (until `stop`)."""
+        """The next `count` requests never answer (until `close`)."""
         self._faults.extend(["hang"] * count)
 
     async def wait_for_update(self, call_sid: str) -> dict[str, str]:

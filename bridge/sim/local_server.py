@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from typing import Self
+
 from aiohttp import web
 
 
-class LocalServer:
-    """Serves one aiohttp app on `host` (port 0: any free port) until closed."""
+class LocalServer(ABC):
+    """Serves the fake's routes on `host` (port 0: any free port) from `start` until `close`;
+    `async with` does both."""
 
     def __init__(self) -> None:
         self._runner: web.AppRunner | None = None
-        self.url = ""  # e.g. http://127.0.0.1:43210 once serving
+        self.url = ""  # e.g. http://127.0.0.1:43210 once started
 
-    async def serve(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Start serving `app`; returns the base URL it answers on."""
+    @abstractmethod
+    def _routes(self, router: web.UrlDispatcher) -> None:
+        """Add the fake's routes."""
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving; returns the base URL it answers on."""
+        app = web.Application()
+        self._routes(app.router)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -25,3 +35,10 @@ class LocalServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()

@@ -110,4 +110,4 @@ async def started_fakes() -> AsyncIterator[tuple[FakeLlm, FakeTwilioApi]]:
     await twilio.start()
     async with FakeLlm() as fake:
         yield fake, twilio
-    await twilio.stop()
+    await twilio.close()

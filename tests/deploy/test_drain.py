@@ -56,7 +56,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[BridgeProcess, TwilioSid
         raise
     finally:
         bridge.kill()
-        await api.stop()
+        await api.close()
 
 
 async def readiness(http: aiohttp.ClientSession, bridge: BridgeProcess) -> tuple[int, dict]:

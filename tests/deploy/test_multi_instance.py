@@ -93,7 +93,7 @@ async def deployment(
         nginx.stop()
         for bridge in deployed.bridges.values():
             bridge.kill()
-        await api.stop()
+        await api.close()
 
 
 def caller(deployed: Deployment, speech: SpeechModels) -> SimulatedCaller:

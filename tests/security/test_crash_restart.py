@@ -34,7 +34,7 @@ async def fake_twilio() -> AsyncIterator[tuple[FakeTwilioApi, str, str]]:
     api = FakeTwilioApi(account_sid, auth_token)
     await api.start()
     yield api, account_sid, auth_token
-    await api.stop()
+    await api.close()
 
 
 async def record_when(

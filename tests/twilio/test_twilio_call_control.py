@@ -57,7 +57,7 @@ async def rig() -> AsyncIterator[Rig]:
     api, client = await open_rig()
     yield Rig(api, client)
     await close_twilio_client(client)
-    await api.stop()
+    await api.close()
 
 
 async def test_transfer_sends_dial_twiml_to_the_call(rig: Rig) -> None:
@@ -112,11 +112,11 @@ async def test_client_error_is_not_retried() -> None:
         assert [(a.ok, "20003" in a.error) for a in reported] == [(False, True)]
     finally:
         await close_twilio_client(client)
-        await api.stop()
+        await api.close()
 
 
 async def test_unreachable_api_raises_call_control_error(rig: Rig) -> None:
-    await rig.api.stop()
+    await rig.api.close()
     with pytest.raises(CallControlError):
         await rig.control(attempts=2).hang_up()
     assert [a.ok for a in rig.reported] == [False, False]
