@@ -72,7 +72,8 @@ async def test_transfer_and_its_fallback_both_failing_is_apologised_for_in_speec
         bridge.twilio.api.fail_next(6)
         report = await call(bridge, billing_then_silence(tmp_path), speech)
     assert len(report.twilio_actions) == 6
-    assert "couldn't connect you" in report.turns[-1].heard
+    # The apology, not necessarily last: the silent caller may be asked if they are still there.
+    assert any("couldn't connect you" in turn.heard for turn in report.turns)
     assert report.status == "completed"
 
 
