@@ -128,7 +128,7 @@ class RealtimeSession:
         try:
             self._link = await self._connector.open(self._config)
         except LinkClosed as exc:
-            await self._fall_back(str(exc), greeting)
+            await self._fall_back(str(exc))
             return
         self._tasks.own(self._read(self._link), "realtime-events")
         if greeting:
@@ -226,7 +226,7 @@ class RealtimeSession:
                 await self._handle(event)
         except LinkClosed as exc:
             if not self._closed:
-                await self._fall_back(str(exc), self._settings.bridging_phrase)
+                await self._fall_back(str(exc))
 
     async def _handle(self, event: LinkEvent) -> None:
         if isinstance(event, AudioOut):
@@ -279,6 +279,10 @@ class RealtimeSession:
         usage = turn_usage(self._config.model, done.usage)
         self._usage.add(usage)
         self._turns.response_done(usage)
+        if done.status == "failed" and not self._response_audio:
+            # Nothing said and nothing coming (a server error, a content filter): no dead air.
+            await self._fall_back("a response failed")
+            return
         await self._mark()
         runs, self._tool_runs = self._tool_runs, []
         if done.status == "completed" and runs:
@@ -324,7 +328,7 @@ class RealtimeSession:
             for cut in cuts:
                 await self._link.truncate(cut.item_id, cut.audio_end_ms)
         except LinkClosed as exc:
-            await self._fall_back(str(exc), self._settings.bridging_phrase)
+            await self._fall_back(str(exc))
 
     def _caller_stopped(self, endpointing_ms: float) -> None:
         """A caller turn ended: the model answers it (its VAD asked already, or we commit)."""
@@ -389,7 +393,7 @@ class RealtimeSession:
         try:
             await send(self._link)
         except LinkClosed as exc:
-            await self._fall_back(str(exc), self._settings.bridging_phrase)
+            await self._fall_back(str(exc))
             return False
         return True
 
@@ -407,10 +411,11 @@ class RealtimeSession:
     async def _deadline(self) -> None:
         await asyncio.sleep(self._settings.answer_timeout_ms / 1000)
         self._watchdog = None
-        await self._fall_back("no answer in time", self._settings.bridging_phrase)
+        await self._fall_back("no answer in time")
 
-    async def _fall_back(self, reason: str, phrase: str) -> None:
-        """Hand the call to the cascaded pipeline, with the conversation so far."""
+    async def _fall_back(self, reason: str) -> None:
+        """Hand the call to the cascaded pipeline, with the conversation so far; it greets the
+        caller if nothing was said yet, else says the bridging phrase."""
         if self._cascade is not None or self._closed or self._status != "active":
             return
         log.warning("realtime session failed (%s): the cascaded pipeline takes over", reason)
@@ -420,6 +425,9 @@ class RealtimeSession:
             await self._sink.clear()
             self._ledger.interrupt(self._clock.now_ms)
         self._turns.close()
+        spoke = any(message.role == "agent" and message.text for message in self._turns.history)
+        greeting = "" if self._dialplan.greet_in_twiml else self._dialplan.greeting
+        phrase = self._settings.bridging_phrase if spoke else greeting
         link, self._link = self._link, None
         if link is not None:
             self._tasks.own(link.close(), "realtime-close")

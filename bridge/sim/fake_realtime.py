@@ -84,6 +84,7 @@ class FakeRealtime(LocalServer):
         self.refuse = False  # answer the upgrade with HTTP 500
         self.drop_after_responses: int | None = None  # close the socket after this many
         self.stall = False  # accept turns but never answer them
+        self.fail = False  # answer every response with status "failed" and no output
         self.sessions: list[dict[str, Any]] = []  # each connection's last session.update
         self.client_events: list[dict[str, Any]] = []  # every client event but audio appends
         self.truncations: list[Truncation] = []
@@ -288,6 +289,9 @@ class _Conversation:
                 await self._ws.close()
                 return
             await self.send({"type": "response.created", "response": {"id": response_id}})
+            if self._server.fail:
+                status = "failed"
+                return
             if reply.text:
                 output_ms = await self._speak(response_id, reply.text)
             for index, call in enumerate(reply.tool_calls, start=1):

@@ -190,3 +190,13 @@ async def test_a_keyed_order_number_reaches_the_model_as_the_callers_turn(
         ("check_order_status", {"order_id": "4572"})
     ]
     assert "shipped" in keyed.heard
+
+
+async def test_a_failed_response_hands_the_turn_to_the_cascade(
+    tmp_path: Path, fake: FakeRealtime, line: PlayAudio
+) -> None:
+    fake.fail = True
+    report = await realtime_call(tmp_path, fake, [line])
+    assert report.turns[0].source == "greeting"
+    assert report.turns[0].heard.startswith("Thanks for calling Acme")  # by the cascade
+    assert report.turns[-1].caller == INSTANT_TRANSCRIPT
