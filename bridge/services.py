@@ -64,6 +64,7 @@ class Services:
     draining: bool = False
     owns_speech: bool = True  # False when the models were lent (tests share one set)
     instance_id: str = ""
+    warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
 
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
@@ -176,6 +177,9 @@ class Services:
             await asyncio.sleep(LIVE_POLL_S)
 
     async def close(self) -> None:
+        if self.warming_phrases is not None:
+            self.warming_phrases.cancel()
+            await asyncio.gather(self.warming_phrases, return_exceptions=True)
         for session in list(self.live.values()):
             await session.close("server shutting down")
         await self.store.close()
@@ -192,14 +196,12 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
     if speech is None:
         speech = load_speech(settings)
         await speech.warm_up()
-    for dialplan in dialplans:  # once per voice and phrase in the process (kept by `speech`)
-        await speech.phrases.warm(speech.tts_for(dialplan.voice), fixed_pieces(dialplan))
     store = await open_store(settings)
     instance_id = instance_name(settings)
     interrupted = await _close_interrupted(store, settings, instance_id)
     if interrupted:
         log.warning("%d calls left open by an earlier run were closed as interrupted", interrupted)
-    return Services(
+    services = Services(
         settings=settings,
         dialplans=dialplans,
         speech=speech,
@@ -210,6 +212,20 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         owns_speech=owns_speech,
         instance_id=instance_id,
     )
+    # Fixed phrases (greetings, fillers, apologies) are synthesized once per voice and kept by
+    # `speech`. Lent models (tests) are warmed before the first call; a serving process warms
+    # them in the background, so readiness does not wait for it (seconds of TTS).
+    warming = _warm_phrases(speech, dialplans)
+    if owns_speech:
+        services.warming_phrases = asyncio.create_task(warming, name="warming-phrases")
+    else:
+        await warming
+    return services
+
+
+async def _warm_phrases(speech: SpeechModels, dialplans: DialplanSet) -> None:
+    for dialplan in dialplans:
+        await speech.phrases.warm(speech.tts_for(dialplan.voice), fixed_pieces(dialplan))
 
 
 def _recorded_and_counted(
