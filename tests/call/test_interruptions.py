@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bridge.call.interruptions import InterruptionJudge
 from bridge.dialplan.models import InterruptionSettings
 from tests.call.timeline import Call, line, run_call
@@ -115,3 +117,28 @@ def test_backchannels_and_short_sounds_are_not_interruptions() -> None:
     assert judge.is_false("stop", speech_ms=200)
     assert not judge.is_false("Okay, but when?")
     assert not judge.is_false("no", speech_ms=400)
+
+
+@pytest.mark.parametrize(
+    ("words", "ms"),
+    [("", 120), ("", 170), ("", 240), ("", 400), ("", 900), ("mm-hmm", 450), ("okay", 350),
+     ("uh-huh", 500), ("yeah right", 700), ("mhm okay", 800)],
+)  # fmt: skip
+@pytest.mark.parametrize("into_ms", [300, 1700, 3200])
+def test_no_cough_backchannel_or_noise_burst_loses_a_reply(
+    words: str, ms: int, into_ms: int
+) -> None:
+    async def scenario(call: Call) -> None:
+        await call.caller.say("where is my order", 1200)
+        await call.wait_until(lambda: bool(call.twilio.played))
+        await call.caller.pause(into_ms)
+        await call.caller.say(words, ms)
+        await call.wait_until(lambda: len(call.turns) == 1)
+
+    call = run_call(scenario, replies=[ANSWER])
+
+    heard = call.twilio.heard()
+    assert heard[-1] == "It should arrive on Friday."
+    assert "Your order left our warehouse this morning." in heard
+    assert len(call.agent.turns) == 1
+    assert not call.turns[0].interrupted
