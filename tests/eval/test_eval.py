@@ -140,3 +140,22 @@ async def test_the_turn_model_check_judges_every_clip(speech: SpeechModels):
     check = await check_turn_model(speech.turn_model, speech.caller_tts)
     assert check.complete.clips == check.cut_mid_sentence.clips == 20
     assert all(0 <= p <= 1 for p in check.complete.probabilities)
+
+
+@pytest.mark.models
+async def test_an_llm_scenario_talks_to_the_fake_llm_at_its_pace(
+    tmp_path: Path, speech: SpeechModels
+):
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            "name: llm\nagent: llm\nllm: {first_token_ms: 100}\nsteps:\n"
+            '  - say: "It\'s order 4 5 7 2."\n',
+        )
+    )
+    async with bridges(bridge_settings(tmp_path), speech) as pool:
+        result = await run_scenario(scenario, pool)
+        assert pool.llm is not None and pool.llm.requests
+    assert pool.llm.pace.first_token_s == 0.1
+    (line,) = result.transcripts
+    assert "4572" in "".join(line.heard).replace(" ", "")
