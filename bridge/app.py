@@ -12,6 +12,7 @@ from bridge.services import Services
 from bridge.stats import LagProbe
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.media import MediaStreamHandler
+from bridge.twilio.twiml import DIAL_ACTION_PATH
 from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
 
 SERVICES = web.AppKey("services", Services)
@@ -37,6 +38,7 @@ def create_app(services: Services) -> web.Application:
     )
     app.router.add_post("/twilio/voice", webhooks.voice)
     app.router.add_post(STATUS_PATH, webhooks.status)
+    app.router.add_post(DIAL_ACTION_PATH, webhooks.dial_action)
     # Frame and loop lag plus the speech pool's queueing, for `bridge bench` and operators.
     probe = LagProbe(settings, services.speech.pool, lambda: len(services.live))
     limits = StreamLimits(

@@ -91,6 +91,22 @@ class TwilioAction(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
+LegKind = Literal["dial", "agent"]
+
+
+class CallLeg(BaseModel):
+    """One stretch of the call after the first: a `<Dial>` to a department and how it ended
+    (Twilio's DialCallStatus), or the caller back with the agent on a new media stream."""
+
+    kind: LegKind
+    department: str = ""
+    target: str = ""
+    status: str = ""  # dial: completed, answered, busy, no-answer, failed, canceled
+    sid: str = ""  # dial: the human leg's DialCallSid; agent: the new stream's StreamSid
+    duration_s: int = 0
+    at: datetime = Field(default_factory=utcnow)
+
+
 class CallRecord(BaseModel):
     call_sid: str
     stream_sid: str = ""
@@ -105,3 +121,4 @@ class CallRecord(BaseModel):
     instance_id: str = ""
     turns: list[TurnRecord] = Field(default_factory=list)
     twilio_actions: list[TwilioAction] = Field(default_factory=list)
+    legs: list[CallLeg] = Field(default_factory=list)

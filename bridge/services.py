@@ -21,13 +21,14 @@ from bridge.agent.tools import ToolExecutor
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
 from bridge.call.realtime_session import RealtimeSession
+from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
-from bridge.records import CallRecord, TwilioAction, utcnow
+from bridge.records import CallLeg, CallRecord, TwilioAction, utcnow
 from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.speech.phrases import PhraseVoice
@@ -35,6 +36,7 @@ from bridge.store import CallStore, open_store
 from bridge.twilio.messages import StartInfo
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
 from bridge.twilio.tokens import CallIdentity, CallTokens
+from bridge.twilio.twiml import DIAL_ACTION_PATH
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +92,26 @@ class Services:
             ),
         )
         context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
+        returned = await returned_from_transfer(self.store, start.call_sid)
         try:
-            session = self._new_session(start, dialplan, context, journal, sink)
+            session = self._new_session(start, dialplan, context, journal, sink, returned)
         except BaseException:
             # The record must not stay "active" forever, nor its writer task pend.
             await journal.close("failed", "the call could not start")
             raise
         self.live[start.call_sid] = session
-        await session.start()
+        if returned is None:
+            await session.start()
+            return session
+        # The caller is back from a transfer nobody answered: same conversation, new stream.
+        journal.leg(CallLeg(kind="agent", status="returned", sid=start.stream_sid))
+        metrics.call_started()
+        phrase = dialplan.transfer_returned.format(
+            department=returned.department.replace("_", " ") or "that department",
+            outcome=DIAL_OUTCOMES.get(returned.status, "couldn't be reached"),
+        )
+        assert isinstance(session, CallSession)
+        await session.take_over(returned.history, returned.turns_so_far, phrase)
         return session
 
     def _dialplan_of(self, identity: CallIdentity) -> Dialplan:
@@ -116,10 +130,14 @@ class Services:
         context: CallContext,
         journal: CallJournal,
         sink: AudioSink,
+        returned: ReturnedCall | None = None,
     ) -> LiveCall:
         journal.stream(start.stream_sid)
         control = TwilioCallControl(
-            self.twilio, start.call_sid, on_action=_recorded_and_counted(journal.action)
+            self.twilio,
+            start.call_sid,
+            on_action=_recorded_and_counted(journal.action),
+            dial_action_url=self.settings.public_base_url + DIAL_ACTION_PATH,
         )
         tools = ToolExecutor(
             dialplan, control, open_order_lookup(dialplan.orders), context, self.store.trust
@@ -144,7 +162,9 @@ class Services:
                 on_closed=lambda: self.live.pop(start.call_sid, None),
             )
 
-        if dialplan.agent.mode == "cascaded":
+        # A caller back from a transfer continues in the cascaded session, which can take the
+        # conversation so far over (`take_over`).
+        if dialplan.agent.mode == "cascaded" or returned is not None:
             return cascaded()
         return RealtimeSession(
             call_sid=start.call_sid,

@@ -116,8 +116,19 @@ class BudgetedAgent(Protocol):
 class CallControl(Protocol):
     """What tools may do to the live call (the Twilio side implements it)."""
 
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
-        """Hand the call to `target` (E.164 number or SIP URI); raises CallControlError."""
+    async def transfer(
+        self,
+        target: str,
+        caller_id: str | None,
+        announcement: str,
+        *,
+        department: str = "",
+        ring_timeout_s: int = 20,
+        reason: str = "",
+    ) -> None:
+        """Hand the call to `target` (E.164 number or SIP URI), ringing at most
+        `ring_timeout_s`; an unanswered transfer brings the caller back to the agent.
+        Raises CallControlError."""
         ...
 
     async def hang_up(self) -> None:

@@ -48,6 +48,12 @@ Args = TypeVar("Args", bound=BaseModel)
 class TransferCallArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     department: str = Field(min_length=1, description="The department to connect the caller to")
+    reason: str = Field(
+        default="",
+        max_length=200,
+        description="Why the caller needs this department, in a few words (the person "
+        "answering sees it)",
+    )
 
 
 class CheckOrderStatusArgs(BaseModel):
@@ -284,8 +290,10 @@ class ToolExecutor:
             result = {"error": "unknown department", "departments": list(self.dialplan.departments)}
             return ToolEvent("transfer_call", arguments, result)
         department = self.dialplan.departments[name]
+        reason = args.reason or f"caller asked for {name}"
+        announcement = department.announcement or f"Transferring you to {name}."
         try:
-            await self._dial(department, department.announcement or f"Transferring you to {name}.")
+            await self._dial(name, announcement, reason)
         except CallControlError as exc:
             failure = f"transfer failed: {exc}"
             fallback = self.dialplan.transfer_fallback
@@ -298,7 +306,7 @@ class ToolExecutor:
                 f"Transferring you to {fallback.replace('_', ' ')} instead."
             )
             try:
-                await self._dial(self.dialplan.departments[fallback], apology)
+                await self._dial(fallback, apology, f"{name} unreachable; {reason}")
             except CallControlError as again:
                 result = {"error": f"{failure}; fallback to {fallback} failed: {again}"}
                 return ToolEvent("transfer_call", arguments, result)
@@ -308,13 +316,17 @@ class ToolExecutor:
             "transfer_call", arguments, {"ok": True, "department": name}, transferred=True
         )
 
-    async def _dial(self, department: Department, announcement: str) -> None:
+    async def _dial(self, name: str, announcement: str, reason: str) -> None:
         """Only dialplan targets are ever dialled: the model names a department, never a number."""
+        department = self.dialplan.departments[name]
         called = e164_of(self.context.called)  # a SIP `To`'s user part when it is a number
         await self.control.transfer(
             department.target,
             caller_id=self.dialplan.caller_id or called,
             announcement=announcement,
+            department=name,
+            ring_timeout_s=department.ring_timeout_s,
+            reason=reason,
         )
 
     async def _check_order(self, check: CheckOrderStatusArgs) -> dict[str, Any]:

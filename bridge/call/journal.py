@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bridge.records import CallRecord, CallStatus, TurnRecord, TwilioAction
+from bridge.records import CallLeg, CallRecord, CallStatus, TurnRecord, TwilioAction
 from bridge.store.base import CallStore
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ class CallJournal:
 
     def action(self, action: TwilioAction) -> None:
         self._put(lambda: self._store.add_action(self._call_sid, action))
+
+    def leg(self, leg: CallLeg) -> None:
+        self._put(lambda: self._store.add_leg(self._call_sid, leg))
 
     async def close(self, status: CallStatus, reason: str, timeout_s: float = 10.0) -> None:
         """Write the end of the call and wait (bounded) for everything before it to land."""

@@ -27,6 +27,8 @@ class Department(Strict):
     target: str = Field(description="E.164 number or sip:/sips: URI")
     synonyms: list[str] = Field(default_factory=list)
     announcement: str = ""  # spoken by Twilio before dialing; default "Transferring you to X."
+    # How long the human's phone rings before the caller comes back to the agent (<Dial timeout>).
+    ring_timeout_s: int = Field(default=20, ge=5, le=600)
 
     @field_validator("target")
     @classmethod
@@ -197,6 +199,15 @@ class Dialplan(Strict):
     overflow: Overflow = Field(default_factory=Overflow)
     # Where a transfer goes when its own department cannot be reached (a department name).
     transfer_fallback: str | None = None
+    # What the agent says when a transferred caller comes back unanswered: {department} and
+    # {outcome} ("didn't answer", "is busy", "couldn't be reached") are filled in.
+    transfer_returned: str = Field(
+        default=(
+            "Sorry, {department} {outcome}. I can try another department, take a message, "
+            "or arrange a call back. What would you like?"
+        ),
+        min_length=1,
+    )
 
     # Where the file came from, set by the loader (not a YAML key).
     source: Path | None = Field(default=None, exclude=True)
@@ -211,6 +222,16 @@ class Dialplan(Strict):
     def _caller_id_is_e164(cls, value: str | None) -> str | None:
         if value is not None and not E164.match(value):
             raise ValueError(f"{value!r} is not an E.164 number like +15551234567")
+        return value
+
+    @field_validator("transfer_returned")
+    @classmethod
+    def _only_known_placeholders(cls, value: str) -> str:
+        try:
+            value.format(department="sales", outcome="didn't answer")
+        except (KeyError, IndexError, ValueError) as exc:
+            message = f"only {{department}} and {{outcome}} may be filled in: {exc}"
+            raise ValueError(message) from None
         return value
 
     @model_validator(mode="after")

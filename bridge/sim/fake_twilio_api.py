@@ -2,18 +2,24 @@
 
 The bridge's real `twilio` client talks to it over loopback. It records every request, can be
 told to fail or hang, and lets its owner await the update that ends a call's media stream
-(real Twilio ends the stream when a call is redirected or completed).
+(real Twilio ends the stream when a call is redirected or completed). Told how dialled legs
+end (`play_dials`), it answers a `<Dial action>` as Twilio would: a signed POST of the
+DialCallStatus to the action URL, whose TwiML its owner can await (`dial_answer`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
+import aiohttp
 from aiohttp import BasicAuth, web
 
 from bridge.sim.local_server import LocalServer
+from bridge.twilio.signature import sign_request
 
 _CALL_PATH = "/2010-04-01/Accounts/{account}/Calls/{call}.json"
 _STATUSES = {"completed", "canceled"}
@@ -42,6 +48,9 @@ class FakeTwilioApi(LocalServer):
         self._updates: dict[str, list[dict[str, str]]] = defaultdict(list)
         self._waiters: dict[str, list[asyncio.Future[dict[str, str]]]] = defaultdict(list)
         self._release = asyncio.Event()
+        self._dial_status: str | None = None
+        self._dial_answers: dict[str, asyncio.Future[str]] = {}
+        self._dial_tasks: set[asyncio.Task[None]] = set()
 
     def _routes(self, router: web.UrlDispatcher) -> None:
         router.add_post(_CALL_PATH, self._update_call)
@@ -50,6 +59,9 @@ class FakeTwilioApi(LocalServer):
     async def close(self) -> None:
         """Requests held by `hang_next` are let go and `wait_for_update` fails; then it stops."""
         self._release.set()
+        for task in self._dial_tasks:
+            task.cancel()
+        await asyncio.gather(*self._dial_tasks, return_exceptions=True)
         for waiters in self._waiters.values():
             for waiter in waiters:
                 if not waiter.done():
@@ -69,6 +81,20 @@ class FakeTwilioApi(LocalServer):
     def hang_next(self, count: int = 1) -> None:
         """The next `count` requests never answer (until `close`)."""
         self._faults.extend(["hang"] * count)
+
+    def play_dials(self, status: str | None) -> None:
+        """Every `<Dial action>` from now on ends with this DialCallStatus (`no-answer`,
+        `busy`, `failed`, `completed`); None: dials are left alone."""
+        self._dial_status = status
+
+    async def dial_answer(self, call_sid: str) -> str:
+        """The TwiML the bridge answered the call's `<Dial>` action with."""
+        return await self._dial_answer(call_sid)
+
+    def _dial_answer(self, call_sid: str) -> asyncio.Future[str]:
+        if call_sid not in self._dial_answers:
+            self._dial_answers[call_sid] = asyncio.get_running_loop().create_future()
+        return self._dial_answers[call_sid]
 
     async def wait_for_update(self, call_sid: str) -> dict[str, str]:
         """The form params of the first accepted update for `call_sid` (now or when it comes)."""
@@ -116,6 +142,11 @@ class FakeTwilioApi(LocalServer):
         return auth.login == self._account_sid and auth.password == self._auth_token
 
     def _accept(self, call_sid: str, params: dict[str, str]) -> None:
+        action = _dial_action(params.get("Twiml", ""))
+        if action is not None and self._dial_status is not None:
+            task = asyncio.create_task(self._post_dial_action(call_sid, action, self._dial_status))
+            self._dial_tasks.add(task)
+            task.add_done_callback(self._dial_tasks.discard)
         self._updates[call_sid].append(params)
         for waiter in self._waiters.pop(call_sid, []):
             if not waiter.done():
@@ -131,5 +162,42 @@ class FakeTwilioApi(LocalServer):
             "uri": f"/2010-04-01/Accounts/{account}/Calls/{call_sid}.json",
         }
 
+    async def _post_dial_action(self, call_sid: str, url: str, status: str) -> None:
+        """Twilio's request to a `<Dial action>` once the dialled leg ended with `status`."""
+        form = {
+            "AccountSid": self._account_sid,
+            "CallSid": call_sid,
+            "CallStatus": "in-progress",
+            "DialCallStatus": status,
+            "DialCallSid": "CA" + secrets.token_hex(16),
+            "DialCallDuration": "0",
+        }
+        headers = {"X-Twilio-Signature": sign_request(self._auth_token, url, form)}
+        answer = self._dial_answer(call_sid)
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, data=form, headers=headers) as response:
+                    text = await response.text()
+                    if response.status != 200:
+                        raise ConnectionError(f"dial action answered {response.status}: {text}")
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            if not answer.done():
+                answer.set_exception(exc)
+            return
+        if not answer.done():
+            answer.set_result(text)
+
     async def _list_actions(self, request: web.Request) -> web.Response:
         return web.json_response(self.actions(request.query.get("CallSid")))
+
+
+def _dial_action(twiml: str) -> str | None:
+    """The `action` URL of a TwiML document's `<Dial>`, if it has one."""
+    if not twiml:
+        return None
+    try:
+        root = ET.fromstring(twiml)
+    except ET.ParseError:
+        return None
+    dial = root.find("Dial")
+    return dial.get("action") if dial is not None else None

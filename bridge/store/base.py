@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from bridge.records import CallRecord, CallStatus, TurnRecord, TwilioAction
+from bridge.records import CallLeg, CallRecord, CallStatus, TurnRecord, TwilioAction
 
 
 class UnknownCallError(LookupError):
@@ -80,6 +80,13 @@ class CallStore(Protocol):
 
     async def add_action(self, call_sid: str, action: TwilioAction) -> None:
         """Keep one REST request made to Twilio for the call."""
+
+    async def add_leg(self, call_sid: str, leg: CallLeg) -> None:
+        """Keep one leg of the call (a `<Dial>`'s outcome, the caller back with the agent)."""
+
+    async def reopen_call(self, call_sid: str) -> bool:
+        """A "transferred" call back with the agent: active again with no stream, so a new
+        media token can start one; False if the call is not "transferred"."""
 
     async def set_stream(self, call_sid: str, stream_sid: str) -> None:
         """Attach the media stream's sid to the call."""

@@ -34,6 +34,23 @@ INSERT INTO twilio_actions (call_sid, method, path, params, ok, error, at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
+INSERT_LEG = """
+INSERT INTO call_legs (call_sid, kind, department, target, status, sid, duration_s, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+SELECT_LEGS = """
+SELECT kind, department, target, status, sid, duration_s, at
+FROM call_legs WHERE call_sid = ? ORDER BY id
+"""
+
+# A transfer that was not answered gives the call back to the agent: active again, ready for
+# a new media stream (the token's spend needs an empty stream_sid).
+REOPEN_CALL = """
+UPDATE calls SET status = 'active', stream_sid = '', end_reason = '', ended_at = NULL
+WHERE call_sid = ? AND status = 'transferred'
+"""
+
 CALL_EXISTS = "SELECT 1 AS found FROM calls WHERE call_sid = ?"
 
 SET_STREAM = "UPDATE calls SET stream_sid = ? WHERE call_sid = ?"

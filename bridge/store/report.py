@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bridge.records import CallRecord, TurnLatency, TurnRecord, TwilioAction
+from bridge.records import CallLeg, CallRecord, TurnLatency, TurnRecord, TwilioAction
 from bridge.store.base import CallSummary
 
 LATENCY_LABELS = {
@@ -88,6 +88,14 @@ def _action(action: TwilioAction) -> str:
     return f"  {action.at.strftime('%H:%M:%S')} {action.method} {action.path} {outcome} {params}"
 
 
+def _leg(leg: CallLeg) -> str:
+    at = leg.at.strftime("%H:%M:%S")
+    if leg.kind == "agent":
+        return f"  {at} back with the agent (stream {leg.sid})"
+    length = f", {leg.duration_s} s" if leg.duration_s else ""
+    return f"  {at} dialled {leg.department or '-'}: {leg.status}{length} {leg.sid}".rstrip()
+
+
 def transcript(call: CallRecord) -> str:
     """The call's header, every turn (caller / agent / heard, tools, latencies), its REST calls."""
     reason = f" ({call.end_reason})" if call.end_reason else ""
@@ -107,4 +115,6 @@ def transcript(call: CallRecord) -> str:
             "Twilio requests:",
             *(_action(action).rstrip() for action in call.twilio_actions),
         ]
+    if call.legs:
+        lines += ["", "Transfers:", *(_leg(leg) for leg in call.legs)]
     return "\n".join(lines)

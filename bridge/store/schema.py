@@ -110,4 +110,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE turns ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    Migration(
+        version=5,
+        statements=(
+            # Transfers that came back: each <Dial> outcome, and the caller back with the agent.
+            """
+            CREATE TABLE call_legs (
+                id {id_pk},
+                call_sid TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                department TEXT NOT NULL DEFAULT '',
+                target TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL DEFAULT '',
+                sid TEXT NOT NULL DEFAULT '',
+                duration_s INTEGER NOT NULL DEFAULT 0,
+                at {ts} NOT NULL
+            )
+            """,
+            "CREATE INDEX call_legs_call ON call_legs (call_sid, id)",
+        ),
+    ),
 )

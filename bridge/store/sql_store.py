@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.records import (
+    CallLeg,
     CallRecord,
     CallStatus,
     TurnRecord,
@@ -92,6 +93,17 @@ class SqlCallStore:
             await self._require_call(tx, call_sid)
             await self._run(tx, q.INSERT_ACTION, self._action_params(call_sid, action))
 
+    async def add_leg(self, call_sid: str, leg: CallLeg) -> None:
+        d = self._dialect
+        params = (call_sid, leg.kind, leg.department, leg.target, leg.status, leg.sid)
+        async with self._db.transaction(write=True) as tx:
+            await self._require_call(tx, call_sid)
+            await self._run(tx, q.INSERT_LEG, (*params, leg.duration_s, d.ts(leg.at)))
+
+    async def reopen_call(self, call_sid: str) -> bool:
+        async with self._db.transaction(write=True) as tx:
+            return await self._run(tx, q.REOPEN_CALL, (call_sid,)) > 0
+
     async def set_stream(self, call_sid: str, stream_sid: str) -> None:
         async with self._db.transaction(write=True) as tx:
             if await self._run(tx, q.SET_STREAM, (stream_sid, call_sid)) == 0:
@@ -113,11 +125,13 @@ class SqlCallStore:
                 return None
             turns = await self._fetch(tx, q.SELECT_TURNS, (call_sid,))
             actions = await self._fetch(tx, q.SELECT_ACTIONS, (call_sid,))
+            legs = await self._fetch(tx, q.SELECT_LEGS, (call_sid,))
         return CallRecord.model_validate(
             {
                 **self._moments(calls[0], "started_at", "ended_at"),
                 "turns": [self._turn(row) for row in turns],
                 "twilio_actions": [self._action(row) for row in actions],
+                "legs": [CallLeg.model_validate(self._moments(row, "at")) for row in legs],
             }
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -16,7 +16,7 @@ from twilio.rest import Client
 from bridge.agent.base import CallControlError
 from bridge.config import Settings
 from bridge.records import TwilioAction
-from bridge.twilio.twiml import transfer_twiml
+from bridge.twilio.twiml import DialOutcome, transfer_twiml
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class TwilioCallControl:
         call_sid: str,
         on_action: Callable[[TwilioAction], None] | None = None,
         *,
+        dial_action_url: str,
         attempts: int = 3,
         backoff_s: float = 0.25,
         attempt_timeout_s: float = 5.0,
@@ -98,14 +99,33 @@ class TwilioCallControl:
         self._client = client
         self._call_sid = call_sid
         self._on_action = on_action
+        self._dial_action_url = dial_action_url
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._attempt_timeout_s = attempt_timeout_s
         self._path = f"/2010-04-01/Accounts/{client.account_sid}/Calls/{call_sid}.json"
 
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
-        """Replace the call's TwiML with announce + `<Dial>`; Twilio then ends the stream."""
-        twiml = transfer_twiml(target, caller_id, announcement)
+    async def transfer(
+        self,
+        target: str,
+        caller_id: str | None,
+        announcement: str,
+        *,
+        department: str = "",
+        ring_timeout_s: int = 20,
+        reason: str = "",
+    ) -> None:
+        """Replace the call's TwiML with announce + `<Dial>`; Twilio then ends the stream.
+
+        The `<Dial>`'s action names the department, so the action webhook knows what was
+        tried; a SIP target gets the CallSid and the reason as X- headers."""
+        action = f"{self._dial_action_url}?{urlencode({'department': department})}"
+        outcome = DialOutcome(
+            action_url=action,
+            timeout_s=ring_timeout_s,
+            sip_headers={"X-CallSid": self._call_sid, "X-Reason": reason or "transfer"},
+        )
+        twiml = transfer_twiml(target, caller_id, announcement, outcome)
         await self._update({"Twiml": twiml}, twiml=twiml)
 
     async def hang_up(self) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
+
+# Where Twilio posts how a transfer's <Dial> ended (the action webhook).
+DIAL_ACTION_PATH = "/twilio/dial-action"
 
 # Twilio's limit on each <Parameter>: the name and value together must stay under this.
 MAX_PARAMETER_CHARS = 500
@@ -51,18 +55,68 @@ def _is_loopback_ws(url: str) -> bool:
     return parts.scheme == "ws" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _dial(target: str, caller_id: str | None) -> Dial:
-    dial = Dial(caller_id=caller_id)
+# Twilio allows 1024 characters of X- headers on a <Sip> URI; each value is cut to this.
+MAX_SIP_HEADER_VALUE = 200
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """Where Twilio reports how a `<Dial>` ended (`action`), and how long it may ring."""
+
+    action_url: str
+    timeout_s: int = 20
+    # X- headers for a SIP target, so the PBX knows the context (CallSid, reason).
+    sip_headers: dict[str, str] = field(default_factory=dict)
+
+
+def sip_with_headers(uri: str, headers: dict[str, str]) -> str:
+    """`uri?X-Name=value&...`: how Twilio's `<Sip>` sends custom headers in the INVITE.
+
+    Only `X-` names; values are URL-encoded and cut to MAX_SIP_HEADER_VALUE characters.
+    """
+    for name in headers:
+        if not name.startswith("X-"):
+            raise ValueError(f"SIP header {name!r} must start with X-")
+    query = urlencode({name: value[:MAX_SIP_HEADER_VALUE] for name, value in headers.items()})
+    if not query:
+        return uri
+    return f"{uri}{'&' if '?' in uri else '?'}{query}"
+
+
+def _dial(target: str, caller_id: str | None, outcome: DialOutcome | None = None) -> Dial:
+    if outcome is None:
+        dial = Dial(caller_id=caller_id)
+    else:
+        dial = Dial(
+            caller_id=caller_id,
+            timeout=outcome.timeout_s,
+            action=outcome.action_url,
+            method="POST",
+        )
     if target.lower().startswith(("sip:", "sips:")):
-        dial.sip(target)
+        dial.sip(sip_with_headers(target, outcome.sip_headers if outcome else {}))
     else:
         dial.number(target)
     return dial
 
 
-def transfer_twiml(target: str, caller_id: str | None, announcement: str) -> str:
-    """Announce, then dial `target` (E.164 number, or a SIP URI through `<Sip>`)."""
-    return say_and_dial_twiml(announcement, target, caller_id)
+def transfer_twiml(
+    target: str, caller_id: str | None, announcement: str, outcome: DialOutcome
+) -> str:
+    """Announce, then dial `target` (E.164 number, or a SIP URI through `<Sip>`) for at most
+    `outcome.timeout_s`; Twilio then posts how it went to `outcome.action_url`, whose answer
+    (the caller back with the agent, or a hang-up) is what the caller gets next."""
+    response = VoiceResponse()
+    if announcement:
+        response.say(announcement)
+    response.append(_dial(target, caller_id, outcome))
+    return str(response)
+
+
+def hangup_twiml() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
 
 
 def say_and_dial_twiml(message: str, target: str | None, caller_id: str | None = None) -> str:

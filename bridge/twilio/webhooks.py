@@ -14,12 +14,17 @@ from bridge.addresses import e164_of
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet
 from bridge.dialplan.models import Dialplan
-from bridge.records import CallRecord, CallStatus
-from bridge.store.base import CallStore
+from bridge.records import CallLeg, CallRecord, CallStatus
+from bridge.store.base import CallStore, UnknownCallError
 from bridge.twilio.media import TOKEN_PARAMETER
 from bridge.twilio.signature import verify_webhook
 from bridge.twilio.tokens import CallIdentity, CallTokens
-from bridge.twilio.twiml import connect_stream_twiml, reject_twiml, say_and_dial_twiml
+from bridge.twilio.twiml import (
+    connect_stream_twiml,
+    hangup_twiml,
+    reject_twiml,
+    say_and_dial_twiml,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,22 @@ class VoiceRequest(BaseModel):
     call_sid: str = Field(alias="CallSid", min_length=2)
     from_number: str = Field(default="", alias="From")
     to_number: str = Field(default="", alias="To")
+
+
+class DialActionRequest(BaseModel):
+    """What Twilio posts to a `<Dial action>` once the dialled leg is over."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    call_sid: str = Field(alias="CallSid", min_length=2)
+    call_status: str = Field(default="in-progress", alias="CallStatus")  # the caller's leg
+    dial_call_status: str = Field(alias="DialCallStatus", min_length=1)
+    dial_call_sid: str = Field(default="", alias="DialCallSid")
+    dial_call_duration: int = Field(default=0, alias="DialCallDuration", ge=0)
+
+
+# A <Dial> that ended like this was a conversation with the human: the call is over.
+DIAL_CONNECTED = frozenset({"completed", "answered"})
 
 
 class StatusRequest(BaseModel):
@@ -137,16 +158,52 @@ class TwilioWebhooks:
         )
         # The stream learns who is calling from this token only: the webhook is what is signed.
         identity = CallIdentity(call.call_sid, call.from_number, call.to_number, dialplan.name)
+        greeting = dialplan.greeting if dialplan.greet_in_twiml else None
+        log.info("call %s answered by dialplan %s", call.call_sid, dialplan.name)
+        return twiml_response(self._stream_twiml(identity, greeting))
+
+    async def dial_action(self, request: web.Request) -> web.Response:
+        """`POST /twilio/dial-action?department=`: a transfer's `<Dial>` ended. Answered: the
+        call is over. Not answered, busy or failed: the caller comes back to the agent on a
+        new media stream (a fresh token; the session restores the conversation)."""
+        fields = await signed_fields(self._settings, request, "dial action")
+        dial = _parsed(DialActionRequest, fields)
+        department = request.query.get("department", "")
+        leg = CallLeg(
+            kind="dial",
+            department=department,
+            status=dial.dial_call_status,
+            sid=dial.dial_call_sid,
+            duration_s=dial.dial_call_duration,
+        )
+        try:
+            await self._store.add_leg(dial.call_sid, leg)
+        except UnknownCallError:
+            raise web.HTTPNotFound(text="no such call") from None
+        log.info("transfer to %s ended: %s", department or "?", dial.dial_call_status)
+        if dial.dial_call_status in DIAL_CONNECTED or dial.call_status != "in-progress":
+            return twiml_response(hangup_twiml())
+        record = await self._store.get(dial.call_sid)
+        if record is None or not await self._store.reopen_call(dial.call_sid):
+            # Not a call we transferred (or this outcome came twice): nothing to resume.
+            raise web.HTTPConflict(text="this call is not waiting on a transfer")
+        dialplan = self._dialplans.named(record.dialplan) or self._dialplans.for_number(
+            record.to_number
+        )
+        identity = CallIdentity(
+            record.call_sid, record.from_number, record.to_number, dialplan.name
+        )
+        return twiml_response(self._stream_twiml(identity, None))
+
+    def _stream_twiml(self, identity: CallIdentity, greeting: str | None) -> str:
         parameters = {TOKEN_PARAMETER: self._tokens.issue(identity)}
-        twiml = connect_stream_twiml(
+        return connect_stream_twiml(
             stream_url=self._settings.public_ws_base + MEDIA_PATH,
             parameters=parameters,
-            greeting=dialplan.greeting if dialplan.greet_in_twiml else None,
+            greeting=greeting,
             status_callback=None,
             if_stream_fails=STREAM_FAILED_MESSAGE,
         )
-        log.info("call %s answered by dialplan %s", call.call_sid, dialplan.name)
-        return twiml_response(twiml)
 
     async def status(self, request: web.Request) -> web.Response:
         """`POST /twilio/status`: a call status callback; a final status closes the record."""

@@ -83,7 +83,9 @@ class Line:
     def __init__(self, fake: FakeLlm, twilio: FakeTwilioApi, dialplan: Dialplan, **kw: Any):
         self.settings = llm_settings(fake, twilio, **kw)
         self.twilio_client = make_twilio_client(self.settings)
-        control = TwilioCallControl(self.twilio_client, CALL_SID, attempts=1)
+        control = TwilioCallControl(
+            self.twilio_client, CALL_SID, dial_action_url="https://bridge.test/dial", attempts=1
+        )
         self.tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), CONTEXT)
         self.clients = LlmClients(self.settings)
         self.agent: Agent = build_agent(dialplan, self.settings, self.tools, CONTEXT, self.clients)

@@ -11,7 +11,9 @@ from tests.agent.llm_rig import CONTEXT, acme
 
 
 class NoControl:
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
+    async def transfer(
+        self, target: str, caller_id: str | None, announcement: str, **details: object
+    ) -> None:
         raise AssertionError("no transfer expected")
 
     async def hang_up(self) -> None:

@@ -58,6 +58,9 @@ async def test_transfer_by_name_or_synonym_reaches_call_control(said: str) -> No
             "target": "+15555550130",
             "caller_id": "+15555550100",
             "announcement": "Transferring you to billing.",
+            "department": "billing",
+            "ring_timeout_s": 20,
+            "reason": "caller asked for billing",
         }
     ]
 

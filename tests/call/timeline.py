@@ -282,10 +282,12 @@ class SlowControl(RecordingControl):
         self.requested: list[str] = []  # "transfer" / "hang_up", as each request went out
         self.finished: list[str] = []  # and as each one completed
 
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
+    async def transfer(
+        self, target: str, caller_id: str | None, announcement: str, **details: object
+    ) -> None:
         self.requested.append("transfer")
         await asyncio.sleep(self.rest_ms / 1000)
-        await super().transfer(target, caller_id, announcement)
+        await super().transfer(target, caller_id, announcement, **details)
         self.finished.append("transfer")
 
     async def hang_up(self) -> None:

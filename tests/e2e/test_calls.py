@@ -61,7 +61,9 @@ async def test_transfer_makes_exactly_one_rest_update_with_the_dial(
     assert action["method"] == "POST"
     assert action["path"].endswith(f"/Calls/{report.call_sid}.json")
     twiml = action["params"]["Twiml"]
-    assert '<Dial callerId="+15555550100"><Number>+15555550130</Number></Dial>' in twiml
+    assert 'callerId="+15555550100"' in twiml and 'timeout="20"' in twiml
+    assert "/twilio/dial-action?department=billing" in twiml
+    assert "<Number>+15555550130</Number></Dial>" in twiml
     assert "<Say>" in twiml
     assert report.status == "transferred"
 

@@ -20,9 +20,11 @@ class RecordingControl:
         """The transfer attempts that went through."""
         return self.attempts[self.failures :]
 
-    async def transfer(self, target: str, caller_id: str | None, announcement: str) -> None:
+    async def transfer(
+        self, target: str, caller_id: str | None, announcement: str, **details: object
+    ) -> None:
         self.attempts.append(
-            {"target": target, "caller_id": caller_id, "announcement": announcement}
+            {"target": target, "caller_id": caller_id, "announcement": announcement, **details}
         )
         if len(self.attempts) <= self.failures:
             raise CallControlError("Twilio answered 500 after retries")

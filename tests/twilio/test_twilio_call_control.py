@@ -21,6 +21,7 @@ from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twil
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "fake_auth_token"
 CALL = "CA" + "1" * 32
+DIAL_ACTION = "https://bridge.example.com/twilio/dial-action"
 CALL_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{CALL}.json"
 
 
@@ -35,6 +36,7 @@ class Rig:
             self.client,
             CALL,
             self.reported.append,
+            dial_action_url=DIAL_ACTION,
             backoff_s=0.0,
             **options,  # type: ignore[arg-type]
         )
@@ -61,13 +63,20 @@ async def rig() -> AsyncIterator[Rig]:
 
 
 async def test_transfer_sends_dial_twiml_to_the_call(rig: Rig) -> None:
-    await rig.control().transfer("+15558675310", "+15017122661", "Connecting you to sales.")
+    await rig.control().transfer(
+        "+15558675310", "+15017122661", "Connecting you to sales.", department="sales"
+    )
     [action] = rig.api.actions(CALL)
     assert (action["method"], action["path"], action["status"]) == ("POST", CALL_PATH, 200)
     assert set(action["params"]) == {"Twiml"}
     root = ET.fromstring(action["params"]["Twiml"])
     assert [verb.tag for verb in root] == ["Say", "Dial"]
-    assert root[1].attrib == {"callerId": "+15017122661"}
+    assert root[1].attrib == {
+        "callerId": "+15017122661",
+        "action": DIAL_ACTION + "?department=sales",
+        "method": "POST",
+        "timeout": "20",
+    }
     assert root[1][0].text == "+15558675310"
     assert [(a.path, a.ok, set(a.params)) for a in rig.reported] == [(CALL_PATH, True, {"Twiml"})]
 
@@ -105,7 +114,9 @@ async def test_client_error_is_not_retried() -> None:
     api, client = await open_rig(token="wrong_token")
     reported: list[TwilioAction] = []
     try:
-        control = TwilioCallControl(client, CALL, reported.append, backoff_s=0.0)
+        control = TwilioCallControl(
+            client, CALL, reported.append, dial_action_url=DIAL_ACTION, backoff_s=0.0
+        )
         with pytest.raises(CallControlError, match="HTTP 401"):
             await control.hang_up()
         assert [a["status"] for a in api.actions(CALL)] == [401]
@@ -153,7 +164,9 @@ async def test_fake_api_refuses_bad_basic_auth_like_twilio(rig: Rig) -> None:
 
 async def test_fake_api_lists_actions_per_call_over_http(rig: Rig) -> None:
     await rig.control().hang_up()
-    other = TwilioCallControl(rig.client, "CA" + "9" * 32, backoff_s=0.0)
+    other = TwilioCallControl(
+        rig.client, "CA" + "9" * 32, dial_action_url=DIAL_ACTION, backoff_s=0.0
+    )
     await other.hang_up()
     async with (
         aiohttp.ClientSession() as session,

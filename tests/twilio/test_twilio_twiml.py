@@ -7,13 +7,16 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bridge.twilio.twiml import (
+    DialOutcome,
     connect_stream_twiml,
     reject_twiml,
     say_and_dial_twiml,
+    sip_with_headers,
     transfer_twiml,
 )
 
 STREAM_URL = "wss://bridge.example.com/twilio/media"
+ACTION = "https://bridge.example.com/twilio/dial-action?department=sales&x=1"
 
 
 def verbs(twiml: str) -> list[ET.Element]:
@@ -67,21 +70,39 @@ def test_connect_stream_refuses_oversized_parameter() -> None:
 
 
 def test_transfer_to_number_says_then_dials_with_caller_id() -> None:
-    twiml = transfer_twiml("+15558675310", "+15017122661", "Connecting you to sales.")
+    outcome = DialOutcome(ACTION, timeout_s=25)
+    twiml = transfer_twiml("+15558675310", "+15017122661", "Connecting you to sales.", outcome)
     assert twiml.endswith(
-        '<Response><Say>Connecting you to sales.</Say><Dial callerId="+15017122661">'
+        '<Response><Say>Connecting you to sales.</Say><Dial action="'
+        + ACTION.replace("&", "&amp;")
+        + '" callerId="+15017122661" method="POST" timeout="25">'
         "<Number>+15558675310</Number></Dial></Response>"
     )
 
 
-def test_transfer_to_sip_uri_uses_sip_noun_without_caller_id() -> None:
+def test_transfer_to_sip_uri_carries_the_callsid_and_reason_as_x_headers() -> None:
+    outcome = DialOutcome(ACTION, sip_headers={"X-CallSid": "CA1", "X-Reason": "refund & more"})
     say, dial = verbs(
-        transfer_twiml("sip:agent@pbx.example.com;transport=tls", None, "One moment.")
+        transfer_twiml("sip:agent@pbx.example.com;transport=tls", None, "One moment.", outcome)
     )
     assert say.text == "One moment."
-    assert dial.tag == "Dial" and dial.attrib == {}
+    assert dial.tag == "Dial" and dial.attrib == {
+        "action": ACTION,
+        "method": "POST",
+        "timeout": "20",
+    }
     [sip] = list(dial)
-    assert (sip.tag, sip.text) == ("Sip", "sip:agent@pbx.example.com;transport=tls")
+    assert (sip.tag, sip.text) == (
+        "Sip",
+        "sip:agent@pbx.example.com;transport=tls?X-CallSid=CA1&X-Reason=refund+%26+more",
+    )
+
+
+def test_sip_headers_must_be_x_headers_and_long_values_are_cut() -> None:
+    with pytest.raises(ValueError, match="X-"):
+        sip_with_headers("sip:a@b", {"Subject": "hi"})
+    uri = sip_with_headers("sip:a@b?X-Old=1", {"X-Reason": "r" * 5000})
+    assert uri.startswith("sip:a@b?X-Old=1&X-Reason=") and len(uri) < 300
 
 
 def test_overflow_without_target_says_and_hangs_up() -> None:
