@@ -118,7 +118,7 @@ async def test_a_mapped_key_transfers_at_once(bridge: LocalBridge, speech: Speec
     report = await call(bridge, [PressKeys("0")], speech)
     assert len(report.twilio_actions) == 1
     assert (
-        "<Sip>sip:support@acme-outfitters.sip.twilio.com</Sip>"
+        "<Sip>sip:support@acme-outfitters.sip.twilio.com?X-CallSid="
         in (report.twilio_actions[0]["params"]["Twiml"])
     )
     assert report.status == "transferred"

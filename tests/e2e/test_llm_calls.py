@@ -130,7 +130,7 @@ async def test_tiered_spoken_fallbacks_when_no_provider_can_answer(
     assert "hold" in heard[1]
     assert len(report.twilio_actions) == 1
     assert (
-        "<Sip>sip:support@acme-outfitters.sip.twilio.com</Sip>"
+        "<Sip>sip:support@acme-outfitters.sip.twilio.com?X-CallSid="
         in (report.twilio_actions[0]["params"]["Twiml"])
     )
     assert report.status == "transferred"

@@ -58,7 +58,7 @@ async def test_transfer_failing_after_retries_falls_back_with_an_apology(
     assert statuses == [500, 500, 500, 200]
     fallback = report.twilio_actions[-1]["params"]["Twiml"]
     assert "Sorry, I couldn't reach billing." in fallback
-    assert "<Sip>sip:support@acme-outfitters.sip.twilio.com</Sip>" in fallback
+    assert "<Sip>sip:support@acme-outfitters.sip.twilio.com?X-CallSid=" in fallback
     assert report.status == "transferred"
     tools = [tool for turn in report.turns for tool in turn.tools]
     assert tools[-1].result == {"ok": True, "department": "support", "fallback_from": "billing"}
