@@ -13,6 +13,7 @@ from bridge.dialplan.check import add_dialplans_command
 from bridge.eval.command import add_eval_command
 from bridge.logmask import MaskingFilter
 from bridge.observability.logs import configure_logging
+from bridge.speech_eval.command import add_wer_command
 from bridge.store.commands import add_calls_command
 
 DEFAULT_ENV_FILE = Path(".env")
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_calls_command(commands)
     add_bench_command(commands)
     add_eval_command(commands)
+    add_wer_command(commands)
     return parser
 
 

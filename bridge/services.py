@@ -148,7 +148,7 @@ class Services:
             return CallSession(
                 call_sid=start.call_sid,
                 dialplan=dialplan,
-                stt=CountedSTT(self.speech.stt),
+                stt=CountedSTT(self.speech.stt_for(dialplan)),
                 # Fixed phrases from the cache: no synthesis, and they play when TTS fails.
                 tts=PhraseVoice(self.speech.phrases, voice, CountedTTS(voice)),
                 agent=InstantAgent()

@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The tools on top.
     ("console",),
     ("server", "demo"),
-    ("bench", "eval"),
+    ("bench", "eval", "speech_eval"),
     ("cli", "__main__"),
 )
 LAYER_OF = {part: index for index, parts in enumerate(LAYERS) for part in parts}

@@ -19,6 +19,9 @@ class CallerTurn(BaseModel):
 
     text: str
     source: Literal["speech", "dtmf"] = "speech"
+    # The recogniser's belief in `text` (speech.base.Transcript): an unsure turn is checked
+    # with the caller before the agent ends the call or transfers it.
+    confidence: float = 1.0
 
 
 class ToolCall(BaseModel):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from typing import Literal, Protocol
 
 from bridge.dialplan.models import TurnSettings
+from bridge.speech.base import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Endpointer:
         self._task: asyncio.Task[None] | None = None
         self.verdict: Verdict = "no model"  # of the latest pause, for the turn's log line
 
-    def silence_started(self, audio: bytes, transcript: asyncio.Task[str] | None) -> None:
+    def silence_started(self, audio: bytes, transcript: asyncio.Task[Transcript] | None) -> None:
         """The caller fell silent after `audio`; `transcript` is being made of it."""
         self.cancel()
         self.verdict = "no model"
@@ -101,7 +102,7 @@ class Endpointer:
             self._task = None
 
     async def _decide(
-        self, model: TurnModel, audio: bytes, transcript: asyncio.Task[str] | None
+        self, model: TurnModel, audio: bytes, transcript: asyncio.Task[Transcript] | None
     ) -> None:
         await asyncio.sleep(ASK_AFTER_S)
         try:
@@ -122,10 +123,10 @@ class Endpointer:
         self._hold(self._settings.complete_ms)
 
 
-async def _words(transcript: asyncio.Task[str]) -> str:
+async def _words(transcript: asyncio.Task[Transcript]) -> str:
     """The transcript's text once it is done ("" if it failed), without cancelling it if we
     are: the reply still needs it."""
     await asyncio.wait([transcript])
     if transcript.cancelled() or transcript.exception() is not None:
         return ""
-    return transcript.result()
+    return transcript.result().text

@@ -101,7 +101,7 @@ class Interruptions:
         if turn.transcript is None:
             turn.transcript = self._own(self._stt.transcribe(turn.audio, PHONE_RATE), "stt")
         try:
-            text = await turn.transcript
+            text = (await turn.transcript).text
         except Exception:  # unheard: the reply goes on rather than leave the line silent
             log.exception("speech recognition failed on a barge-in")
             text = ""
@@ -123,7 +123,7 @@ class Interruptions:
         if self.held is not reply or reply.released.is_set():
             return
         try:
-            text = await self._stt.transcribe(turn_audio(), PHONE_RATE)
+            text = (await self._stt.transcribe(turn_audio(), PHONE_RATE)).text
         except Exception:
             log.exception("speech recognition failed on a barge-in")
             text = ""

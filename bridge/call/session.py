@@ -350,11 +350,12 @@ class CallSession:
             else self._tasks.own(self._voice.fill_silence(reply, clock), "filler")
         )
         try:
-            text, scripted = turn.text, turn.scripted
+            text, scripted, confidence = turn.text, turn.scripted, 1.0
             if turn.source == "speech":
                 started = time.perf_counter()
                 try:
-                    text = await (turn.transcript or self._stt.transcribe(turn.audio, PHONE_RATE))
+                    said = await (turn.transcript or self._stt.transcribe(turn.audio, PHONE_RATE))
+                    text, confidence = said.text, said.confidence
                 except Exception:
                     log.exception("speech recognition failed: the caller is asked again")
                     text, scripted = self._dialplan.call.not_heard, True
@@ -373,7 +374,8 @@ class CallSession:
                 reply.stage = "agent"
                 await stream_answer(
                     self._agent.respond(
-                        list(self._history), CallerTurn(text=text, source=turn.source)
+                        list(self._history),
+                        CallerTurn(text=text, source=turn.source, confidence=confidence),
                     ),
                     record,
                     clock,

@@ -68,15 +68,9 @@ class Speaker:
                 if not self._floor_free.is_set():
                     return False
                 on_first_audio()
-                ulaw = pcm16_to_ulaw(resampler.process(pcm))
-                if not ulaw:
-                    continue
-                if not piece.audio_ms:
-                    # Playing from its first audio on, so a barge-in can cut it mid-synthesis.
-                    self._tracker.sent(piece, self._clock.now_ms)
-                await self._sink.send_audio(ulaw)
-                on_first_media()
-                piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
+                await self._send(piece, resampler.process(pcm), on_first_media)
+            # The resampler's filter holds the last few milliseconds until the stream ends.
+            await self._send(piece, resampler.flush(), on_first_media)
         except Exception:
             if piece.audio_ms:  # the audio sent still plays: its mark says when it has
                 piece.marked = True
@@ -86,6 +80,19 @@ class Speaker:
             piece.marked = True
             await self._sink.send_mark(piece.mark)
         return True
+
+    async def _send(
+        self, piece: SpokenPiece, pcm: bytes, on_first_media: Callable[[], None]
+    ) -> None:
+        ulaw = pcm16_to_ulaw(pcm)
+        if not ulaw:
+            return
+        if not piece.audio_ms:
+            # Playing from its first audio on, so a barge-in can cut it mid-synthesis.
+            self._tracker.sent(piece, self._clock.now_ms)
+        await self._sink.send_audio(ulaw)
+        on_first_media()
+        piece.audio_ms += len(ulaw) * 1000 / PHONE_RATE
 
     async def end_reply(self, reply_id: int) -> None:
         """Mark the end of a reply; Twilio echoes it once everything before it has played."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 
-from bridge.speech.base import SpeechToText
+from bridge.speech.base import SpeechToText, Transcript
 
-OwnTask = Callable[[Coroutine[object, object, str], str], "asyncio.Task[str]"]
+OwnTask = Callable[[Coroutine[object, object, Transcript], str], "asyncio.Task[Transcript]"]
 
 
 class SpeculativeTranscriber:
@@ -23,9 +23,9 @@ class SpeculativeTranscriber:
         # The session's task owner: whatever runs here is cancelled when the call closes.
         self._own = own
         self._audio = b""
-        self._task: asyncio.Task[str] | None = None
+        self._task: asyncio.Task[Transcript] | None = None
 
-    def start(self, audio: bytes) -> asyncio.Task[str]:
+    def start(self, audio: bytes) -> asyncio.Task[Transcript]:
         """The caller fell silent: transcribe what the turn holds so far."""
         self.discard()
         self._audio = audio
@@ -38,7 +38,7 @@ class SpeculativeTranscriber:
             self._task.cancel()
             self._task = None
 
-    def take(self, audio: bytes) -> asyncio.Task[str] | None:
+    def take(self, audio: bytes) -> asyncio.Task[Transcript] | None:
         """The transcription for the turn that ended with `audio`, if it heard that speech."""
         if self._task is None:
             return None

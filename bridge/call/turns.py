@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bridge.speech.base import Transcript
+
 
 @dataclass
 class PendingTurn:
@@ -20,7 +22,7 @@ class PendingTurn:
     endpointing_ms: float | None = None
     speech_ms: int = 0  # how long the caller spoke (pauses inside included)
     # Transcription started when the caller fell silent, over this very audio.
-    transcript: asyncio.Task[str] | None = None
+    transcript: asyncio.Task[Transcript] | None = None
 
 
 def _released() -> asyncio.Event:

@@ -158,6 +158,27 @@ class IdleSettings(Strict):
     reprompt: str = Field(default="Are you still there?", min_length=1)
 
 
+class RecognitionSettings(Strict):
+    """How this line's callers are heard (the local recogniser; OpenAI uses the language)."""
+
+    # "tiny.en" (default, English only), "base" (multilingual), or a faster-whisper folder.
+    model: str = ""
+    # What callers speak: an ISO 639-1 code, or "auto" to detect it on each turn.
+    language: str = Field(default="en", pattern=r"^(auto|[a-z]{2})$")
+    # Words callers say that the recogniser should expect, beyond the ones the dialplan
+    # already names (business name, departments and their synonyms).
+    vocabulary: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _english_model_hears_english(self) -> RecognitionSettings:
+        if self.language != "en" and (self.model or "tiny.en").endswith(".en"):
+            raise ValueError(
+                f"language {self.language!r} needs a multilingual model "
+                f"(model: base), not {self.model or 'tiny.en'!r}"
+            )
+        return self
+
+
 class CallSettings(Strict):
     """How the call keeps the conversation going: busy turns, interruptions, no dead air."""
 
@@ -187,6 +208,7 @@ class Dialplan(Strict):
     greeting: str = "Hello, how can I help you?"
     greet_in_twiml: bool = False  # speak the greeting with Twilio's <Say> before the stream
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     caller_id: str | None = None  # callerId for transfers; defaults to the called number
     departments: dict[str, Department] = Field(default_factory=dict)
     orders: OrderBackend | None = Field(default=None, discriminator="type")

@@ -232,7 +232,7 @@ class SimulatedCaller:
         start_ms = self._line.now_ms
         clears_before = len(self._clear_wall)
         speech_end_ms = self._line.speak(pcm16)
-        await self._until(lambda: not self._line.caller_speaking)
+        await self._spoken(pcm16)
         line = CallerLine(kind=kind, text=text)
         # Agent audio (or a clear of it) before the caller's last word: a turn cut short.
         line.answered_early = len(self._clear_wall) > clears_before or any(
@@ -287,7 +287,7 @@ class SimulatedCaller:
         clears_before = len(self._clear_wall)
         onset_ms = self._line.now_ms
         speech_end_ms = self._line.speak(pcm16)
-        await self._until(lambda: not self._line.caller_speaking)
+        await self._spoken(pcm16)
         line = CallerLine(kind="interrupt", text=step.text)
         if len(self._clear_wall) > clears_before:
             line.clear_ms = round(
@@ -313,6 +313,13 @@ class SimulatedCaller:
             except TimeoutError:
                 continue
         return True
+
+    async def _spoken(self, pcm16: bytes) -> None:
+        """Wait until the caller's line has played to its end, however long it is."""
+        seconds = len(pcm16) / 2 / PHONE_RATE * self._tick_s / (FRAME_MS / 1000)
+        await self._until(
+            lambda: not self._line.caller_speaking, timeout_s=seconds + REPLY_TIMEOUT_S
+        )
 
     async def _stream_wait(self, ms: int) -> None:
         until = self._line.now_ms + ms

@@ -9,14 +9,52 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from bridge.dialplan.models import VoiceSettings
+
+# Below this the recogniser is unsure of a turn: the agent checks before it acts on it.
+UNSURE_BELOW = 0.5
+
+
+class Transcript(BaseModel):
+    """What the recogniser heard in one turn, and how sure it is of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    # The language heard (or set); "" when the provider does not say.
+    language: str = ""
+    # 0-1: the recogniser's belief in these words (1.0 from providers that give none).
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @property
+    def unsure(self) -> bool:
+        return bool(self.text.strip()) and self.confidence < UNSURE_BELOW
+
+
+class RecognitionHints(BaseModel):
+    """What one line tells its recogniser: which model, which language, which words to expect."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # A model name or folder (speech/models.py); "" for the process's default.
+    model: str = ""
+    # An ISO 639-1 code ("en", "es"), or "auto" to detect it per turn.
+    language: str = "en"
+    # Names and phrases callers of this line say (business, departments, "order number").
+    vocabulary: str = ""
 
 
 class SpeechToText(Protocol):
     """Turns one caller utterance into text."""
 
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
-        """Mono little-endian PCM16 at `sample_rate` in, the words out ("" for none)."""
+    def for_call(self, hints: RecognitionHints) -> SpeechToText:
+        """This recogniser with one line's hints (the same loaded model where it can)."""
+        ...
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
+        """Mono little-endian PCM16 at `sample_rate` in, the words out (empty text for none)."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from bridge.observability import metrics
-from bridge.speech.base import SpeechToText, TextToSpeech
+from bridge.speech.base import RecognitionHints, SpeechToText, TextToSpeech, Transcript
 from bridge.speech.pool import PoolClosed, PoolSaturated
 
 
@@ -25,7 +25,10 @@ class CountedSTT:
     def __init__(self, inner: SpeechToText) -> None:
         self._inner = inner
 
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
+    def for_call(self, hints: RecognitionHints) -> CountedSTT:
+        return CountedSTT(self._inner.for_call(hints))
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         try:
             return await self._inner.transcribe(pcm16, sample_rate)
         except Exception as exc:

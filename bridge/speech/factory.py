@@ -7,15 +7,17 @@ import logging
 from openai import AsyncOpenAI
 
 from bridge.config import Settings
-from bridge.dialplan.models import VoiceSettings
+from bridge.dialplan.models import Dialplan, VoiceSettings
 from bridge.openai_client import openai_client
 from bridge.speech.base import (
     DialplanVoices,
     LocalModel,
+    RecognitionHints,
     SpeechToText,
     SteadyVoice,
     TextToSpeech,
 )
+from bridge.speech.hints import hints_for
 from bridge.speech.instant import InstantSTT, InstantTTS
 from bridge.speech.openai_speech import OpenAISTT, OpenAITTS
 from bridge.speech.phrases import PhraseCache
@@ -51,11 +53,19 @@ class SpeechModels:
         self.turn_model = turn_model
         self.tts = tts  # the process's voice, at the default speed
         self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
+        self._recognisers: dict[RecognitionHints, SpeechToText] = {}
         # Simulated callers speak without piper's random variation, so a script that is
         # heard right once is heard the same way on every run.
         self.caller_tts = tts.steady() if isinstance(tts, SteadyVoice) else tts
         # Greetings, fillers, apologies...: synthesized once per voice, shared by every call.
         self.phrases = PhraseCache()
+
+    def stt_for(self, dialplan: Dialplan) -> SpeechToText:
+        """The process's STT hearing this line's language, with its model and vocabulary."""
+        hints = hints_for(dialplan)
+        if hints not in self._recognisers:
+            self._recognisers[hints] = self.stt.for_call(hints)
+        return self._recognisers[hints]
 
     def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
         """The process's TTS at this dialplan's speed (and voice name, for OpenAI).

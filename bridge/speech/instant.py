@@ -11,6 +11,7 @@ from array import array
 from collections.abc import AsyncIterator
 
 from bridge.audio.phone import PHONE_RATE
+from bridge.speech.base import RecognitionHints, Transcript
 
 INSTANT_TRANSCRIPT = "What are your opening hours?"
 # Audio per character of text: about the pace of speech, so replies play for a while.
@@ -34,8 +35,11 @@ class InstantSTT:
     def __init__(self, transcript: str = INSTANT_TRANSCRIPT) -> None:
         self.transcript = transcript
 
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
-        return self.transcript if pcm16 else ""
+    def for_call(self, hints: RecognitionHints) -> InstantSTT:
+        return self
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
+        return Transcript(text=self.transcript if pcm16 else "")
 
 
 class InstantTTS:

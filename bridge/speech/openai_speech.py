@@ -6,9 +6,10 @@ import io
 import wave
 from collections.abc import AsyncIterator
 
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, omit
 
 from bridge.dialplan.models import VoiceSettings
+from bridge.speech.base import RecognitionHints, Transcript
 
 # response_format="pcm" is always 24 kHz mono PCM16, little-endian.
 OPENAI_PCM_RATE = 24_000
@@ -34,22 +35,32 @@ class OpenAISTT:
     """`SpeechToText` on the transcriptions endpoint (`whisper-1`, `gpt-4o-mini-transcribe`)."""
 
     def __init__(
-        self, client: AsyncOpenAI, model: str = DEFAULT_STT_MODEL, language: str = "en"
+        self,
+        client: AsyncOpenAI,
+        model: str = DEFAULT_STT_MODEL,
+        language: str = "en",
+        prompt: str = "",
     ) -> None:
         self._client = client
         self._model = model
         self._language = language
+        self._prompt = prompt
 
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
+    def for_call(self, hints: RecognitionHints) -> OpenAISTT:
+        """The line's language ("auto": the service detects it) and vocabulary as the prompt."""
+        return OpenAISTT(self._client, self._model, hints.language, hints.vocabulary)
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         if not pcm16:
-            return ""
+            return Transcript()
         result = await self._client.audio.transcriptions.create(
             file=("utterance.wav", wav_bytes(pcm16, sample_rate), "audio/wav"),
             model=self._model,
-            language=self._language,
+            language=omit if self._language == "auto" else self._language,
+            prompt=self._prompt or omit,
             response_format="json",
         )
-        return result.text.strip()
+        return Transcript(text=result.text.strip(), language=self._language)
 
 
 class OpenAITTS:

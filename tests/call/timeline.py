@@ -47,6 +47,7 @@ from bridge.call.journal import CallJournal
 from bridge.call.session import CallSession
 from bridge.dialplan.models import Department, Dialplan
 from bridge.records import CallRecord, CallStatus, TurnRecord, TwilioAction
+from bridge.speech.base import RecognitionHints, Transcript
 from bridge.speech.phrases import PhraseCache, PhraseVoice
 from tests.call.virtual_loop import run_virtual
 from tests.support.call_control import RecordingControl
@@ -99,7 +100,10 @@ class FakeSTT:
     def register(self, marker: bytes, text: str) -> None:
         self._utterances.append((marker, text))
 
-    async def transcribe(self, pcm16: bytes, sample_rate: int) -> str:
+    def for_call(self, hints: RecognitionHints) -> FakeSTT:
+        return self
+
+    async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         await asyncio.sleep(self.stt_ms / 1000)
         if self.broken:
             raise RuntimeError("fake STT is down")
@@ -108,7 +112,7 @@ class FakeSTT:
         )
         text = " ".join(words for _, words in found if words)
         self.transcribed.append(text)
-        return text
+        return Transcript(text=text)
 
 
 class Caller:

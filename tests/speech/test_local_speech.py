@@ -91,8 +91,8 @@ async def test_whisper_transcribes_piper_speech_heard_over_the_phone(
     transfer = await _spoken(speech.tts, "Can you transfer me to the billing department?")
     order = await _spoken(speech.tts, "Check the status of order four five seven two.")
 
-    heard_transfer = await speech.stt.transcribe(_over_the_phone(transfer, rate), 8000)
-    heard_order = await speech.stt.transcribe(_over_the_phone(order, rate), 8000)
+    heard_transfer = (await speech.stt.transcribe(_over_the_phone(transfer, rate), 8000)).text
+    heard_order = (await speech.stt.transcribe(_over_the_phone(order, rate), 8000)).text
 
     assert {"transfer", "billing", "department"} <= set(_words(heard_transfer))
     assert {"status", "order"} <= set(_words(heard_order))
@@ -100,4 +100,4 @@ async def test_whisper_transcribes_piper_speech_heard_over_the_phone(
 
 
 async def test_whisper_returns_nothing_for_no_audio(speech: SpeechModels) -> None:
-    assert await speech.stt.transcribe(b"", 8000) == ""
+    assert (await speech.stt.transcribe(b"", 8000)).text == ""

@@ -90,9 +90,9 @@ async def test_openai_stt_uploads_the_utterance_as_wav_and_returns_stripped_text
     utterance = SPOKEN_PCM[: 8000 * 2]
     stt = OpenAISTT(client, model="whisper-1")
 
-    text = await stt.transcribe(utterance, 8000)
+    heard = await stt.transcribe(utterance, 8000)
 
-    assert text == "I'd like to check order 4572."
+    assert heard.text == "I'd like to check order 4572."
     [upload] = fake.uploads
     assert upload["filename"] == "utterance.wav"
     assert (upload["rate"], upload["channels"], upload["width"]) == (8000, 1, 2)
@@ -107,7 +107,7 @@ async def test_openai_stt_uploads_the_utterance_as_wav_and_returns_stripped_text
 async def test_openai_stt_sends_nothing_for_empty_audio(
     client: AsyncOpenAI, fake: FakeOpenAIAudio
 ) -> None:
-    assert await OpenAISTT(client).transcribe(b"", 8000) == ""
+    assert (await OpenAISTT(client).transcribe(b"", 8000)).text == ""
     assert fake.uploads == []
 
 
