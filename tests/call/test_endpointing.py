@@ -9,6 +9,7 @@ import pytest
 
 from bridge.call.endpointing import Endpointer, sounds_unfinished
 from bridge.dialplan.models import TurnSettings
+from bridge.speech.base import Transcript
 
 SETTINGS = TurnSettings(silence_ms=600, complete_ms=250, incomplete_ms=1600)
 
@@ -48,9 +49,9 @@ class Harness:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def transcript(text: str) -> asyncio.Task[str]:
-    async def done() -> str:
-        return text
+def transcript(text: str) -> asyncio.Task[Transcript]:
+    async def done() -> Transcript:
+        return Transcript(text=text)
 
     return asyncio.create_task(done())
 
@@ -136,7 +137,7 @@ async def test_speech_resuming_before_the_verdict_cancels_it_without_touching_th
     model.release.set()
     await harness.settle()
     assert harness.holds == [1600]
-    assert await words == "hello"
+    assert (await words).text == "hello"
 
 
 @pytest.mark.parametrize(
