@@ -15,7 +15,14 @@ from pydantic import BaseModel
 
 from bridge.api import authorized
 from bridge.config import Settings
-from bridge.observability.lag import LagHistogram, LagSummary, StreamClock, lag_summary, rss_bytes
+from bridge.observability.lag import (
+    REALTIME_RELAY,
+    LagHistogram,
+    LagSummary,
+    StreamClock,
+    lag_summary,
+    rss_bytes,
+)
 from bridge.speech.pool import ModelWorkerPool, PoolStats
 
 LOOP_TICK_S = 0.05
@@ -27,6 +34,7 @@ class ServerStats(BaseModel):
     frame_lag: LagSummary
     loop_lag: LagSummary
     speech_pool: PoolStats
+    realtime_relay: LagSummary | None = None  # realtime calls: model delta read -> media written
 
 
 class LagProbe:
@@ -65,6 +73,7 @@ class LagProbe:
             frame_lag=lag_summary(self.frames),
             loop_lag=lag_summary(self.loop),
             speech_pool=self._pool.stats(),
+            realtime_relay=lag_summary(REALTIME_RELAY),
         )
 
     async def handler(self, request: web.Request) -> web.Response:
@@ -75,4 +84,5 @@ class LagProbe:
         if request.query.get("reset"):
             self.frames.reset()
             self.loop.reset()
+            REALTIME_RELAY.reset()
         return web.json_response(text=body)

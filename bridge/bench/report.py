@@ -64,6 +64,8 @@ class LevelReport(BaseModel):
     hostile: HostileReport | None = None  # the flood beside the calls, if any
     # Realtime mode only (see bridge/bench/realtime.py).
     relay_ms: Percentiles | None = None  # stand-in audio delta sent -> media received
+    # The server's own part of it: delta read off the model's socket -> media written.
+    server_relay: LagSummary | None = None
     clear_after_speech_started_ms: Percentiles | None = None
     truncate_error_ms: Percentiles | None = None  # |audio_end_ms - audio actually played|
 
@@ -108,6 +110,12 @@ def render(report: BenchReport) -> str:
         lines.append(f"  barge-in (speech onset -> clear):           {level.barge_in_ms.text()}")
         if level.relay_ms is not None:
             lines.append(f"  realtime relay (stand-in delta -> media):   {level.relay_ms.text()}")
+        if level.server_relay is not None:
+            relay = level.server_relay
+            lines.append(
+                f"  ... of which in the bridge (read -> write): p50 <= {relay.p50_ms} / p99 <= "
+                f"{relay.p99_ms} / max {relay.max_ms} ms (n={relay.count})"
+            )
         if level.clear_after_speech_started_ms is not None:
             lines.append(
                 "  realtime clear (speech_started -> clear):   "

@@ -161,6 +161,7 @@ class BenchRunner:
             speech_pool=stats.speech_pool if stats else None,
             hostile=hostile.report.model_copy() if hostile is not None else None,
             relay_ms=Percentiles.of(figures.relay_ms) if stand_in else None,
+            server_relay=stats.realtime_relay if stand_in and stats else None,
             clear_after_speech_started_ms=Percentiles.of(figures.clear_ms) if stand_in else None,
             truncate_error_ms=Percentiles.of(figures.truncate_error_ms(stand_in))
             if stand_in

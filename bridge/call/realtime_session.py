@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from itertools import count
 
@@ -54,6 +55,7 @@ from bridge.call.speaker import PHONE_RATE, REPLY_END_SUFFIX, AudioSink
 from bridge.call.tasks import CallTasks
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
+from bridge.observability.lag import REALTIME_RELAY
 from bridge.records import CallStatus, TurnUsage
 
 log = logging.getLogger(__name__)
@@ -259,6 +261,8 @@ class RealtimeSession:
         if open_segment is not None and open_segment[0] != audio.item_id:
             await self._mark()
         await self._sink.send_audio(audio.ulaw)
+        if audio.received_at:
+            REALTIME_RELAY.add((time.perf_counter() - audio.received_at) * 1000)
         self._ledger.sent(audio.item_id, len(audio.ulaw) * 1000 / PHONE_RATE, self._clock.now_ms)
         open_segment = self._ledger.open_segment()
         if open_segment is not None and open_segment[1] >= MARK_EVERY_MS:

@@ -78,6 +78,11 @@ class LagSummary(BaseModel):
     max_ms: float
 
 
+# Realtime calls: the bridge's own time per model audio delta, from its bytes read off the
+# model's socket to its `media` frame written to Twilio's (ms). One per process, like metrics.
+REALTIME_RELAY = LagHistogram()
+
+
 def lag_summary(histogram: LagHistogram) -> LagSummary:
     return LagSummary(
         count=histogram.total,

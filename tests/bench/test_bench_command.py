@@ -68,6 +68,7 @@ def test_bench_in_realtime_mode_times_the_relay_the_clear_and_the_truncate(
     (level,) = report["levels"]
     assert level["calls_completed"] == 2 and level["errors"] == {}
     assert level["relay_ms"]["count"] > 0
+    assert level["server_relay"]["count"] == level["relay_ms"]["count"]
     assert level["clear_after_speech_started_ms"]["count"] >= 1
     assert level["truncate_error_ms"]["count"] == level["clear_after_speech_started_ms"]["count"]
 

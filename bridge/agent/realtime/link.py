@@ -18,6 +18,7 @@ class AudioOut:
 
     item_id: str
     ulaw: bytes
+    received_at: float = 0.0  # perf_counter when it came off the socket (0: unknown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -162,7 +163,8 @@ class OpenAIRealtimeLink:
                 raw = await self._connection.recv_bytes()
             except (ConnectionClosed, openai.OpenAIError) as exc:
                 raise LinkClosed(f"realtime session dropped: {exc!r}") from exc
-            event = translate(json.loads(raw))
+            received_at = time.perf_counter()
+            event = translate(json.loads(raw), received_at)
             if event is not None:
                 yield event
 
@@ -174,11 +176,11 @@ class OpenAIRealtimeLink:
             log.debug("realtime session did not close cleanly", exc_info=True)
 
 
-def translate(event: dict[str, Any]) -> LinkEvent | None:
+def translate(event: dict[str, Any], received_at: float = 0.0) -> LinkEvent | None:
     """One server event as a `LinkEvent`; None for those a call has no use for."""
     kind = event.get("type", "")
     if kind in ("response.output_audio.delta", "response.audio.delta"):
-        return AudioOut(event["item_id"], base64.b64decode(event["delta"]))
+        return AudioOut(event["item_id"], base64.b64decode(event["delta"]), received_at)
     if kind in ("response.output_audio_transcript.done", "response.audio_transcript.done"):
         return AgentWords(event["item_id"], event.get("transcript", ""))
     if kind == "input_audio_buffer.speech_started":
