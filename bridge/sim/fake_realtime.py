@@ -235,16 +235,18 @@ class _Conversation:
                         "item_id": self._id("item"),
                     }
                 )
-                await self._commit(bytes(self._buffer), respond=True)
+                await self._commit(bytes(self._buffer), respond=True, speech=turn_event.audio)
 
-    async def _commit(self, ulaw: bytes, respond: bool) -> None:
+    async def _commit(self, ulaw: bytes, respond: bool, speech: bytes = b"") -> None:
+        """The caller's turn is in: hear it (`speech`: the VAD's PCM16 of the turn alone)."""
         self._buffer.clear()
         item_id = self._id("item")
         await self.send({"type": "input_audio_buffer.committed", "item_id": item_id})
         turn = self._server._next_turn()
         if turn is None and self._server.stt is not None:
-            heard = await self._server.stt.transcribe(ulaw_to_pcm16(ulaw), PHONE_RATE)
-            turn = RealtimeTurn(heard)
+            pcm16 = speech or ulaw_to_pcm16(ulaw)
+            heard = await self._server.stt.transcribe(pcm16, PHONE_RATE)
+            turn = RealtimeTurn(heard.text)
         turn = turn or RealtimeTurn("")
         self._last_heard, self._tool_result = turn.heard, None
         self._pending_reply = turn.reply
