@@ -43,6 +43,7 @@ from bridge.agent.llm.pricing import estimate_cost
 from bridge.agent.tools import ToolExecutor, ToolSpec
 from bridge.dialplan.agent_settings import AgentSettings
 from bridge.dialplan.models import Dialplan
+from bridge.speech.base import UNSURE_BELOW
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,13 @@ class _Round:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     usage_reported: bool = False
+
+
+# Added to a caller turn the recogniser was unsure of.
+UNSURE_NOTE = (
+    "[speech recognition was unsure of these words: if they ask to end the call or to be "
+    "transferred, ask the caller to confirm first]"
+)
 
 
 class LlmAgent:
@@ -106,6 +114,10 @@ class LlmAgent:
         conversation = window(
             history, self._settings.history_turns, self._prompt_budget_for_history()
         )
+        if turn.confidence < UNSURE_BELOW and conversation and conversation[-1].role == "caller":
+            # The recogniser doubts these words: the model checks before it acts on them.
+            last = conversation[-1]
+            conversation[-1] = last.model_copy(update={"text": f"{last.text} {UNSURE_NOTE}"})
         prompt_tokens = completion_tokens = 0
         spoken = ""
         for round_index in range(self._settings.max_tool_rounds + 1):

@@ -18,6 +18,7 @@ from bridge.agent.order_ids import keyed_order_id, order_id_candidates
 from bridge.agent.tools import ToolExecutor
 from bridge.agent.words import plain_words
 from bridge.dialplan.models import Dialplan
+from bridge.speech.base import UNSURE_BELOW
 
 # At most this many readings of one turn are looked up ("120 dollars, order 4572").
 MAX_LOOKUPS = 3
@@ -27,6 +28,10 @@ ANYTHING_ELSE = "Is there anything else I can help with?"
 ASK_MARKER = "order number"
 # Every question for a verification answer says this: the next turn is the answer.
 VERIFY_MARKER = "to confirm it's your order"
+# A goodbye or a transfer heard with low confidence is asked about first; these questions
+# mark the next turn as the answer.
+CONFIRM_END = "Did you want to end the call?"
+CONFIRM_TRANSFER = "Did you want me to connect you to"
 
 _ORDER_TALK = re.compile(
     r"\b(orders?|package|parcel|shipment|shipping|delivery|delivered|tracking|track|arrive)\b"
@@ -39,6 +44,7 @@ _DECLINE = re.compile(r"^(no|nope|nah|i m good|i am good|i m fine|not really|tha
 _WANTS_PERSON = re.compile(
     r"\b(human|person|someone|somebody|representative|operator|agent|real person|speak to)\b"
 )
+_AFFIRM = re.compile(r"^(yes|yeah|yep|yup|sure|please|correct|right|that s right|ok|okay)\b")
 _ASKS_ABOUT_US = re.compile(
     r"\b(hours|opening|open today|what time|closing time|address|located|location|directions)\b"
 )
@@ -127,13 +133,18 @@ class RulesAgent:
         ):
             replies = self._verify(order_id, answer[0])
         else:
-            replies = self._answer(history, turn.text)
+            replies = self._answer(history, turn.text, unsure=turn.confidence < UNSURE_BELOW)
         async for event in replies:
             yield event
 
-    def _answer(self, history: list[Message], text: str) -> AsyncIterator[AgentEvent]:
+    def _answer(
+        self, history: list[Message], text: str, unsure: bool = False
+    ) -> AsyncIterator[AgentEvent]:
         said = plain_words(text)
         last = _last_agent_text(history)
+        confirmed = self._confirmed(last, said)
+        if confirmed is not None:
+            return confirmed
         asked = ASK_MARKER in last.lower()
         can_look_up = self.tools.orders is not None
         candidates = order_id_candidates(text) if can_look_up else []
@@ -142,9 +153,11 @@ class RulesAgent:
         if candidates and (order_talk or department is None):
             return self._check_orders(candidates)
         if department is not None:
+            if unsure:
+                return self._say(f"{CONFIRM_TRANSFER} {department.replace('_', ' ')}?")
             return self._transfer(department)
         if _GOODBYE.search(said) or (ANYTHING_ELSE in last and _DECLINE.search(said)):
-            return self._goodbye()
+            return self._say(CONFIRM_END) if unsure else self._goodbye()
         if order_talk and can_look_up:
             return self._say(self._ask_again if asked else self._ask)
         if order_talk:
@@ -155,6 +168,21 @@ class RulesAgent:
             names = [name.replace("_", " ") for name in self.dialplan.departments]
             return self._say(f"Of course. Which department would you like: {_spoken_list(names)}?")
         return self._say(self.dialplan.reprompt)
+
+    def _confirmed(self, last: str, said: str) -> AsyncIterator[AgentEvent] | None:
+        """The answer to a check on a goodbye or a transfer heard unsure: act on a yes,
+        carry on after a no; anything else is a new request (None)."""
+        if CONFIRM_END not in last and CONFIRM_TRANSFER not in last:
+            return None
+        if _AFFIRM.search(said):
+            department = self.tools.departments.find_in(last)
+            if CONFIRM_TRANSFER in last and department is not None:
+                return self._transfer(department)
+            return self._goodbye()
+        # A bare "no" keeps the caller on the line; "no, I need ..." is a new request.
+        if _DECLINE.search(said) and len(said.split()) <= 3:
+            return self._say(f"Okay. {ANYTHING_ELSE}")
+        return None
 
     async def _say(self, text: str) -> AsyncIterator[AgentEvent]:
         yield TextDelta(text)

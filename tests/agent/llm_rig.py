@@ -91,11 +91,12 @@ class Line:
         self.agent: Agent = build_agent(dialplan, self.settings, self.tools, CONTEXT, self.clients)
         self.history: list[Message] = [Message(role="agent", text=dialplan.greeting)]
 
-    async def say(self, text: str) -> Reply:
+    async def say(self, text: str, confidence: float = 1.0) -> Reply:
         """The caller says `text`; the reply is appended as the session would (all heard)."""
         self.history.append(Message(role="caller", text=text))
         reply = Reply()
-        async for event in self.agent.respond(list(self.history), CallerTurn(text=text)):
+        turn = CallerTurn(text=text, confidence=confidence)
+        async for event in self.agent.respond(list(self.history), turn):
             reply.events.append(event)
             if isinstance(event, ToolEvent):
                 self.history += event.messages

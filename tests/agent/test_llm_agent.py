@@ -38,6 +38,21 @@ async def test_reply_text_streams_as_several_deltas(line: Line, fakes: Fakes) ->
     assert reply.text == "We are open from eight to eight. Anything else?"
 
 
+async def test_words_the_recogniser_doubts_reach_the_model_with_a_note_to_check_first(
+    line: Line, fakes: Fakes
+) -> None:
+    fake = fakes[0]
+    fake.script(line.api, FakeReply("Did you want to end the call?"))  # type: ignore[attr-defined]
+    await line.say("Bye!", confidence=0.3)
+    _, body = fake.requests[-1]
+    assert "ask the caller to confirm first" in str(body["messages"][-1])
+    assert line.history[-2].text == "Bye!"  # the call's own history keeps the words as heard
+    fake.script(line.api, FakeReply("Sure."))  # type: ignore[attr-defined]
+    await line.say("When are you open?")
+    _, body = fake.requests[-1]
+    assert "confirm" not in str(body["messages"][-1])
+
+
 async def test_order_status_goes_through_the_tool_and_back_to_the_model(
     line: Line, fakes: Fakes
 ) -> None:

@@ -40,8 +40,10 @@ class Caller:
         self.agent = RulesAgent(dialplan, tools)
         self.history: list[Message] = [Message(role="agent", text=dialplan.greeting)]
 
-    async def says(self, text: str, source: str = "speech") -> tuple[str, list[ToolEvent]]:
-        turn = CallerTurn(text=text, source=source)  # type: ignore[arg-type]
+    async def says(
+        self, text: str, source: str = "speech", confidence: float = 1.0
+    ) -> tuple[str, list[ToolEvent]]:
+        turn = CallerTurn(text=text, source=source, confidence=confidence)  # type: ignore[arg-type]
         self.history.append(Message(role="caller", text=text))
         events: list[AgentEvent] = [e async for e in self.agent.respond(list(self.history), turn)]
         assert self.control.hang_ups == 0, "the rules agent never hangs up itself"
@@ -200,3 +202,33 @@ def test_order_sentence_reads_each_status(status: str, eta: str | None, expected
     result = {"order_id": "1234", "status": status, "eta": eta, "carrier": "UPS"}
     result |= {"item": "the Tent", "caller_is_customer": status == "delivered"}
     assert order_sentence(result) == f"{expected} Is there anything else I can help with?"
+
+
+async def test_a_goodbye_heard_unsure_is_checked_before_the_call_ends() -> None:
+    caller = Caller()
+    reply, tools = await caller.says("Bye!", confidence=0.3)
+    assert reply == "Did you want to end the call?" and tools == []
+    reply, tools = await caller.says("No, I need my order status.")
+    assert tools == [] and "order number" in reply
+    reply, tools = await caller.says("Goodbye.", confidence=0.3)
+    assert tools == []
+    reply, tools = await caller.says("Yes.")
+    assert [tool.name for tool in tools] == ["end_call"]
+
+
+async def test_a_transfer_heard_unsure_is_checked_and_a_no_keeps_the_caller() -> None:
+    caller = Caller()
+    reply, tools = await caller.says("Bill and please.", confidence=0.4)
+    assert reply == "Did you want me to connect you to billing?" and tools == []
+    reply, tools = await caller.says("No.")
+    assert tools == [] and reply == "Okay. Is there anything else I can help with?"
+    reply, tools = await caller.says("Billing please.", confidence=0.4)
+    reply, tools = await caller.says("Yes please.")
+    assert calls(tools) == [("transfer_call", {"department": "billing"})]
+
+
+async def test_a_sure_goodbye_or_transfer_is_acted_on_at_once() -> None:
+    _, tools = await Caller().says("Billing please.", confidence=0.9)
+    assert calls(tools) == [("transfer_call", {"department": "billing"})]
+    _, tools = await Caller().says("Bye!", confidence=0.9)
+    assert [tool.name for tool in tools] == ["end_call"]
