@@ -26,6 +26,9 @@ _REPEATS = {"double": 2, "triple": 3}
 # Said between the digits of one id without ending it.
 _FILLERS = {"uh", "um", "umm", "er", "erm", "ah", "dash", "hyphen", "hash", "pound", ","}
 _SENTENCE_END = {".", "!", "?", ";", ":"}
+# What the recogniser writes for "four" and "two" said inside a digit string ("order for 572").
+_SOUNDALIKES = {"for": "4", "fore": "4", "to": "2", "too": "2"}
+_ID_LEADS = {"order", "number", "is", "s", "id"}
 _TOKEN = re.compile(r"\d+(?:[,.\-/]\d+)*|[a-z]+|[,.!?;:]")
 
 DEFAULT_MIN_DIGITS = 3
@@ -66,7 +69,12 @@ def _digit_runs(tokens: list[str]) -> list[list[str]]:
         if token in ("oh", "o") and not current and tokens[i + 1 : i + 2] == [","]:
             i += 1  # "Oh, ..." is a sigh, not a zero
             continue
-        if token in _FILLERS:
+        if token in _FILLERS or (token == "." and current and _starts_number(tokens, i + 1)):
+            # Whisper puts full stops between digits said slowly ("7.2. Double 5").
+            i += 1
+            continue
+        if token in _SOUNDALIKES and _soundalike_is_digit(tokens, i, current):
+            current.append(_SOUNDALIKES[token])
             i += 1
             continue
         spoken = _spoken_number(tokens, i)
@@ -81,6 +89,21 @@ def _digit_runs(tokens: list[str]) -> list[list[str]]:
     if current:
         runs.append(current)
     return runs
+
+
+def _starts_number(tokens: list[str], i: int) -> bool:
+    if i >= len(tokens):
+        return False
+    token = tokens[i]
+    return token[0].isdigit() or token in _REPEATS or _below_hundred(tokens, i) is not None
+
+
+def _soundalike_is_digit(tokens: list[str], i: int, current: list[str]) -> bool:
+    """ "for" / "to" is a digit only inside a digit string: digits on both sides ("4 5 to 7"),
+    or right after "order" / "number" / "is" ("my order for 5 7 2", "it's for 572")."""
+    if not _starts_number(tokens, i + 1):
+        return False
+    return bool(current) or (i > 0 and tokens[i - 1] in _ID_LEADS)
 
 
 def _spoken_number(tokens: list[str], i: int) -> tuple[str, int] | None:

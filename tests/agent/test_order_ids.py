@@ -112,3 +112,24 @@ def test_any_id_spoken_as_one_number(n: int) -> None:
 def test_any_id_spoken_in_pairs(pairs: list[int]) -> None:
     spoken = " ".join(say_below_hundred(pair) for pair in pairs)
     assert order_id_candidates(spoken) == ["".join(str(pair) for pair in pairs)]
+
+
+@pytest.mark.parametrize(
+    ("heard", "order_id"),
+    [
+        ("7.2. Double 5.", "7255"),  # full stops between digits said slowly
+        ("Where's my order for 572?", "4572"),  # "four" written as "for"
+        ("It's for 5 7 2.", "4572"),
+        ("order 4 5 to 7", "4527"),  # "two" written as "to"
+        ("Order 965-08.", "96508"),
+    ],
+)
+def test_ids_read_the_way_the_recogniser_writes_them(heard: str, order_id: str) -> None:
+    assert order_id_candidates(heard)[0] == order_id
+
+
+@pytest.mark.parametrize(
+    "heard", ["I want to talk to billing", "transfer me to 1", "Thanks for calling. 42 is fine."]
+)
+def test_for_and_to_stay_words_outside_a_digit_string(heard: str) -> None:
+    assert order_id_candidates(heard) == []
