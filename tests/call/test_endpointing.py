@@ -88,8 +88,31 @@ async def test_words_that_stop_mid_thought_overrule_a_complete_verdict():
     harness = Harness(ScriptedModel(0.95))
     harness.endpointer.silence_started(b"turn", transcript("My order number is"))
     await harness.settle()
-    assert harness.holds == [1600]
+    assert harness.holds == [1600, 1600]
     assert harness.endpointer.verdict == "unfinished words"
+
+
+def slow_transcript(text: str, after_s: float = 0.3) -> asyncio.Task[Transcript]:
+    async def late() -> Transcript:
+        await asyncio.sleep(after_s)
+        return Transcript(text=text)
+
+    return asyncio.create_task(late())
+
+
+async def test_a_slow_transcript_is_awaited_no_longer_than_silence_ms():
+    harness = Harness(ScriptedModel(0.9))
+    harness.endpointer.silence_started(b"turn", slow_transcript("Where is my order?"))
+    await harness.settle()
+    # Pending: long; complete but no words yet: the fixed window at most; words fine: short.
+    assert harness.holds == [1600, 600, 250]
+
+
+async def test_slow_words_that_stop_mid_thought_bring_the_long_window_back():
+    harness = Harness(ScriptedModel(0.9))
+    harness.endpointer.silence_started(b"turn", slow_transcript("I want to talk to"))
+    await harness.settle()
+    assert harness.holds == [1600, 600, 1600]
 
 
 async def test_a_failed_transcript_leaves_the_model_verdict_alone():
