@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import re
+from pathlib import Path
 
 from aiohttp import web
 
@@ -21,10 +24,28 @@ def authorized(settings: Settings, request: web.Request) -> bool:
     return direct_loopback(request)
 
 
+# A CallSid names a file in the recordings folder: letters and digits only, never a path.
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+
+
 class CallsApi:
-    def __init__(self, settings: Settings, store: CallStore) -> None:
+    def __init__(self, settings: Settings, store: CallStore, recordings: Path) -> None:
         self._settings = settings
         self._store = store
+        self._recordings = recordings
+
+    async def get_recording(self, request: web.Request) -> web.StreamResponse:
+        """`GET /api/calls/{call_sid}/recording.wav`: the call's stereo recording (caller
+        left, agent right), to the admin token only."""
+        if not authorized(self._settings, request):
+            raise web.HTTPUnauthorized(text="admin token required")
+        call_sid = request.match_info["call_sid"]
+        path = self._recordings / f"{call_sid}.wav"
+        if not CALL_SID.match(call_sid) or not await asyncio.to_thread(path.is_file):
+            raise web.HTTPNotFound(text="no recording for this call")
+        return web.FileResponse(
+            path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store"}
+        )
 
     async def get_call(self, request: web.Request) -> web.Response:
         """`GET /api/calls/{call_sid}`: the call record with turns and Twilio actions."""

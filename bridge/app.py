@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.api import CallsApi
+from bridge.call.retention import RecordingJanitor
 from bridge.health import add_health_routes, call_sid_logging, passed_on_while_draining
 from bridge.http_limits import body_deadline
 from bridge.proxies import forwarded_client
@@ -49,7 +50,11 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get(MEDIA_PATH, media.handle)
     app.router.add_get("/api/stats", probe.handler)
     app.cleanup_ctx.append(probe.watch_loop)
-    app.router.add_get("/api/calls/{call_sid}", CallsApi(settings, services.store).get_call)
+    calls_api = CallsApi(settings, services.store, services.recordings_dir)
+    app.router.add_get("/api/calls/{call_sid}", calls_api.get_call)
+    app.router.add_get("/api/calls/{call_sid}/recording.wav", calls_api.get_recording)
+    janitor = RecordingJanitor(services.recordings_dir, services.store, services.dialplans)
+    app.cleanup_ctx.append(janitor.run)
     add_health_routes(app, services)
     app.on_shutdown.append(_stop_taking_calls)
     app.on_cleanup.append(_close_services)

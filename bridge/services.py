@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from twilio.rest import Client
 
@@ -21,6 +22,7 @@ from bridge.agent.tools import ToolExecutor
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
 from bridge.call.realtime_session import RealtimeSession
+from bridge.call.recorder import CallRecorder, RecordedCall, RecordingSink
 from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
@@ -33,6 +35,7 @@ from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.speech.phrases import PhraseVoice
 from bridge.store import CallStore, open_store
+from bridge.twilio.media import MediaCall
 from bridge.twilio.messages import StartInfo
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
 from bridge.twilio.tokens import CallIdentity, CallTokens
@@ -71,9 +74,13 @@ class Services:
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
 
+    @property
+    def recordings_dir(self) -> Path:
+        return self.settings.data_dir / "recordings"
+
     async def start_call(
         self, start: StartInfo, identity: CallIdentity, sink: AudioSink
-    ) -> LiveCall:
+    ) -> MediaCall:
         """Wire a new call: its dialplan, record, tools, agent and speech.
 
         Who is calling, and which dialplan answered, come from the signed webhook (`identity`).
@@ -93,16 +100,26 @@ class Services:
         )
         context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
         returned = await returned_from_transfer(self.store, start.call_sid)
+        recorder: CallRecorder | None = None
+        if dialplan.recording.enabled:
+            recorder = CallRecorder(self.recordings_dir / f"{start.call_sid}.wav")
+            sink = RecordingSink(sink, recorder)
+            if returned is None:  # the consent announcement comes first, in the recording
+                greeting = f"{dialplan.recording.announcement} {dialplan.greeting}".strip()
+                dialplan = dialplan.model_copy(update={"greeting": greeting})
         try:
             session = self._new_session(start, dialplan, context, journal, sink, returned)
         except BaseException:
             # The record must not stay "active" forever, nor its writer task pend.
             await journal.close("failed", "the call could not start")
+            if recorder is not None:
+                await recorder.close()
             raise
         self.live[start.call_sid] = session
+        call: MediaCall = session if recorder is None else RecordedCall(session, recorder)
         if returned is None:
             await session.start()
-            return session
+            return call
         # The caller is back from a transfer nobody answered: same conversation, new stream.
         journal.leg(CallLeg(kind="agent", status="returned", sid=start.stream_sid))
         metrics.call_started()
@@ -112,7 +129,7 @@ class Services:
         )
         assert isinstance(session, CallSession)
         await session.take_over(returned.history, returned.turns_so_far, phrase)
-        return session
+        return call
 
     def _dialplan_of(self, identity: CallIdentity) -> Dialplan:
         """The dialplan the webhook chose; instances must share dialplans to share calls."""
@@ -217,6 +234,7 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
         speech = load_speech(settings)
         await speech.warm_up()
     store = await open_store(settings)
+    (settings.data_dir / "recordings").mkdir(parents=True, exist_ok=True, mode=0o700)
     instance_id = instance_name(settings)
     interrupted = await _close_interrupted(store, settings, instance_id)
     if interrupted:

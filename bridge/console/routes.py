@@ -28,7 +28,7 @@ def register_console(app: web.Application, services: Services) -> None:
         app.router.add_route("*", "/console", _disabled)
         app.router.add_route("*", "/console/{tail:.*}", _disabled)
         return
-    recordings = settings.data_dir / "recordings"
+    recordings = services.recordings_dir
     auth = ConsoleAuth(settings, services.store.trust)
     guard = Guard(auth, settings.data_dir / "console-uploads")
     streams = EventStreams()

@@ -195,6 +195,17 @@ class CallSettings(Strict):
     idle: IdleSettings = Field(default_factory=IdleSettings)
 
 
+class RecordingSettings(Strict):
+    """The bridge's own stereo recording of each call, announced first."""
+
+    enabled: bool = False
+    # Said before the greeting, as the first words of the call (so it is in the recording).
+    announcement: str = Field(
+        default="This call may be recorded for quality and training.", min_length=1
+    )
+    retention_days: int = Field(default=30, ge=1, le=3650)  # then the bridge deletes it
+
+
 class Dialplan(Strict):
     """One business line: who answers, how, and what the agent may do."""
 
@@ -219,6 +230,7 @@ class Dialplan(Strict):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     call: CallSettings = Field(default_factory=CallSettings)
     overflow: Overflow = Field(default_factory=Overflow)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
     # Where a transfer goes when its own department cannot be reached (a department name).
     transfer_fallback: str | None = None
     # What the agent says when a transferred caller comes back unanswered: {department} and
@@ -255,6 +267,15 @@ class Dialplan(Strict):
             message = f"only {{department}} and {{outcome}} may be filled in: {exc}"
             raise ValueError(message) from None
         return value
+
+    @model_validator(mode="after")
+    def _recording_is_announced_on_the_stream(self) -> Dialplan:
+        if self.recording.enabled and self.greet_in_twiml:
+            raise ValueError(
+                "recording.enabled needs greet_in_twiml: false (the announcement is the "
+                "first thing said on the recorded stream)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _keys_name_departments(self) -> Dialplan:

@@ -5,66 +5,18 @@ over HTTP against the real app, with the fake Twilio API playing the dialled leg
 from __future__ import annotations
 
 import asyncio
-import json
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from itertools import count
 from pathlib import Path
 
 import aiohttp
 
-from bridge.demo.local import LocalBridge, local_bridge
-from bridge.records import CallRecord
-from bridge.sim.handshake import new_stream_sid, start_stream, stream_of
+from bridge.demo.local import local_bridge
+from bridge.sim.handshake import stream_of
 from bridge.store.report import transcript
-from bridge.twilio.messages import dtmf_message, mark_echo_message, stop_message
 from bridge.twilio.signature import sign_request
 from tests.observability.conftest import instant_settings
-from tests.support.twilio_side import answer_call, open_media
-
-WAIT_S = 15.0
-
-
-@asynccontextmanager
-async def stream(
-    bridge: LocalBridge, http: aiohttp.ClientSession, call_sid: str, url: str, params: dict
-) -> AsyncIterator[Callable[[str], Awaitable[None]]]:
-    """A media stream as Twilio plays it: marks echoed; yields a key-presser; `stop` at the end."""
-    twilio = bridge.twilio
-    stream_sid, seq = new_stream_sid(), count(3)
-    async with await open_media(twilio, http, url) as ws:
-        await start_stream(ws, stream_sid, call_sid, twilio.account_sid, params)
-
-        async def echo_marks() -> None:
-            async for frame in ws:
-                message = json.loads(frame.data)
-                if message["event"] == "mark":
-                    name = message["mark"]["name"]
-                    await ws.send_str(mark_echo_message(stream_sid, next(seq), name))
-
-        echo = asyncio.create_task(echo_marks())
-
-        async def press(digit: str) -> None:
-            await ws.send_str(dtmf_message(stream_sid, next(seq), digit))
-
-        try:
-            yield press
-        finally:
-            stop = stop_message(stream_sid, next(seq), call_sid, twilio.account_sid)
-            await ws.send_str(stop)
-            await asyncio.wait_for(echo, WAIT_S)
-
-
-async def record_when(
-    bridge: LocalBridge, call_sid: str, done: Callable[[CallRecord], bool]
-) -> CallRecord:
-    async with asyncio.timeout(WAIT_S):
-        while True:
-            record = await bridge.services.store.get(call_sid)
-            if record is not None and done(record):
-                return record
-            await asyncio.sleep(0.05)
+from tests.support.media_stream import WAIT_S, record_when, stream
+from tests.support.twilio_side import answer_call
 
 
 async def test_an_unanswered_department_gives_the_caller_back_to_the_agent(
