@@ -133,7 +133,7 @@ async def test_recording_plays_only_for_a_signed_in_viewer(
     base = console_bridge.twilio.bridge_url
     await _store_call(console_bridge, "CArec", "+15550001111", "acme", "completed", DAY)
     recordings = console_bridge.services.settings.data_dir / "recordings"
-    recordings.mkdir(parents=True)
+    recordings.mkdir(parents=True, exist_ok=True)  # the bridge made it
     write_wav(recordings / "CArec.wav", bytes(3200), 8000, channels=2)
     url = f"{base}/console/calls/CArec/recording.wav"
     async with browser.get(url, allow_redirects=False) as response:
