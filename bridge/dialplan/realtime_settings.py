@@ -20,8 +20,8 @@ class RealtimeSettings(BaseModel):
     silence_ms: int = Field(default=500, ge=100, le=5000)  # server_vad's silence window
     transcription_model: str = "gpt-4o-mini-transcribe"  # the caller's words, for the record
     # Caller audio goes to the model this many ms at a time: each message costs far more CPU
-    # than its bytes (at 100 ms a realtime call costs about what a cascaded one does, at 20 ms
-    # about a third more), but the model hears the caller up to this much later.
+    # than its bytes (`bridge bench --realtime` shows the cost per call), but the model hears
+    # the caller up to this much later.
     audio_batch_ms: int = Field(default=100, ge=20, le=200)
     connect_timeout_ms: int = Field(default=3000, ge=200, le=30000)
     # A caller turn with no audio back in this long falls back to the cascaded pipeline.
