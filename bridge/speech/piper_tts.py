@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,9 +20,10 @@ if TYPE_CHECKING:
 class _SharedVoice:
     """One loaded piper voice, shared by every speed of it."""
 
-    def __init__(self, model_path: Path, config_path: Path) -> None:
+    def __init__(self, model_path: Path, config_path: Path, threads: int) -> None:
         self.model_path = model_path
         self.config_path = config_path
+        self.threads = threads
         # A small JSON file, read once at startup, so `sample_rate` is known before loading.
         self.sample_rate: int = json.loads(config_path.read_text(encoding="utf-8"))["audio"][
             "sample_rate"
@@ -37,10 +39,35 @@ class _SharedVoice:
         """The voice, loading it on first use (blocking: call from a worker thread)."""
         with self._lock:
             if self._voice is None:
-                from piper import PiperVoice  # slow import (onnxruntime), kept off the loop
-
-                self._voice = PiperVoice.load(self.model_path, self.config_path)
+                self._voice = _load_voice(self.model_path, self.config_path, self.threads)
             return self._voice
+
+
+def _load_voice(model_path: Path, config_path: Path, threads: int) -> PiperVoice:
+    """The voice on an ONNX session sized to its share of the cores and not spinning.
+
+    piper's own loader leaves onnxruntime's defaults: a thread per core per session, busy-
+    waiting between jobs, so a pinned `bridge serve` used more cores than it was given.
+    """
+    import onnxruntime  # slow import, kept off the loop
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+    from piper.voice import ESPEAK_DATA_DIR
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    return PiperVoice(
+        session=onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        ),
+        config=PiperConfig.from_dict(config),
+        espeak_data_dir=Path(ESPEAK_DATA_DIR),
+        download_dir=Path.cwd(),
+    )
 
 
 class PiperTTS:
@@ -63,7 +90,9 @@ class PiperTTS:
         model_path = Path(model_path)
         config_path = Path(config_path or f"{model_path}.json")
         self._pool = pool
-        self._voice = _SharedVoice(model_path, config_path)
+        # Each worker synthesizes on its share of the cores (as the recogniser does).
+        threads = max(1, (os.cpu_count() or 1) // pool.workers)
+        self._voice = _SharedVoice(model_path, config_path, threads)
         self._speed = speed
         self._steady = False
 
