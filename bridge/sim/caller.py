@@ -39,7 +39,8 @@ QUIET_MS = 800
 # Without end marks (another bridge) or after a reply cut short, this long with no agent audio.
 QUIET_WALL_S = 3.0
 REPLY_TIMEOUT_S = 20.0  # longest wait for an agent reply, in real seconds
-GREETING_TIMEOUT_S = 5.0  # a bridge that greets starts within this
+GREETING_TIMEOUT_S = 5.0
+RESUME_WAIT_S = 6.0  # longest wait for the agent to resume after a sound cut it  # a bridge that greets starts within this
 PRINT_POLL_S = 0.25
 
 
@@ -256,10 +257,14 @@ class SimulatedCaller:
         end_ms = self._line.now_ms
         line = CallerLine(kind="overlay", text=step.sound)
         self._lines.append(line)
-        await self._agent_quiet()
         if len(self._clear_wall) > clears_before:
+            # Cut: the bridge first finds out the sound was no interruption (its turn must
+            # end, maybe be transcribed), so give the agent a while to come back.
             line.clear_ms = 0.0
-            line.resumed = any(at >= end_ms for at in self._first_media_after)
+            line.resumed = await self._until(
+                lambda: self._heard_agent_after(end_ms), timeout_s=RESUME_WAIT_S
+            )
+        await self._agent_quiet()
 
     async def _quiet(self, ms: int) -> None:
         await self._agent_quiet()
