@@ -39,8 +39,8 @@ QUIET_MS = 800
 # Without end marks (another bridge) or after a reply cut short, this long with no agent audio.
 QUIET_WALL_S = 3.0
 REPLY_TIMEOUT_S = 20.0  # longest wait for an agent reply, in real seconds
-GREETING_TIMEOUT_S = 5.0
-RESUME_WAIT_S = 6.0  # longest wait for the agent to resume after a sound cut it  # a bridge that greets starts within this
+GREETING_TIMEOUT_S = 5.0  # a bridge that greets starts within this
+RESUME_WAIT_S = 6.0  # longest wait for the agent to resume after a sound cut it
 PRINT_POLL_S = 0.25
 
 
