@@ -14,7 +14,7 @@ from bridge.stats import LagProbe
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.media import MediaStreamHandler
 from bridge.twilio.twiml import DIAL_ACTION_PATH
-from bridge.twilio.webhooks import MEDIA_PATH, STATUS_PATH, TwilioWebhooks
+from bridge.twilio.webhooks import AMD_PATH, MEDIA_PATH, STATUS_PATH, TwilioWebhooks
 
 SERVICES = web.AppKey("services", Services)
 
@@ -35,11 +35,17 @@ def create_app(services: Services) -> web.Application:
     )
     app[SERVICES] = services
     webhooks = TwilioWebhooks(
-        settings, services.dialplans, services.tokens, services.store, services.accepting_calls
+        settings,
+        services.dialplans,
+        services.tokens,
+        services.store,
+        services.accepting_calls,
+        services.answered_by,
     )
     app.router.add_post("/twilio/voice", webhooks.voice)
     app.router.add_post(STATUS_PATH, webhooks.status)
     app.router.add_post(DIAL_ACTION_PATH, webhooks.dial_action)
+    app.router.add_post(AMD_PATH, webhooks.amd)
     # Frame and loop lag plus the speech pool's queueing, for `bridge bench` and operators.
     probe = LagProbe(settings, services.speech.pool, lambda: len(services.live))
     limits = StreamLimits(
@@ -50,9 +56,10 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get(MEDIA_PATH, media.handle)
     app.router.add_get("/api/stats", probe.handler)
     app.cleanup_ctx.append(probe.watch_loop)
-    calls_api = CallsApi(settings, services.store, services.recordings_dir)
+    calls_api = CallsApi(settings, services.store, services.recordings_dir, services.dial)
     app.router.add_get("/api/calls/{call_sid}", calls_api.get_call)
     app.router.add_get("/api/calls/{call_sid}/recording.wav", calls_api.get_recording)
+    app.router.add_post("/api/calls", calls_api.place_call)
     janitor = RecordingJanitor(services.recordings_dir, services.store, services.dialplans)
     app.cleanup_ctx.append(janitor.run)
     add_health_routes(app, services)

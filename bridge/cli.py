@@ -37,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (default BRIDGE_PORT)")
     serve.set_defaults(handler=_serve)
 
+    dial = commands.add_parser(
+        "dial", help="place one outbound call through a running bridge (POST /api/calls)"
+    )
+    dial.add_argument("to", help="the number to call, E.164 (+15551234567)")
+    dial.add_argument("--dialplan", required=True, help="a dialplan with an outbound: block")
+    dial.add_argument(
+        "--var", action="append", default=[], metavar="KEY=VALUE", help="a variable, repeatable"
+    )
+    dial.add_argument("--url", help="the bridge (default http://BRIDGE_HOST:BRIDGE_PORT)")
+    dial.set_defaults(handler=_dial)
+
     add_call_commands(commands)
     add_dialplans_command(commands)
     add_calls_command(commands)
@@ -54,6 +65,43 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.port:
         settings.bridge_port = args.port
     return serve(settings)
+
+
+def _dial(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import json
+    import sys
+
+    import aiohttp
+
+    variables: dict[str, str] = {}
+    for item in args.var:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"--var {item!r}: expected KEY=VALUE", file=sys.stderr)
+            return 2
+        variables[key] = value
+    base = args.url or f"http://{settings.bridge_host}:{settings.bridge_port}"
+    token = settings.admin_token.get_secret_value()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"to": args.to, "dialplan": args.dialplan, "variables": variables}
+
+    async def post() -> tuple[int, str]:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{base}/api/calls", json=body, headers=headers) as response:
+                return response.status, await response.text()
+
+    try:
+        status, text = asyncio.run(post())
+    except aiohttp.ClientError as exc:
+        print(f"cannot reach the bridge at {base}: {exc}", file=sys.stderr)
+        return 1
+    if status != 201:
+        print(f"call not placed ({status}): {text}", file=sys.stderr)
+        return 1
+    record = json.loads(text)
+    print(f"{record['call_sid']} calling {record['to_number']} for {record['dialplan']}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 CallStatus = Literal["active", "completed", "transferred", "failed", "interrupted"]
+CallDirection = Literal["inbound", "outbound"]
+# How an outbound call ended for its purpose ("" while not known, and for inbound calls).
+OUTCOMES = (
+    "human", "voicemail_left", "machine", "fax", "no_answer", "busy", "failed", "canceled",
+    "opted_out",
+)  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -119,6 +125,21 @@ class CallRecord(BaseModel):
     ended_at: datetime | None = None
     # The bridge process holding the call's media socket ("" until one does).
     instance_id: str = ""
+    direction: CallDirection = "inbound"
+    outcome: str = ""  # one of OUTCOMES, for outbound calls
+    answered_by: str = ""  # Twilio's answering-machine verdict (AnsweredBy)
     turns: list[TurnRecord] = Field(default_factory=list)
     twilio_actions: list[TwilioAction] = Field(default_factory=list)
     legs: list[CallLeg] = Field(default_factory=list)
+
+
+class OutboundRequest(BaseModel):
+    """A call the bridge asked Twilio to place; its id rides on the voice webhook's URL."""
+
+    request_id: str
+    dialplan: str
+    to_number: str
+    from_number: str
+    variables: dict[str, str] = Field(default_factory=dict)
+    call_sid: str = ""  # Twilio's, once `calls.create` answered
+    created_at: datetime = Field(default_factory=utcnow)

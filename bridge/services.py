@@ -13,7 +13,7 @@ from pathlib import Path
 
 from twilio.rest import Client
 
-from bridge.agent.base import CallContext
+from bridge.agent.base import CallContext, CallControlError
 from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
@@ -29,14 +29,16 @@ from bridge.call.speaker import AudioSink
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
 from bridge.dialplan.models import Dialplan
+from bridge.dialplan.outbound import OutboundSettings, outbound_dialplan
 from bridge.observability import metrics
-from bridge.records import CallLeg, CallRecord, TwilioAction, utcnow
+from bridge.records import CallDirection, CallLeg, CallRecord, TwilioAction, utcnow
 from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.speech.phrases import PhraseVoice
 from bridge.store import CallStore, open_store
 from bridge.twilio.media import MediaCall
 from bridge.twilio.messages import StartInfo
+from bridge.twilio.outbound import check_request, place_call, verdict
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
 from bridge.twilio.tokens import CallIdentity, CallTokens
 from bridge.twilio.twiml import DIAL_ACTION_PATH
@@ -51,6 +53,10 @@ LIVE_POLL_S = 0.1  # how often a drain looks whether the live calls have ended
 
 # A live call, either way of talking (the media socket drives both alike).
 LiveCall = CallSession | RealtimeSession
+
+# AMD verdicts kept for calls whose stream has not started yet (bounded: a flood of
+# callbacks for calls that never stream must not grow it).
+PENDING_VERDICTS_MAX = 1000
 
 # Twilio ends any call after 24 hours at the latest.
 CALLS_LAST_AT_MOST = timedelta(hours=24)
@@ -70,6 +76,9 @@ class Services:
     owns_speech: bool = True  # False when the models were lent (tests share one set)
     instance_id: str = ""
     warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
+    # Live outbound calls' settings (rendered for the call), and AMD verdicts that came early.
+    outbound: dict[str, OutboundSettings] = field(default_factory=dict)
+    early_verdicts: dict[str, str] = field(default_factory=dict)
 
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
@@ -87,6 +96,13 @@ class Services:
         """
         caller, called = identity.caller, identity.called
         dialplan = self._dialplan_of(identity)
+        direction: CallDirection = "inbound"
+        person, line = caller, called
+        placed = await self.store.get_outbound(identity.outbound) if identity.outbound else None
+        if placed is not None:
+            # A call we placed: the person on the line is the one we called.
+            direction, person, line = "outbound", called, caller
+            dialplan = outbound_dialplan(dialplan, placed.variables)
         journal = await open_journal(
             self.store,
             CallRecord(
@@ -96,10 +112,11 @@ class Services:
                 to_number=called,
                 dialplan=dialplan.name,
                 instance_id=self.instance_id,
+                direction=direction,
             ),
         )
-        context = CallContext(call_sid=start.call_sid, caller=caller, called=called)
         returned = await returned_from_transfer(self.store, start.call_sid)
+        context = CallContext(call_sid=start.call_sid, caller=person, called=line)
         recorder: CallRecorder | None = None
         if dialplan.recording.enabled:
             recorder = CallRecorder(self.recordings_dir / f"{start.call_sid}.wav")
@@ -117,8 +134,13 @@ class Services:
             raise
         self.live[start.call_sid] = session
         call: MediaCall = session if recorder is None else RecordedCall(session, recorder)
+        if dialplan.outbound is not None and placed is not None:
+            self.outbound[start.call_sid] = dialplan.outbound
         if returned is None:
             await session.start()
+            early = self.early_verdicts.pop(start.call_sid, None)
+            if early is not None:
+                await self._act_on_verdict(start.call_sid, session, early)
             return call
         # The caller is back from a transfer nobody answered: same conversation, new stream.
         journal.leg(CallLeg(kind="agent", status="returned", sid=start.stream_sid))
@@ -130,6 +152,45 @@ class Services:
         assert isinstance(session, CallSession)
         await session.take_over(returned.history, returned.turns_so_far, phrase)
         return call
+
+    def _closed(self, call_sid: str) -> None:
+        self.live.pop(call_sid, None)
+        self.outbound.pop(call_sid, None)
+
+    async def dial(self, dialplan_name: str, to: str, variables: dict[str, str]) -> CallRecord:
+        """Place one outbound call; OutboundError says what is wrong with the request."""
+        dialplan = check_request(self.dialplans, dialplan_name, to, variables)
+        return await place_call(self.twilio, self.settings, self.store, dialplan, to, variables)
+
+    async def answered_by(self, call_sid: str, answered_by: str) -> None:
+        """Twilio's AMD verdict on an outbound call, acted on in the middle of the call."""
+        session = self.live.get(call_sid)
+        if session is None and len(self.early_verdicts) < PENDING_VERDICTS_MAX:
+            self.early_verdicts[call_sid] = answered_by
+        await self.store.set_answered_by(call_sid, answered_by)
+        if session is not None:
+            await self._act_on_verdict(call_sid, session, answered_by)
+
+    async def _act_on_verdict(self, call_sid: str, session: LiveCall, answered_by: str) -> None:
+        """A person goes on talking to the agent; a machine, past its beep, gets the voicemail
+        message, then the hang-up; a fax, the hang-up."""
+        outbound = self.outbound.get(call_sid)
+        kind = verdict(answered_by)
+        log.info("call %s answered by %s", call_sid, answered_by)
+        if outbound is None or kind == "wait":
+            return
+        if kind == "person":
+            await self.store.set_outcome(call_sid, "human")
+        elif kind == "machine" and outbound.voicemail_message:
+            await self.store.set_outcome(call_sid, "voicemail_left")
+            await session.end_politely(outbound.voicemail_message)
+        else:
+            await self.store.set_outcome(call_sid, "fax" if kind == "fax" else "machine")
+            control = TwilioCallControl(self.twilio, call_sid, on_action=metrics.twilio_action)
+            try:
+                await control.hang_up()
+            except CallControlError:
+                log.exception("hang-up of call %s answered by %s failed", call_sid, answered_by)
 
     def _dialplan_of(self, identity: CallIdentity) -> Dialplan:
         """The dialplan the webhook chose; instances must share dialplans to share calls."""
@@ -176,7 +237,7 @@ class Services:
                 sink=sink,
                 journal=journal,
                 turn_model=self.speech.turn_model,
-                on_closed=lambda: self.live.pop(start.call_sid, None),
+                on_closed=lambda: self._closed(start.call_sid),
             )
 
         # A caller back from a transfer continues in the cascaded session, which can take the
@@ -193,7 +254,7 @@ class Services:
             sink=sink,
             journal=journal,
             cascade=cascaded,
-            on_closed=lambda: self.live.pop(start.call_sid, None),
+            on_closed=lambda: self._closed(start.call_sid),
         )
 
     async def end_live_calls(self, timeout_s: float) -> None:

@@ -127,6 +127,7 @@ class CallSession:
         self._reprompts = 0  # said since the caller last said something
         self._status: CallStatus = "active"
         self._hangup_due = False
+        self._last_words = False  # saying a goodbye nothing the caller does can change
         self._closed = False
         self._usage = TurnUsage()  # the whole call's tokens and cost, for the closing log line
         tools.on_late = self._tool_ran_late  # unset at `close`: no cycle outlives the call
@@ -149,6 +150,8 @@ class CallSession:
 
     async def on_audio(self, ulaw: bytes, timestamp_ms: float) -> None:
         self._clock.now_ms = timestamp_ms
+        if self._last_words:
+            return
         for frame in self._framer.push(ulaw):
             event = self._detector.push(ulaw_to_pcm16(frame))
             if event is None:
@@ -254,6 +257,10 @@ class CallSession:
         if self._closed or self._status != "active":
             return
         self._queued.clear()
+        # A voicemail's tail or a caller's words must neither cut nor replace the goodbye.
+        self._last_words = True
+        self._interrupted = None
+        self._floor_free.set()
         busy = self._reply.task if self._reply is not None else None
         await self._drop_reply()
         if busy is not None:

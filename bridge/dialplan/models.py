@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bridge.addresses import E164, check_number_entry
 from bridge.dialplan.agent_settings import AgentSettings
+from bridge.dialplan.outbound import OutboundSettings
 
 
 class Strict(BaseModel):
@@ -242,6 +243,8 @@ class Dialplan(Strict):
         ),
         min_length=1,
     )
+    # What outbound calls from this dialplan are for; None: it places no calls.
+    outbound: OutboundSettings | None = None
 
     # Where the file came from, set by the loader (not a YAML key).
     source: Path | None = Field(default=None, exclude=True)
@@ -290,4 +293,6 @@ class Dialplan(Strict):
         ):
             if name is not None and name not in self.departments:
                 raise ValueError(f"{field} names unknown department {name!r}")
+        if self.outbound is not None and self.outbound.from_number is None and not self.numbers:
+            raise ValueError("outbound needs a from_number when the dialplan has no numbers")
         return self

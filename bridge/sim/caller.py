@@ -26,8 +26,18 @@ from bridge.records import CallRecord, TurnRecord
 from bridge.sim.handshake import InboundCall, Target, stream_of
 from bridge.sim.line import PhoneLine
 from bridge.sim.report import CallerLine, CallReport
-from bridge.sim.script import HangUp, Interrupt, Overlay, PlayAudio, PressKeys, Quiet, Say, Step
-from bridge.sim.sounds import line_audio, overlay_audio
+from bridge.sim.script import (
+    HangUp,
+    Interrupt,
+    Overlay,
+    PlayAudio,
+    PressKeys,
+    Quiet,
+    Say,
+    Step,
+    Voicemail,
+)
+from bridge.sim.sounds import beep, line_audio, overlay_audio
 from bridge.speech.base import TextToSpeech
 from bridge.twilio import messages
 
@@ -63,9 +73,13 @@ class SimulatedCaller:
         call_ended_by_bridge: asyncio.Event | None = None,
         recordings_dir: Path | None = None,
         on_print: Callable[[str], None] | None = None,
+        call: InboundCall | None = None,
+        on_step_done: Callable[[Step], object] | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._call = InboundCall(Target(self._base, account_sid, auth_token, called), caller)
+        target = Target(self._base, account_sid, auth_token, called)
+        self._call = call or InboundCall(target, caller)
+        self._on_step_done = on_step_done
         self._tts = tts
         self._tick_s = FRAME_MS / 1000 / speed
         self._admin_token = admin_token
@@ -216,10 +230,22 @@ class SimulatedCaller:
                 await self._overlay(step, await self._sound(step))
             elif isinstance(step, Quiet):
                 await self._quiet(step.ms)
+            elif isinstance(step, Voicemail):
+                await self._voicemail(step)
             elif isinstance(step, HangUp):
                 await self._agent_talking_for(step.after_ms)
                 self._show(f"caller hangs up {step.after_ms} ms into the reply")
                 return
+            if self._on_step_done is not None:
+                self._on_step_done(step)
+
+    async def _voicemail(self, step: Voicemail) -> None:
+        """A machine answering: its greeting and beep at once, over anything the agent says."""
+        self._show(f"voicemail> {step.greeting} (beep)")
+        audio = await self._speech(step.greeting) + beep(step.beep_ms)
+        self._line.speak(audio)
+        await self._until(lambda: not self._line.caller_speaking)
+        self._lines.append(CallerLine(kind="voicemail", text=step.greeting))
 
     async def _speech(self, text: str) -> bytes:
         return await line_audio(self._tts, text)

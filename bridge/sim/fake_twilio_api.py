@@ -5,6 +5,9 @@ told to fail or hang, and lets its owner await the update that ends a call's med
 (real Twilio ends the stream when a call is redirected or completed). Told how dialled legs
 end (`play_dials`), it answers a `<Dial action>` as Twilio would: a signed POST of the
 DialCallStatus to the action URL, whose TwiML its owner can await (`dial_answer`).
+(real Twilio ends the stream when a call is redirected or completed). Calls the bridge
+places (`calls.create`) are played by a `CalleePlayer` when one is set, and counted: how
+many were live at once, and when each started.
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ from typing import Any
 import aiohttp
 from aiohttp import BasicAuth, web
 
+from bridge.dialplan.models import E164
+from bridge.sim.callee import CalleePlayer, PlacedCall
+from bridge.sim.handshake import new_call_sid
 from bridge.sim.local_server import LocalServer
 from bridge.twilio.signature import sign_request
 
 _CALL_PATH = "/2010-04-01/Accounts/{account}/Calls/{call}.json"
+_CALLS_PATH = "/2010-04-01/Accounts/{account}/Calls.json"
 _STATUSES = {"completed", "canceled"}
+_FINAL = {"completed", "canceled", "no-answer", "busy", "failed"}
 
 
 def _error(status: int, code: int, message: str) -> web.Response:
@@ -51,8 +59,15 @@ class FakeTwilioApi(LocalServer):
         self._dial_status: str | None = None
         self._dial_answers: dict[str, asyncio.Future[str]] = {}
         self._dial_tasks: set[asyncio.Task[None]] = set()
+        self.player: CalleePlayer | None = None
+        self.placed: dict[str, PlacedCall] = {}
+        self.live: set[str] = set()
+        self.peak_live = 0
+        self.created_at: list[float] = []  # loop time of each accepted `calls.create`
+        self._callee_tasks: set[asyncio.Task[None]] = set()
 
     def _routes(self, router: web.UrlDispatcher) -> None:
+        router.add_post(_CALLS_PATH, self._create_call)
         router.add_post(_CALL_PATH, self._update_call)
         router.add_get("/_actions", self._list_actions)
 
@@ -62,6 +77,9 @@ class FakeTwilioApi(LocalServer):
         for task in self._dial_tasks:
             task.cancel()
         await asyncio.gather(*self._dial_tasks, return_exceptions=True)
+        for task in self._callee_tasks:
+            task.cancel()
+        await asyncio.gather(*self._callee_tasks, return_exceptions=True)
         for waiters in self._waiters.values():
             for waiter in waiters:
                 if not waiter.done():
@@ -132,6 +150,63 @@ class FakeTwilioApi(LocalServer):
             return _error(400, 21218, f"Invalid Status: {status}")
         self._accept(call_sid, params)
         return web.json_response(self._call_json(account, call_sid, status or "in-progress"))
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        """`calls.create`: checked like Twilio checks it, then played by the callee player."""
+        params = {key: str(value) for key, value in (await request.post()).items()}
+        action: dict[str, Any] = {"method": request.method, "path": request.path, "params": params}
+        self._actions.append(action)
+        response = self._created(request, params)
+        action["status"] = response.status
+        return response
+
+    def _created(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        if not self._authorised(request):
+            return _error(401, 20003, "Authenticate")
+        if self._faults:
+            self._faults.pop(0)
+            return _error(500, 20500, "Internal Server Error")
+        if request.match_info["account"] != self._account_sid:
+            return _error(404, 20404, f"The requested resource {request.path} was not found")
+        if not E164.match(params.get("To", "")):
+            return _error(400, 21211, f"Invalid 'To' Phone Number: {params.get('To', '')}")
+        if not E164.match(params.get("From", "")):
+            return _error(400, 21212, f"Invalid 'From' Phone Number: {params.get('From', '')}")
+        if not params.get("Url") and not params.get("Twiml"):
+            return _error(400, 21205, "Url parameter is required")
+        placed = PlacedCall(call_sid=new_call_sid(), params=params)
+        self.placed[placed.call_sid] = placed
+        self.created_at.append(asyncio.get_running_loop().time())
+        self._counted(placed)
+        if self.player is not None:
+            task = asyncio.create_task(self._play(self.player, placed))
+            self._callee_tasks.add(task)
+            task.add_done_callback(self._callee_tasks.discard)
+        body = self._call_json(self._account_sid, placed.call_sid, "queued")
+        body.update({"to": params["To"], "from": params["From"], "direction": "outbound-api"})
+        return web.json_response(body, status=201)
+
+    async def _play(self, player: CalleePlayer, placed: PlacedCall) -> None:
+        ended_by_bridge = asyncio.Event()
+
+        async def watch() -> None:
+            await self.wait_for_update(placed.call_sid)
+            ended_by_bridge.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await player.play(placed, ended_by_bridge, self._counted)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    def _counted(self, placed: PlacedCall) -> None:
+        """A placed call is live from `calls.create` to its final status."""
+        if placed.status in _FINAL:
+            self.live.discard(placed.call_sid)
+        else:
+            self.live.add(placed.call_sid)
+            self.peak_live = max(self.peak_live, len(self.live))
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")

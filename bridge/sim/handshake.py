@@ -69,12 +69,15 @@ class Target:
 
 @dataclass(frozen=True)
 class InboundCall:
-    """One call Twilio places to the bridge, from `caller`."""
+    """One call Twilio connects to the bridge, from `caller`: an inbound call, or (with the
+    `voice_url` the bridge gave `calls.create`) one the bridge placed, answered."""
 
     target: Target
     caller: str = "+15555550123"
     call_sid: str = field(default_factory=new_call_sid)
     stream_sid: str = field(default_factory=new_stream_sid)
+    voice_url: str = ""  # the URL to sign and post to; default: the target's /twilio/voice
+    direction: str = "inbound"
 
     @property
     def account_sid(self) -> str:
@@ -82,14 +85,14 @@ class InboundCall:
 
     async def ring(self, http: aiohttp.ClientSession) -> str:
         """POST the signed voice webhook Twilio sends for an incoming call; the TwiML answer."""
-        url = f"{self.target.base_url.rstrip('/')}/twilio/voice"
+        url = self.voice_url or f"{self.target.base_url.rstrip('/')}/twilio/voice"
         form = {
             "CallSid": self.call_sid,
             "AccountSid": self.account_sid,
             "From": self.caller,
             "To": self.target.called,
-            "CallStatus": "ringing",
-            "Direction": "inbound",
+            "CallStatus": "ringing" if self.direction == "inbound" else "in-progress",
+            "Direction": self.direction,
             "ApiVersion": "2010-04-01",
         }
         headers = {"X-Twilio-Signature": sign_request(self.target.auth_token, url, form)}

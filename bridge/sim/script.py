@@ -67,7 +67,15 @@ class HangUp:
     after_ms: int = 600
 
 
-Step = Say | PlayAudio | PressKeys | Interrupt | Overlay | Quiet | HangUp
+@dataclass(frozen=True)
+class Voicemail:
+    """An answering machine: its greeting then a beep, at once, over anything the agent says."""
+
+    greeting: str = "Hi, you've reached Sam. Please leave a message after the tone."
+    beep_ms: int = 500
+
+
+Step = Say | PlayAudio | PressKeys | Interrupt | Overlay | Quiet | HangUp | Voicemail
 
 DEMO_SCRIPT: list[Step] = [
     Say("Hi, I'd like to check on my order."),

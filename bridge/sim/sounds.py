@@ -58,6 +58,12 @@ def noise(ms: int, rms: float = NOISE_RMS, seed: int = 2) -> bytes:
     return _pcm(pink)
 
 
+def beep(ms: int = 500, hz: float = 1000.0) -> bytes:
+    """An answering machine's tone, after a short gap that ends its greeting."""
+    t = np.arange(PHONE_RATE * ms // 1000) / PHONE_RATE
+    return silence(300) + _pcm(8000 * np.sin(2 * np.pi * hz * t))
+
+
 def mix(*tracks: bytes, gain: float = 1.0) -> bytes:
     """Tracks played together from their start (babble: several voices at once)."""
     arrays = [np.frombuffer(track, dtype="<i2").astype(np.float64) for track in tracks]

@@ -7,7 +7,14 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from bridge.records import CallLeg, CallRecord, CallStatus, TurnRecord, TwilioAction
+from bridge.records import (
+    CallLeg,
+    CallRecord,
+    CallStatus,
+    OutboundRequest,
+    TurnRecord,
+    TwilioAction,
+)
 
 
 class UnknownCallError(LookupError):
@@ -96,6 +103,20 @@ class CallStore(Protocol):
 
         Only an "active" call changes, so a late or repeated close keeps the first outcome.
         """
+
+    async def set_outcome(self, call_sid: str, outcome: str, *, replace: bool = False) -> bool:
+        """Note what came of an outbound call; the first outcome stays unless `replace`."""
+
+    async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
+        """Keep Twilio's answering-machine verdict on the call."""
+
+    async def add_outbound(self, request: OutboundRequest) -> None:
+        """Keep a call about to be placed, before Twilio can call back about it."""
+
+    async def set_outbound_call(self, request_id: str, call_sid: str) -> None:
+        """Attach Twilio's CallSid to a placed call's request."""
+
+    async def get_outbound(self, request_id: str) -> OutboundRequest | None: ...
 
     async def get(self, call_sid: str) -> CallRecord | None:
         """The whole call with its turns (by index) and actions (in the order made)."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 # instance that now holds its media socket is written in.
 INSERT_CALL = """
 INSERT INTO calls (call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
-                   started_at, ended_at, instance_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   started_at, ended_at, instance_id, direction, outcome, answered_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_sid) DO UPDATE SET instance_id = excluded.instance_id
 WHERE excluded.instance_id <> ''
 """
@@ -61,6 +61,27 @@ UPDATE calls SET status = ?, end_reason = ?, ended_at = ?
 WHERE call_sid = ? AND status = 'active'
 """
 
+# The first outcome known stays, unless replaced on purpose (a callee who opts out).
+SET_OUTCOME = """
+UPDATE calls SET outcome = ?
+WHERE call_sid = ? AND direction = 'outbound' AND (outcome = '' OR ?)
+"""
+
+SET_ANSWERED_BY = "UPDATE calls SET answered_by = ? WHERE call_sid = ?"
+
+INSERT_OUTBOUND = """
+INSERT INTO outbound_requests (request_id, dialplan, to_number, from_number, variables,
+                               call_sid, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+
+SET_OUTBOUND_CALL = "UPDATE outbound_requests SET call_sid = ? WHERE request_id = ?"
+
+SELECT_OUTBOUND = """
+SELECT request_id, dialplan, to_number, from_number, variables, call_sid, created_at
+FROM outbound_requests WHERE request_id = ?
+"""
+
 CLOSE_INTERRUPTED = """
 UPDATE calls SET status = 'interrupted', end_reason = ?, ended_at = ?
 WHERE status = 'active'
@@ -74,7 +95,7 @@ WHERE status = 'active' AND (instance_id = ? OR started_at < ?)
 
 SELECT_CALL = """
 SELECT call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
-       started_at, ended_at, instance_id
+       started_at, ended_at, instance_id, direction, outcome, answered_by
 FROM calls WHERE call_sid = ?
 """
 

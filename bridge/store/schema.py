@@ -130,4 +130,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX call_legs_call ON call_legs (call_sid, id)",
         ),
     ),
+    Migration(
+        version=6,
+        statements=(
+            # Outbound calls (issue 15): their direction, what came of them, and the requests
+            # the voice webhook of each is matched to.
+            "ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'inbound'",
+            "ALTER TABLE calls ADD COLUMN outcome TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE calls ADD COLUMN answered_by TEXT NOT NULL DEFAULT ''",
+            """
+            CREATE TABLE outbound_requests (
+                request_id TEXT PRIMARY KEY,
+                dialplan TEXT NOT NULL,
+                to_number TEXT NOT NULL,
+                from_number TEXT NOT NULL,
+                variables {json} NOT NULL,
+                call_sid TEXT NOT NULL DEFAULT '',
+                created_at {ts} NOT NULL
+            )
+            """,
+            "CREATE INDEX outbound_requests_call ON outbound_requests (call_sid)",
+        ),
+    ),
 )

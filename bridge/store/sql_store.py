@@ -10,6 +10,7 @@ from bridge.records import (
     CallLeg,
     CallRecord,
     CallStatus,
+    OutboundRequest,
     TurnRecord,
     TwilioAction,
     utcnow,
@@ -76,6 +77,9 @@ class SqlCallStore:
                     d.ts(record.started_at),
                     d.ts(record.ended_at),
                     record.instance_id,
+                    record.direction,
+                    record.outcome,
+                    record.answered_by,
                 ),
             )
             for turn in record.turns:
@@ -117,6 +121,44 @@ class SqlCallStore:
                 tx, q.CLOSE_CALL, (status, reason, self._dialect.ts(utcnow()), call_sid)
             )
         return changed > 0
+
+    async def set_outcome(self, call_sid: str, outcome: str, *, replace: bool = False) -> bool:
+        async with self._db.transaction(write=True) as tx:
+            return await self._run(tx, q.SET_OUTCOME, (outcome, call_sid, replace)) > 0
+
+    async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
+        async with self._db.transaction(write=True) as tx:
+            await self._run(tx, q.SET_ANSWERED_BY, (answered_by, call_sid))
+
+    async def add_outbound(self, request: OutboundRequest) -> None:
+        d = self._dialect
+        async with self._db.transaction(write=True) as tx:
+            await self._run(
+                tx,
+                q.INSERT_OUTBOUND,
+                (
+                    request.request_id,
+                    request.dialplan,
+                    request.to_number,
+                    request.from_number,
+                    d.json(request.variables),
+                    request.call_sid,
+                    d.ts(request.created_at),
+                ),
+            )
+
+    async def set_outbound_call(self, request_id: str, call_sid: str) -> None:
+        async with self._db.transaction(write=True) as tx:
+            await self._run(tx, q.SET_OUTBOUND_CALL, (call_sid, request_id))
+
+    async def get_outbound(self, request_id: str) -> OutboundRequest | None:
+        async with self._db.transaction(write=False) as tx:
+            rows = await self._fetch(tx, q.SELECT_OUTBOUND, (request_id,))
+        if not rows:
+            return None
+        fields = self._moments(rows[0], "created_at")
+        fields["variables"] = self._dialect.load_json(rows[0]["variables"])
+        return OutboundRequest.model_validate(fields)
 
     async def get(self, call_sid: str) -> CallRecord | None:
         async with self._db.transaction(write=False) as tx:

@@ -38,6 +38,8 @@ class CallIdentity:
     caller: str
     called: str
     dialplan: str
+    # A call the bridge placed: its stored request (bridge/twilio/outbound.py), else "".
+    outbound: str = ""
 
 
 class TokenError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from bridge.dialplan.models import Dialplan
 from bridge.records import CallLeg, CallRecord, CallStatus
 from bridge.store.base import CallStore, UnknownCallError
 from bridge.twilio.media import TOKEN_PARAMETER
+from bridge.twilio.outbound import AMD_PATH, FINAL_OUTCOMES, OUTBOUND_QUERY, STATUS_PATH
 from bridge.twilio.signature import verify_webhook
 from bridge.twilio.tokens import CallIdentity, CallTokens
 from bridge.twilio.twiml import (
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 Fields = TypeVar("Fields", bound=BaseModel)
 
 MEDIA_PATH = "/twilio/media"
-STATUS_PATH = "/twilio/status"
+__all__ = ["AMD_PATH", "MEDIA_PATH", "STATUS_PATH", "TwilioWebhooks"]
 
 STREAM_FAILED_MESSAGE = (
     "Sorry, we are having technical trouble and can't continue this call. Please call back."
@@ -71,6 +72,15 @@ class DialActionRequest(BaseModel):
 
 # A <Dial> that ended like this was a conversation with the human: the call is over.
 DIAL_CONNECTED = frozenset({"completed", "answered"})
+
+
+class AmdRequest(BaseModel):
+    """Twilio's asynchronous answering-machine verdict on an outbound call."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    call_sid: str = Field(alias="CallSid", min_length=2)
+    answered_by: str = Field(alias="AnsweredBy", min_length=1)
 
 
 class StatusRequest(BaseModel):
@@ -129,25 +139,26 @@ class TwilioWebhooks:
         tokens: CallTokens,
         store: CallStore,
         accepting_calls: Callable[[], bool],
+        on_answered_by: Callable[[str, str], Awaitable[None]],
     ) -> None:
         self._settings = settings
         self._dialplans = dialplans
         self._tokens = tokens
         self._store = store
         self._accepting_calls = accepting_calls
+        self._on_answered_by = on_answered_by
 
     async def voice(self, request: web.Request) -> web.Response:
         """`POST /twilio/voice`: answer with `<Connect><Stream>` (or the overflow TwiML)."""
         call = _parsed(VoiceRequest, await signed_fields(self._settings, request, "voice webhook"))
+        outbound_id = request.query.get(OUTBOUND_QUERY, "")
+        if outbound_id:
+            return await self._outbound_answered(call, outbound_id)
         dialplan = self._dialplans.for_number(call.to_number)
         if not self._accepting_calls():
             log.warning("call %s answered with overflow: at capacity or draining", call.call_sid)
             return twiml_response(overflow_twiml(dialplan, call.to_number))
-        recorded = await self._store.trust.call_status(call.call_sid)
-        if recorded not in (None, "active"):
-            # Twilio asks once per call; a signed webhook for an ended call is a replay.
-            log.warning("voice webhook refused: the call has ended (%s)", recorded)
-            raise web.HTTPConflict(text="this call has ended")
+        await self._refuse_replay(call)
         await self._store.open_call(
             CallRecord(
                 call_sid=call.call_sid,
@@ -195,6 +206,40 @@ class TwilioWebhooks:
         )
         return twiml_response(self._stream_twiml(identity, None))
 
+    async def _refuse_replay(self, call: VoiceRequest) -> None:
+        recorded = await self._store.trust.call_status(call.call_sid)
+        if recorded not in (None, "active"):
+            # Twilio asks once per call; a signed webhook for an ended call is a replay.
+            log.warning("voice webhook refused: the call has ended (%s)", recorded)
+            raise web.HTTPConflict(text="this call has ended")
+
+    async def _outbound_answered(self, call: VoiceRequest, request_id: str) -> web.Response:
+        """A call we placed was answered: connect it, its stored request naming the dialplan."""
+        placed = await self._store.get_outbound(request_id)
+        dialplan = self._dialplans.named(placed.dialplan) if placed is not None else None
+        if placed is None or dialplan is None or placed.call_sid not in ("", call.call_sid):
+            log.warning("outbound call %s names an unknown request: hanging up", call.call_sid)
+            return twiml_response(hangup_twiml())
+        if not self._accepting_calls():
+            log.warning("outbound call %s hung up: at capacity or draining", call.call_sid)
+            return twiml_response(hangup_twiml())
+        await self._refuse_replay(call)
+        await self._store.open_call(
+            CallRecord(
+                call_sid=call.call_sid,
+                from_number=placed.from_number,
+                to_number=placed.to_number,
+                dialplan=dialplan.name,
+                direction="outbound",
+            )
+        )
+        identity = CallIdentity(
+            call.call_sid, placed.from_number, placed.to_number, dialplan.name, request_id
+        )
+        # The opening line is the session's to speak: a voicemail must not get it by <Say>.
+        log.info("outbound call %s answered, dialplan %s", call.call_sid, dialplan.name)
+        return twiml_response(self._stream_twiml(identity, None))
+
     def _stream_twiml(self, identity: CallIdentity, greeting: str | None) -> str:
         parameters = {TOKEN_PARAMETER: self._tokens.issue(identity)}
         return connect_stream_twiml(
@@ -212,6 +257,25 @@ class TwilioWebhooks:
         final = FINAL_STATUSES.get(update.call_status)
         if final is not None:
             await self._store.close_call(update.call_sid, final, f"twilio: {update.call_status}")
+            await self._outbound_ended(update)
+        return web.Response(status=204)
+
+    async def _outbound_ended(self, update: StatusRequest) -> None:
+        """An outbound call with no outcome yet gets one from its final status: answered and
+        streamed with no verdict (AMD timed out, `unknown`) counts as a person."""
+        outcome = FINAL_OUTCOMES.get(update.call_status)
+        if outcome is None:
+            record = await self._store.get(update.call_sid)
+            if record is None or record.direction != "outbound" or record.outcome:
+                return
+            outcome = "human" if record.stream_sid else "no_answer"
+        await self._store.set_outcome(update.call_sid, outcome)
+
+    async def amd(self, request: web.Request) -> web.Response:
+        """`POST /twilio/amd`: the async answering-machine verdict, acted on mid-call."""
+        fields = await signed_fields(self._settings, request, "AMD callback")
+        verdict = _parsed(AmdRequest, fields)
+        await self._on_answered_by(verdict.call_sid, verdict.answered_by)
         return web.Response(status=204)
 
 
