@@ -41,7 +41,9 @@ def create_app(services: Services) -> web.Application:
         services.store,
         services.accepting_calls,
         services.answered_by,
+        services.courier.call_over,
     )
+    app.cleanup_ctx.append(services.courier.run)
     app.router.add_post("/twilio/voice", webhooks.voice)
     app.router.add_post(STATUS_PATH, webhooks.status)
     app.router.add_post(DIAL_ACTION_PATH, webhooks.dial_action)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bridge.bench.command import add_bench_command
+from bridge.call.webhook_commands import add_webhooks_command
 from bridge.config import Settings
 from bridge.demo.commands import add_call_commands
 from bridge.dialplan.check import add_dialplans_command
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_command(commands)
     add_eval_command(commands)
     add_wer_command(commands)
+    add_webhooks_command(commands)
     return parser
 
 

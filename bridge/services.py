@@ -19,6 +19,7 @@ from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.realtime.factory import link_config
 from bridge.agent.tools import ToolExecutor
+from bridge.call.after_call import WebhookCourier
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
 from bridge.call.realtime_session import RealtimeSession
@@ -75,6 +76,21 @@ class Services:
     draining: bool = False
     owns_speech: bool = True  # False when the models were lent (tests share one set)
     instance_id: str = ""
+    courier: WebhookCourier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.courier = WebhookCourier(
+            self.store,
+            self.dialplans,
+            lambda sid: f"{self.settings.public_base_url}/api/calls/{sid}/recording.wav",
+        )
+
+    def _closed(self, call_sid: str) -> None:
+        """A call's stream ended: it is no longer live, and unless it was transferred (its
+        outcome is still to come), what happens after the call starts."""
+        self.live.pop(call_sid, None)
+        self.courier.call_over(call_sid, unless_transferred=True)
+
     warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
     # Live outbound calls' settings (rendered for the call), and AMD verdicts that came early.
     outbound: dict[str, OutboundSettings] = field(default_factory=dict)

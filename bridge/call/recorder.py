@@ -45,6 +45,11 @@ class CallRecorder:
         self._writer = asyncio.create_task(self._write_all(), name=f"recorder-{path.stem}")
         self._closed = False
 
+    @property
+    def backlog(self) -> int:
+        """Pieces written out but not on disk yet."""
+        return self._queue.qsize()
+
     def caller(self, ulaw: bytes, timestamp_ms: float) -> None:
         pcm = ulaw_to_pcm16(ulaw)
         _place(self._caller, self._offset(timestamp_ms), pcm)

@@ -67,6 +67,8 @@ class RecordingJanitor:
 
     async def run(self, _app: object) -> AsyncIterator[None]:
         task = asyncio.create_task(self._sweep_forever(), name="recording-janitor")
-        yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

@@ -207,6 +207,26 @@ class RecordingSettings(Strict):
     retention_days: int = Field(default=30, ge=1, le=3650)  # then the bridge deletes it
 
 
+class AfterCallSettings(Strict):
+    """What happens once a call is over: a summary and disposition, sent to a webhook."""
+
+    webhook_url: str | None = None  # POST the call here as JSON, signed (see README)
+    # The environment variable holding the HMAC-SHA256 key (required with webhook_url).
+    webhook_secret_env: str = Field(default="", pattern=r"^[A-Z_][A-Z0-9_]*$|^$")
+    dispositions: list[str] = Field(
+        default_factory=lambda: ["resolved", "transferred", "abandoned"], min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _signed(self) -> AfterCallSettings:
+        if self.webhook_url is not None:
+            if not self.webhook_url.startswith(("https://", "http://")):
+                raise ValueError("webhook_url must be an http(s) URL")
+            if not self.webhook_secret_env:
+                raise ValueError("webhook_url needs webhook_secret_env (the signing key)")
+        return self
+
+
 class Dialplan(Strict):
     """One business line: who answers, how, and what the agent may do."""
 
@@ -232,6 +252,7 @@ class Dialplan(Strict):
     call: CallSettings = Field(default_factory=CallSettings)
     overflow: Overflow = Field(default_factory=Overflow)
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
+    after_call: AfterCallSettings = Field(default_factory=AfterCallSettings)
     # Where a transfer goes when its own department cannot be reached (a department name).
     transfer_fallback: str | None = None
     # What the agent says when a transferred caller comes back unanswered: {department} and

@@ -15,6 +15,7 @@ from bridge.records import (
     TurnRecord,
     TwilioAction,
 )
+from bridge.store.outbox import SqlOutbox
 
 
 class UnknownCallError(LookupError):
@@ -71,6 +72,7 @@ class TrustRecords(Protocol):
 
 class CallStore(Protocol):
     trust: TrustRecords
+    outbox: SqlOutbox  # after-call webhooks waiting for delivery
 
     async def migrate(self) -> None:
         """Bring the schema to the newest version; safe to run any number of times."""

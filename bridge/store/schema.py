@@ -152,4 +152,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX outbound_requests_call ON outbound_requests (call_sid)",
         ),
     ),
+    Migration(
+        version=7,
+        statements=(
+            # After-call webhooks, kept until delivered (or dead-lettered) across restarts.
+            """
+            CREATE TABLE webhook_deliveries (
+                id {id_pk},
+                call_sid TEXT NOT NULL,
+                url TEXT NOT NULL,
+                secret_env TEXT NOT NULL DEFAULT '',
+                body TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_at {ts} NOT NULL,
+                last_error TEXT NOT NULL DEFAULT ''
+            )
+            """,
+            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at)",
+        ),
+    ),
 )

@@ -19,6 +19,7 @@ from bridge.store import queries as q
 from bridge.store.base import CallQuery, CallSummary, UnknownCallError
 from bridge.store.database import Database, Row, Transaction
 from bridge.store.dialect import Dialect, as_utc
+from bridge.store.outbox import SqlOutbox
 from bridge.store.schema import (
     CREATE_VERSION_TABLE,
     CURRENT_VERSION,
@@ -37,6 +38,7 @@ class SqlCallStore:
         self._db = db
         self._dialect = dialect
         self.trust = SqlTrustRecords(db, dialect)
+        self.outbox = SqlOutbox(db, dialect)
 
     async def migrate(self) -> None:
         d = self._dialect

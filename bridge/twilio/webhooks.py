@@ -140,6 +140,7 @@ class TwilioWebhooks:
         store: CallStore,
         accepting_calls: Callable[[], bool],
         on_answered_by: Callable[[str, str], Awaitable[None]],
+        call_over: Callable[[str], None],
     ) -> None:
         self._settings = settings
         self._dialplans = dialplans
@@ -147,6 +148,7 @@ class TwilioWebhooks:
         self._store = store
         self._accepting_calls = accepting_calls
         self._on_answered_by = on_answered_by
+        self._call_over = call_over  # after-call webhooks of a call that ended in a transfer
 
     async def voice(self, request: web.Request) -> web.Response:
         """`POST /twilio/voice`: answer with `<Connect><Stream>` (or the overflow TwiML)."""
@@ -193,6 +195,7 @@ class TwilioWebhooks:
             raise web.HTTPNotFound(text="no such call") from None
         log.info("transfer to %s ended: %s", department or "?", dial.dial_call_status)
         if dial.dial_call_status in DIAL_CONNECTED or dial.call_status != "in-progress":
+            self._call_over(dial.call_sid)
             return twiml_response(hangup_twiml())
         record = await self._store.get(dial.call_sid)
         if record is None or not await self._store.reopen_call(dial.call_sid):

@@ -49,7 +49,8 @@ async def play_caller(recorder: CallRecorder, start_ms: int, end_ms: int, speech
         offset = (at - start_ms) * RATE // 1000
         frame = caller_voice[offset : offset + 160] if at in speech else silence(FRAME_MS)
         recorder.caller(frame, at)
-        await asyncio.sleep(0)  # frames arrive one by one: the writer runs between them
+        while recorder.backlog:  # noqa: ASYNC110  (real frames come 20 ms apart: the disk keeps up)
+            await asyncio.sleep(0.001)
 
 
 async def test_caller_left_agent_right_where_they_spoke_and_no_cut_off_audio(
