@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bridge.records import CallLeg, CallRecord, TurnLatency, TurnRecord, TwilioAction
+from bridge.records import CallLeg, CallRecord, TurnLatency, TurnRecord, TurnUsage, TwilioAction
 from bridge.store.base import CallSummary
 
 LATENCY_LABELS = {
@@ -96,6 +96,17 @@ def _leg(leg: CallLeg) -> str:
     return f"  {at} dialled {leg.department or '-'}: {leg.status}{length} {leg.sid}".rstrip()
 
 
+def call_usage(call: CallRecord) -> TurnUsage | None:
+    """The LLM tokens and estimated cost of every turn together; None when no turn had any."""
+    used = [turn.usage for turn in call.turns if turn.usage is not None]
+    if not used:
+        return None
+    total = TurnUsage(provider=used[0].provider, model=used[0].model)
+    for usage in used:
+        total.add(usage)
+    return total
+
+
 def transcript(call: CallRecord) -> str:
     """The call's header, every turn (caller / agent / heard, tools, latencies), its REST calls."""
     reason = f" ({call.end_reason})" if call.end_reason else ""
@@ -107,6 +118,9 @@ def transcript(call: CallRecord) -> str:
     ]
     if call.stream_sid:
         lines.append(f"  stream: {call.stream_sid}")
+    total = call_usage(call)
+    if total is not None:
+        lines.append(f"  usage (whole call): {total.summary()}")
     lines.append("")
     lines += [line for turn in call.turns for line in _turn(turn)] or ["(no turns)"]
     if call.twilio_actions:

@@ -141,3 +141,21 @@ def test_calls_show_of_an_unknown_call_fails(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "no call CA404" in captured.err
+
+
+def test_show_totals_the_calls_llm_usage_over_its_turns() -> None:
+    from bridge.records import CallRecord, TurnRecord, TurnUsage
+    from bridge.store.report import transcript
+
+    def used(prompt: int, cost: float) -> TurnUsage:
+        return TurnUsage(provider="openai", model="m", prompt_tokens=prompt, completion_tokens=5,
+                         cost_usd=cost)  # fmt: skip
+
+    turns = [
+        TurnRecord(index=0, usage=used(100, 0.001)),
+        TurnRecord(index=1),
+        TurnRecord(index=2, usage=used(200, 0.002)),
+    ]
+    shown = transcript(CallRecord(call_sid="CA1", turns=turns))
+    assert "usage (whole call): openai m 300+10 tokens $0.0030" in shown
+    assert "usage (whole call)" not in transcript(CallRecord(call_sid="CA2"))
