@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,7 +12,11 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.campaign.dialer import create_campaign
+from bridge.campaign.export import as_csv, results
+from bridge.campaign.models import CampaignInputError, CampaignSettings
 from bridge.config import Settings
+from bridge.dialplan.loader import DialplanSet
 from bridge.proxies import direct_loopback
 from bridge.records import CallRecord
 from bridge.store.base import CallStore
@@ -88,3 +93,96 @@ class CallsApi:
         except OutboundError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response(text=record.model_dump_json(), status=201)
+
+
+# Each campaign action: the status it sets, and the statuses it may set it from.
+MOVES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pause": ("paused", ("running",)),
+    "resume": ("running", ("paused",)),
+    "cancel": ("canceled", ("running", "paused")),
+}
+
+
+class NewCampaign(CampaignSettings):
+    """`POST /api/campaigns`: the settings, and the contacts as CSV text."""
+
+    contacts_csv: str
+
+
+class CampaignsApi:
+    """Campaigns over JSON: create, look, pause/resume/cancel, results as CSV or JSON."""
+
+    def __init__(self, settings: Settings, store: CallStore, dialplans: DialplanSet) -> None:
+        self._settings = settings
+        self._campaigns = store.campaigns
+        self._dialplans = dialplans
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_post("/api/campaigns", self.create)
+        router.add_get("/api/campaigns", self.list)
+        router.add_get("/api/campaigns/{campaign_id}", self.get)
+        router.add_post("/api/campaigns/{campaign_id}/{action}", self.move)
+        router.add_get("/api/campaigns/{campaign_id}/results", self.results)
+
+    def _check(self, request: web.Request) -> None:
+        if not authorized(self._settings, request):
+            raise web.HTTPUnauthorized(text="admin token required")
+
+    async def create(self, request: web.Request) -> web.Response:
+        self._check(request)
+        try:
+            body = NewCampaign.model_validate_json(await request.text())
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+                for error in exc.errors()
+            ]
+            return web.json_response({"problems": problems}, status=400)
+        settings = CampaignSettings.model_validate(body.model_dump(exclude={"contacts_csv"}))
+        try:
+            campaign_id = await create_campaign(
+                self._campaigns, self._dialplans, settings, body.contacts_csv
+            )
+        except CampaignInputError as exc:
+            return web.json_response({"problems": exc.problems}, status=400)
+        counts = await self._campaigns.counts(campaign_id)
+        return web.json_response(
+            {"campaign_id": campaign_id, "contacts": sum(counts.values())}, status=201
+        )
+
+    async def list(self, request: web.Request) -> web.Response:
+        self._check(request)
+        campaigns = await self._campaigns.all()
+        return web.json_response(text=json.dumps(campaigns, default=str))
+
+    async def get(self, request: web.Request) -> web.Response:
+        self._check(request)
+        campaign_id = request.match_info["campaign_id"]
+        campaign = await self._campaigns.get(campaign_id)
+        if campaign is None:
+            raise web.HTTPNotFound(text="no such campaign")
+        campaign["contacts"] = await self._campaigns.counts(campaign_id)
+        return web.json_response(text=json.dumps(campaign, default=str))
+
+    async def move(self, request: web.Request) -> web.Response:
+        self._check(request)
+        move = MOVES.get(request.match_info["action"])
+        if move is None:
+            raise web.HTTPNotFound(text="actions: pause, resume, cancel")
+        campaign_id = request.match_info["campaign_id"]
+        if await self._campaigns.get(campaign_id) is None:
+            raise web.HTTPNotFound(text="no such campaign")
+        status, allowed_from = move
+        if not await self._campaigns.set_status(campaign_id, status, allowed_from):
+            raise web.HTTPConflict(text=f"only a campaign {' or '.join(allowed_from)} can be")
+        return web.json_response({"campaign_id": campaign_id, "status": status})
+
+    async def results(self, request: web.Request) -> web.Response:
+        self._check(request)
+        campaign_id = request.match_info["campaign_id"]
+        if await self._campaigns.get(campaign_id) is None:
+            raise web.HTTPNotFound(text="no such campaign")
+        lines = results(await self._campaigns.contacts(campaign_id), self._settings.public_base_url)
+        if request.query.get("format", "json") == "csv":
+            return web.Response(text=as_csv(lines), content_type="text/csv")
+        return web.json_response(lines)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
-from bridge.api import CallsApi
+from bridge.api import CallsApi, CampaignsApi
 from bridge.call.retention import RecordingJanitor
 from bridge.health import add_health_routes, call_sid_logging, passed_on_while_draining
 from bridge.http_limits import body_deadline
@@ -64,10 +67,20 @@ def create_app(services: Services) -> web.Application:
     app.router.add_post("/api/calls", calls_api.place_call)
     janitor = RecordingJanitor(services.recordings_dir, services.store, services.dialplans)
     app.cleanup_ctx.append(janitor.run)
+    CampaignsApi(settings, services.store, services.dialplans).add_routes(app.router)
+    app.cleanup_ctx.append(_dialer)
     add_health_routes(app, services)
     app.on_shutdown.append(_stop_taking_calls)
     app.on_cleanup.append(_close_services)
     return app
+
+
+async def _dialer(app: web.Application) -> AsyncIterator[None]:
+    """The campaign dialer runs while the app serves."""
+    task = asyncio.create_task(app[SERVICES].dialer.run(), name="campaign dialer")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _stop_taking_calls(app: web.Application) -> None:

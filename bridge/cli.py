@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bridge.bench.command import add_bench_command
 from bridge.call.webhook_commands import add_webhooks_command
+from bridge.campaign.command import add_campaign_command
 from bridge.config import Settings
 from bridge.demo.commands import add_call_commands
 from bridge.dialplan.check import add_dialplans_command
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     dial.add_argument("--url", help="the bridge (default http://BRIDGE_HOST:BRIDGE_PORT)")
     dial.set_defaults(handler=_dial)
 
+    add_campaign_command(commands)
     add_call_commands(commands)
     add_dialplans_command(commands)
     add_calls_command(commands)

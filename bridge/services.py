@@ -27,6 +27,7 @@ from bridge.call.recorder import CallRecorder, RecordedCall, RecordingSink
 from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
+from bridge.campaign.dialer import Dialer
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
 from bridge.dialplan.models import Dialplan
@@ -77,6 +78,11 @@ class Services:
     owns_speech: bool = True  # False when the models were lent (tests share one set)
     instance_id: str = ""
     courier: WebhookCourier = field(init=False)
+    warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
+    # Live outbound calls' settings (rendered for the call), and AMD verdicts that came early.
+    outbound: dict[str, OutboundSettings] = field(default_factory=dict)
+    early_verdicts: dict[str, str] = field(default_factory=dict)
+    dialer: Dialer = field(init=False)
 
     def __post_init__(self) -> None:
         self.courier = WebhookCourier(
@@ -84,17 +90,14 @@ class Services:
             self.dialplans,
             lambda sid: f"{self.settings.public_base_url}/api/calls/{sid}/recording.wav",
         )
+        self.dialer = Dialer(self.store.campaigns, self.dial, self.instance_id)
 
     def _closed(self, call_sid: str) -> None:
         """A call's stream ended: it is no longer live, and unless it was transferred (its
         outcome is still to come), what happens after the call starts."""
         self.live.pop(call_sid, None)
+        self.outbound.pop(call_sid, None)
         self.courier.call_over(call_sid, unless_transferred=True)
-
-    warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
-    # Live outbound calls' settings (rendered for the call), and AMD verdicts that came early.
-    outbound: dict[str, OutboundSettings] = field(default_factory=dict)
-    early_verdicts: dict[str, str] = field(default_factory=dict)
 
     def accepting_calls(self) -> bool:
         return not self.draining and len(self.live) < self.settings.max_concurrent_calls
@@ -168,10 +171,6 @@ class Services:
         assert isinstance(session, CallSession)
         await session.take_over(returned.history, returned.turns_so_far, phrase)
         return call
-
-    def _closed(self, call_sid: str) -> None:
-        self.live.pop(call_sid, None)
-        self.outbound.pop(call_sid, None)
 
     async def dial(self, dialplan_name: str, to: str, variables: dict[str, str]) -> CallRecord:
         """Place one outbound call; OutboundError says what is wrong with the request."""
@@ -316,6 +315,11 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
     interrupted = await _close_interrupted(store, settings, instance_id)
     if interrupted:
         log.warning("%d calls left open by an earlier run were closed as interrupted", interrupted)
+    # A SQLite file is this instance's alone; a shared database, only this instance's claims.
+    shared = bool(settings.database_url.get_secret_value())
+    abandoned = await store.campaigns.abandon_claims(instance_id if shared else None)
+    if abandoned:
+        log.warning("%d campaign contacts claimed before a stop are not dialled again", abandoned)
     services = Services(
         settings=settings,
         dialplans=dialplans,

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("twilio",),
     # The simulated Twilio side: a client of any bridge, below the app so it can't import it.
     ("sim",),
+    ("campaign",),  # outbound campaigns: contacts, caps, the dialer
     ("api", "http_limits", "preflight", "proxies", "services"),
     ("health", "stats"),
     ("app",),

@@ -15,6 +15,7 @@ from bridge.records import (
     TurnRecord,
     TwilioAction,
 )
+from bridge.store.campaigns import SqlCampaigns
 from bridge.store.outbox import SqlOutbox
 
 
@@ -73,6 +74,7 @@ class TrustRecords(Protocol):
 class CallStore(Protocol):
     trust: TrustRecords
     outbox: SqlOutbox  # after-call webhooks waiting for delivery
+    campaigns: SqlCampaigns
 
     async def migrate(self) -> None:
         """Bring the schema to the newest version; safe to run any number of times."""
@@ -108,6 +110,9 @@ class CallStore(Protocol):
 
     async def set_outcome(self, call_sid: str, outcome: str, *, replace: bool = False) -> bool:
         """Note what came of an outbound call; the first outcome stays unless `replace`."""
+
+    async def set_twilio_status(self, call_sid: str, status: str) -> None:
+        """Keep the final CallStatus Twilio reported for the call."""
 
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         """Keep Twilio's answering-machine verdict on the call."""

@@ -172,4 +172,47 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at)",
         ),
     ),
+    Migration(
+        version=8,
+        statements=(
+            # Campaigns (issue 15): contacts are claimed in transactions, so no contact is
+            # dialled twice by a crash or by two instances sharing the database. A call's
+            # final status from Twilio frees its place under a campaign's live-call cap.
+            "ALTER TABLE calls ADD COLUMN twilio_status TEXT NOT NULL DEFAULT ''",
+            """
+            CREATE TABLE campaigns (
+                campaign_id TEXT PRIMARY KEY,
+                settings {json} NOT NULL,
+                status TEXT NOT NULL,
+                last_dial_at {ts},
+                created_at {ts} NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE campaign_contacts (
+                campaign_id TEXT NOT NULL REFERENCES campaigns (campaign_id) ON DELETE CASCADE,
+                row_no INTEGER NOT NULL,
+                phone TEXT NOT NULL,
+                variables {json} NOT NULL,
+                time_zones TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_at {ts} NOT NULL,
+                outcome TEXT NOT NULL DEFAULT '',
+                call_sid TEXT NOT NULL DEFAULT '',
+                call_sids {json} NOT NULL,
+                claimed_by TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (campaign_id, row_no)
+            )
+            """,
+            "CREATE INDEX campaign_contacts_due ON campaign_contacts (campaign_id, state, next_at)",
+            """
+            CREATE TABLE do_not_call (
+                phone TEXT PRIMARY KEY,
+                source TEXT NOT NULL DEFAULT '',
+                added_at {ts} NOT NULL
+            )
+            """,
+        ),
+    ),
 )

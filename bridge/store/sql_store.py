@@ -17,6 +17,7 @@ from bridge.records import (
 )
 from bridge.store import queries as q
 from bridge.store.base import CallQuery, CallSummary, UnknownCallError
+from bridge.store.campaigns import SqlCampaigns
 from bridge.store.database import Database, Row, Transaction
 from bridge.store.dialect import Dialect, as_utc
 from bridge.store.outbox import SqlOutbox
@@ -39,6 +40,7 @@ class SqlCallStore:
         self._dialect = dialect
         self.trust = SqlTrustRecords(db, dialect)
         self.outbox = SqlOutbox(db, dialect)
+        self.campaigns = SqlCampaigns(db, dialect)
 
     async def migrate(self) -> None:
         d = self._dialect
@@ -127,6 +129,12 @@ class SqlCallStore:
     async def set_outcome(self, call_sid: str, outcome: str, *, replace: bool = False) -> bool:
         async with self._db.transaction(write=True) as tx:
             return await self._run(tx, q.SET_OUTCOME, (outcome, call_sid, replace)) > 0
+
+    async def set_twilio_status(self, call_sid: str, status: str) -> None:
+        async with self._db.transaction(write=True) as tx:
+            await self._run(
+                tx, "UPDATE calls SET twilio_status = ? WHERE call_sid = ?", (status, call_sid)
+            )
 
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         async with self._db.transaction(write=True) as tx:

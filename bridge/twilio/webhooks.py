@@ -261,6 +261,7 @@ class TwilioWebhooks:
         if final is not None:
             await self._store.close_call(update.call_sid, final, f"twilio: {update.call_status}")
             await self._outbound_ended(update)
+            await self._store.set_twilio_status(update.call_sid, update.call_status)
         return web.Response(status=204)
 
     async def _outbound_ended(self, update: StatusRequest) -> None:

@@ -1,0 +1,144 @@
+"""The dialer: each running campaign's due contacts, dialled within its caps.
+
+Every step settles the attempts whose calls ended (retrying no-answer, busy and failed ones
+after the campaign's delay, up to its attempts), then claims contacts one at a time while
+the store allows (live cap, rate, calling hours, do-not-call), and dials each claimed one.
+All state is in the store, so a restarted or second instance carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.campaign.models import (
+    CampaignInputError,
+    CampaignSettings,
+    next_opening,
+    parse_contacts,
+    within_hours,
+)
+from bridge.dialplan.loader import DialplanSet
+from bridge.records import CallRecord, utcnow
+from bridge.store.campaigns import Decision, SqlCampaigns
+from bridge.store.database import Row
+from bridge.twilio.outbound import OutboundError
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {"no_answer", "busy", "failed"}
+TICK_S = 0.05
+
+Dial = Callable[[str, str, dict[str, str]], Awaitable[CallRecord]]
+
+
+def create_campaign_rows(
+    dialplans: DialplanSet, settings: CampaignSettings, csv_text: str
+) -> list[dict[str, Any]]:
+    """The contacts of a new campaign, or CampaignInputError naming every bad row or field."""
+    dialplan = dialplans.named(settings.dialplan)
+    if dialplan is None:
+        raise CampaignInputError([f"dialplan: no dialplan named {settings.dialplan!r}"])
+    if dialplan.outbound is None:
+        raise CampaignInputError([f"dialplan: {settings.dialplan!r} has no outbound: block"])
+    contacts = parse_contacts(csv_text, dialplan.outbound.variables(), settings.fallback_timezone)
+    return [
+        {"row": c.row, "phone": c.phone, "variables": c.variables, "time_zones": c.time_zones}
+        for c in contacts
+    ]
+
+
+async def create_campaign(
+    campaigns: SqlCampaigns, dialplans: DialplanSet, settings: CampaignSettings, csv_text: str
+) -> str:
+    rows = create_campaign_rows(dialplans, settings, csv_text)
+    campaign_id = "CM" + secrets.token_hex(8)
+    await campaigns.create(campaign_id, settings.model_dump(), rows)
+    log.info("campaign %s created: %d contacts", campaign_id, len(rows))
+    return campaign_id
+
+
+class Dialer:
+    def __init__(
+        self,
+        campaigns: SqlCampaigns,
+        dial: Dial,
+        instance_id: str,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        tick_s: float = TICK_S,
+    ) -> None:
+        self._campaigns = campaigns
+        self._dial = dial
+        self._instance = instance_id
+        self._clock = clock
+        self._tick_s = tick_s
+        self.dials: list[tuple[datetime, str]] = []  # (when, campaign) of each call placed
+
+    async def run(self) -> None:
+        """Step forever (cancel to stop); a failing step is logged and retried next tick."""
+        while True:
+            try:
+                await self.step()
+            except Exception:
+                log.exception("dialer step failed")
+            await asyncio.sleep(self._tick_s)
+
+    async def step(self) -> None:
+        for campaign in await self._campaigns.running():
+            settings = CampaignSettings.model_validate(campaign["settings"])
+            campaign_id = str(campaign["campaign_id"])
+            await self._settle(campaign_id, settings)
+            await self._dial_due(campaign_id, settings)
+            await self._campaigns.finish_if_done(campaign_id)
+
+    async def _settle(self, campaign_id: str, settings: CampaignSettings) -> None:
+        for ended in await self._campaigns.ended_calls(campaign_id):
+            await self._attempt_ended(
+                campaign_id, settings, int(ended["row_no"]), int(ended["attempts"]),
+                str(ended["outcome"]),
+            )  # fmt: skip
+
+    async def _attempt_ended(
+        self, campaign_id: str, settings: CampaignSettings, row: int, attempts: int, outcome: str
+    ) -> None:
+        retry_at = None
+        if outcome in RETRYABLE and attempts < settings.max_attempts:
+            retry_at = self._clock() + timedelta(seconds=settings.retry_delay_s)
+        await self._campaigns.settle(campaign_id, row, outcome, retry_at)
+
+    async def _dial_due(self, campaign_id: str, settings: CampaignSettings) -> None:
+        blocked = await self._campaigns.do_not_call()
+
+        def decide(contact: Row) -> Decision:
+            if contact["phone"] in blocked:
+                return "dnc"
+            now = self._clock()
+            if not within_hours(settings, contact["time_zones"], now):
+                return next_opening(settings, contact["time_zones"], now)
+            return "dial"
+
+        while True:
+            contact = await self._campaigns.claim(
+                campaign_id,
+                self._clock(),
+                self._instance,
+                max_live=settings.max_live,
+                min_gap=timedelta(seconds=1 / settings.rate_per_s),
+                decide=decide,
+            )
+            if contact is None:
+                return
+            row = int(contact["row_no"])
+            try:
+                record = await self._dial(settings.dialplan, contact["phone"], contact["variables"])
+            except OutboundError as exc:
+                log.warning("campaign %s row %d not dialled: %s", campaign_id, row, exc)
+                await self._attempt_ended(campaign_id, settings, row, contact["attempts"], "failed")
+                continue
+            self.dials.append((self._clock(), campaign_id))
+            await self._campaigns.dialled(campaign_id, row, record.call_sid)
