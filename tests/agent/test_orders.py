@@ -22,6 +22,7 @@ from bridge.agent.orders import (
     open_order_lookup,
 )
 from bridge.dialplan.models import CsvOrders, HttpOrders, SqliteOrders
+from tests.support.loopback import serving
 
 DATA = Path(__file__).resolve().parents[2] / "dialplans" / "data"
 
@@ -104,14 +105,9 @@ async def order_service() -> AsyncIterator[tuple[str, list[web.Request]]]:
 
     app = web.Application()
     app.router.add_get("/orders/{order_id}", handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}/orders/", seen
-    release.set()
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield f"{url}/orders/", seen
+        release.set()
 
 
 async def test_http_lookup_gets_the_order_with_the_configured_headers(

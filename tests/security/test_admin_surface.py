@@ -14,6 +14,7 @@ from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
 from tests.deploy.test_serve_refuses_bad_configuration import serve
 from tests.support.bridges import bridge_settings
+from tests.support.loopback import serving
 from tests.support.twilio_side import answer_call
 
 
@@ -43,13 +44,8 @@ async def same_host_proxy(app: LocalBridge) -> AsyncIterator[str]:
 
     proxy = web.Application()
     proxy.router.add_get("/{tail:.*}", forward)
-    runner = web.AppRunner(proxy)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}"
-    await runner.cleanup()
+    async with serving(proxy) as url:
+        yield url
 
 
 async def test_without_an_admin_token_api_refuses_what_a_same_host_proxy_forwards(

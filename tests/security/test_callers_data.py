@@ -24,6 +24,7 @@ from bridge.speech.factory import load_speech
 from bridge.store import SQLITE_FILENAME
 from tests.support.bridges import bridge_settings
 from tests.support.keyed_calls import keyed_turn, playing, quick_dialplans
+from tests.support.loopback import serving
 from tests.support.twilio_side import answer_call, open_media, send_start
 
 STRANGER = "+15555550123"  # on no order; order 4572's ZIP is 97205
@@ -59,13 +60,9 @@ async def order_backend() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", any_path)
-    runner = web.AppRunner(app, access_log=None)  # the bridge's logs are what is checked
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}/api/orders", asked
-    await runner.cleanup()
+    # No access log: the bridge's logs are what is checked.
+    async with serving(app, access_log=None) as url:
+        yield f"{url}/api/orders", asked
 
 
 @pytest.fixture

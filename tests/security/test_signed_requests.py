@@ -17,6 +17,7 @@ from bridge.sim.handshake import new_call_sid
 from bridge.speech.factory import SpeechModels
 from bridge.twilio.signature import sign_request
 from tests.support.bridges import bridge_settings
+from tests.support.loopback import serving
 from tests.support.twilio_side import answer_call, body_sha256, open_media, send_start
 
 pytestmark = pytest.mark.models
@@ -106,13 +107,8 @@ async def proxy(bridge: LocalBridge) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 async def test_behind_a_proxy_the_public_url_is_what_counts(

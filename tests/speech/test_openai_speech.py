@@ -15,6 +15,7 @@ from aiohttp import web
 from openai import AsyncOpenAI
 
 from bridge.speech.openai_speech import OPENAI_PCM_RATE, OpenAISTT, OpenAITTS
+from tests.support.loopback import serving
 
 API_KEY = "sk-test-speech"
 # 0.3 s of a 440 Hz tone at 24 kHz: what the fake speech endpoint "says".
@@ -73,15 +74,10 @@ def fake() -> FakeOpenAIAudio:
 
 @pytest.fixture
 async def client(fake: FakeOpenAIAudio) -> AsyncIterator[AsyncOpenAI]:
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    client = AsyncOpenAI(api_key=API_KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
-    yield client
-    await client.close()
-    await runner.cleanup()
+    async with serving(fake.app()) as url:
+        client = AsyncOpenAI(api_key=API_KEY, base_url=f"{url}/v1", max_retries=0)
+        yield client
+        await client.close()
 
 
 async def test_openai_stt_uploads_the_utterance_as_wav_and_returns_stripped_text(

@@ -10,6 +10,7 @@ from bridge.twilio import messages
 from bridge.twilio.media import MediaStreamHandler, StartCall, TwilioAudioSink
 from bridge.twilio.messages import StartInfo
 from bridge.twilio.tokens import CallIdentity, CallTokens
+from tests.support.loopback import serving
 
 
 class RecordingCall:
@@ -44,20 +45,14 @@ async def run_stream(start_call: StartCall, *frames: str) -> aiohttp.WSMessage:
     handler = MediaStreamHandler(settings, CallTokens(b"k" * 32, never_spent), start_call)
     app = web.Application()
     app.router.add_get("/twilio/media", handler.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    port = runner.addresses[0][1]
-    try:
-        async with (
-            aiohttp.ClientSession() as http,
-            http.ws_connect(f"http://127.0.0.1:{port}/twilio/media") as ws,
-        ):
-            for frame in frames:
-                await ws.send_str(frame)
-            return await ws.receive(timeout=10)
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(app) as url,
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{url}/twilio/media") as ws,
+    ):
+        for frame in frames:
+            await ws.send_str(frame)
+        return await ws.receive(timeout=10)
 
 
 START = messages.start_message("MZ1", "CA1", "AC1", {})
