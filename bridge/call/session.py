@@ -8,17 +8,19 @@ follows from there:
    barge-in: `clear` goes out at once and the reply holds. When the caller's turn ends it is
    judged (see `interruptions`): words take the floor and the reply is dropped; a cough, a
    backchannel or wordless noise lets the reply resume from the start of the cut sentence.
-   A key press over the agent drops the reply at once.
+   A key press over the agent drops the reply at once; then it acts (`key_actions`).
 3. When the caller falls silent, transcription starts at once (speculatively: it is thrown
    away if they go on talking), so it runs inside the silence window that ends the turn.
    When the turn ends, a reply task takes that transcript, asks the agent, and speaks the
-   reply piece by piece as it streams (`answer`, `reply_voice`: TTS -> mu-law -> `media` +
-   `mark`). Nothing heard a while into the turn: a filler. A failing STT or TTS: a phrase
-   kept from startup says so, so the line is never silent.
-4. Marks echoed by Twilio say what was heard; the history gets exactly that.
+   reply piece by piece as it streams (`hearing`, `answer`, `reply_voice`: TTS -> mu-law ->
+   `media` + `mark`). Nothing heard a while into the turn: a filler. A failing STT or TTS: a
+   phrase kept from startup says so, so the line is never silent.
+4. Marks echoed by Twilio say what was heard; the history and the call's record get exactly
+   that (`conversation`).
 5. Tools act on the live call (transfer, hang-up) through the agent's `CallControl`; a
    transfer already requested runs to its end even if the reply asking for it is dropped.
-6. A caller silent for long after the agent finished is reprompted, then told goodbye.
+6. A caller silent for long after the agent finished is reprompted, then told goodbye
+   (`idle`).
 7. `close` (on `stop` or socket close, whichever comes first) cancels everything, once.
 """
 
@@ -26,36 +28,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from functools import partial
 from itertools import count
 
-from bridge.agent.base import (
-    Agent,
-    CallControl,
-    CallControlError,
-    CallerTurn,
-    Message,
-    ToolEvent,
-)
+from bridge.agent.base import Agent, CallControl, CallControlError, CallerTurn, Message, ToolEvent
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.codec import ulaw_to_pcm16
 from bridge.audio.framing import Framer
 from bridge.audio.phone import PHONE_RATE, ULAW_FRAME
-from bridge.audio.turns import (
-    SilenceStarted,
-    SpeechResumed,
-    SpeechStarted,
-    TurnDropped,
-    TurnEnded,
-)
+from bridge.audio.turns import SilenceStarted, SpeechResumed, SpeechStarted, TurnDropped, TurnEnded
 from bridge.audio.vad import TurnDetector
 from bridge.call.answer import stream_answer
+from bridge.call.conversation import Conversation
 from bridge.call.endpointing import Endpointer, TurnModel
+from bridge.call.hearing import hear
+from bridge.call.idle import IdleWatch
 from bridge.call.interruptions import Interruptions
 from bridge.call.journal import CallJournal
-from bridge.call.keypad import HeldKey, KeyedEntry, Keypad, asks_for_keyed_entry
+from bridge.call.key_actions import KeyActions
 from bridge.call.latency import TurnClock
 from bridge.call.playback import MediaClock, PlaybackTracker, SpokenPiece
 from bridge.call.reply_voice import ReplyVoice
@@ -63,9 +54,8 @@ from bridge.call.speaker import AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
 from bridge.call.tasks import CallTasks
 from bridge.call.turns import PendingTurn, ReplyState
-from bridge.dialplan.models import Dialplan, KeyAction
+from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
-from bridge.records import CallStatus, ToolCallRecord, TurnRecord, TurnSource, TurnUsage
 from bridge.speech.base import SpeechToText, TextToSpeech
 
 log = logging.getLogger(__name__)
@@ -97,7 +87,7 @@ class CallSession:
         self._tools = tools
         self._control = control
         self._sink = sink
-        self._journal = journal
+        self._call = Conversation(journal)
         self._on_closed = on_closed
 
         self._framer = Framer(ULAW_FRAME)
@@ -109,7 +99,6 @@ class CallSession:
         self._speaker = Speaker(tts, sink, self._tracker, self._clock, self._floor_free)
         self._voice = ReplyVoice(self._speaker, self._tracker, dialplan.call)
 
-        self._history: list[Message] = []
         self._reply: ReplyState | None = None
         self._queued: list[PendingTurn] = []
         self._tasks = CallTasks(call_sid)
@@ -121,21 +110,16 @@ class CallSession:
             dialplan.turns, turn_model, PHONE_RATE, self._detector.hold, self._tasks.own
         )
         self._reply_ids = count(1)
-        self._turn_index = count(0)
-        self._keypad = Keypad(dialplan.dtmf)
-        self._idle: asyncio.Task[None] | None = None  # counts the caller's silence
-        self._reprompts = 0  # said since the caller last said something
-        self._status: CallStatus = "active"
-        self._hangup_due = False
+        self._keys = KeyActions(dialplan.dtmf, tools, self._call, self._tasks.own)
+        self._idle = IdleWatch(dialplan.call.idle, dialplan.goodbye, self._tasks.own)
         self._last_words = False  # saying a goodbye nothing the caller does can change
         self._closed = False
-        self._usage = TurnUsage()  # the whole call's tokens and cost, for the closing log line
         tools.on_late = self._tool_ran_late  # unset at `close`: no cycle outlives the call
 
     @property
     def history(self) -> list[Message]:
         """The conversation so far, as the caller heard it."""
-        return self._history
+        return self._call.history
 
     # -- what Twilio sends us -------------------------------------------------------------
 
@@ -158,12 +142,11 @@ class CallSession:
                 continue
             if isinstance(event, SpeechStarted):
                 self._floor_free.clear()
-                if self._idle is not None:
-                    self._idle.cancel()
+                self._idle.stop()
                 if self._tracker.playing:
                     await self._barge_in(hold=True)
             elif isinstance(event, SilenceStarted):
-                if self._status == "active":
+                if self._call.status == "active":
                     # Transcribe now, and ask whether the caller sounds done (see endpointing).
                     audio = self._detector.turn_audio()
                     self._endpointer.silence_started(audio, self._speculation.start(audio))
@@ -197,33 +180,12 @@ class CallSession:
                 )
 
     async def on_dtmf(self, digit: str) -> None:
-        """A key press interrupts the agent like speech does, then acts (see `Keypad`)."""
+        """A key press interrupts the agent like speech does, then acts (see `key_actions`)."""
         if self._tracker.playing:
             await self._barge_in(hold=False)
-        pressed = self._keypad.press(digit, self._clock.now_ms)
-        if isinstance(pressed, KeyedEntry):
-            await self._turn_arrived(PendingTurn(source="dtmf", text=f"(keyed) {pressed.digits}"))
-        elif isinstance(pressed, HeldKey):
-            self._tasks.own(self._key_after_pause(pressed), "key")
-        elif pressed is not None:
-            await self._key_acts(digit, pressed)
+        await self._keys.press(digit, self._clock.now_ms, self._turn_arrived)
         if self._reply is None:
             self._line_quiet()  # a caller keying digits is not idle
-
-    async def _key_after_pause(self, held: HeldKey) -> None:
-        """A mapped key acts only if no other key follows it (then it starts a keyed entry)."""
-        await asyncio.sleep(self._dialplan.dtmf.key_pause_ms / 1000)
-        action = self._keypad.release(held)
-        if action is not None:
-            await self._key_acts(held.digit, action)
-
-    async def _key_acts(self, digit: str, action: KeyAction) -> None:
-        if action.say:
-            await self._turn_arrived(
-                PendingTurn(source="dtmf", text=action.say, scripted=True, caller=f"(key {digit})")
-            )
-        if action.transfer:
-            self._tasks.own(self._key_transfer(digit, action.transfer), "key-transfer")
 
     def on_mark(self, name: str) -> None:
         self._tracker.echoed(name, self._clock.now_ms)
@@ -238,35 +200,27 @@ class CallSession:
         await self._tasks.cancel_all()
         # A cancelled task keeps its traceback (frames holding this session): let go of them.
         self._tools.on_late = lambda event: None
-        self._idle = self._interruptions.held = None
-        status: CallStatus = self._status if self._status != "active" else "completed"
-        await self._journal.close(status, reason)
+        self._idle.stop()
+        self._interruptions.held = None
+        status = await self._call.close(reason)
         self._on_closed()
         metrics.call_ended(status)
-        log.info(
-            "call ended: %s (%s); LLM %d prompt + %d completion tokens, about $%.4f",
-            status,
-            reason,
-            self._usage.prompt_tokens,
-            self._usage.completion_tokens,
-            self._usage.cost_usd,
-        )
+        log.info("call ended: %s (%s); %s", status, reason, self._call.spent())
 
     async def end_politely(self, goodbye: str) -> None:
         """Say `goodbye` over whatever is playing, then hang up through Twilio (at shutdown)."""
-        if self._closed or self._status != "active":
+        if self._closed or self._call.status != "active":
             return
         self._queued.clear()
         # A voicemail's tail or a caller's words must neither cut nor replace the goodbye.
         self._last_words = True
-        self._interrupted = None
         self._floor_free.set()
         busy = self._reply.task if self._reply is not None else None
         await self._drop_reply()
         if busy is not None:
             await asyncio.gather(busy, return_exceptions=True)
         # The goodbye's reply hangs up once it has played (see the end of `_run_reply`).
-        self._hangup_due = True
+        self._call.hangup_due = True
         self._begin_reply(
             PendingTurn(source="greeting", text=goodbye, scripted=True, caller="(shutdown)")
         )
@@ -274,15 +228,14 @@ class CallSession:
     async def take_over(self, history: list[Message], turns_so_far: int, phrase: str) -> None:
         """Carry on a call another session began (a realtime one that failed), instead of
         `start`: its conversation so far, then `phrase` so the line is never silent."""
-        self._history.extend(history)
-        self._turn_index = count(turns_so_far)
+        self._call.carry_on(history, turns_so_far)
         if phrase:
             self._begin_reply(PendingTurn(source="greeting", text=phrase, scripted=True))
 
     # -- turns and replies ----------------------------------------------------------------
 
     async def _turn_arrived(self, turn: PendingTurn) -> None:
-        if self._status != "active":
+        if self._call.status != "active":
             return
         if turn.source == "speech" and (held := self._interruptions.take()) is not None:
             self._tasks.own(self._judge_interruption(held, turn), "interruption")
@@ -306,8 +259,7 @@ class CallSession:
             self._begin_reply(turn)
 
     def _begin_reply(self, turn: PendingTurn) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
+        self._idle.stop()
         reply = ReplyState(turn, id=next(self._reply_ids))
         reply.task = self._tasks.own(self._run_reply(reply), "reply")
         reply.task.add_done_callback(self._reply_done)
@@ -327,29 +279,27 @@ class CallSession:
 
     def _line_quiet(self) -> None:
         """Nothing to say and nobody talking: the caller's silence starts to count."""
-        if self._idle is not None:
-            self._idle.cancel()
-        if self._status == "active" and not self._closed and self._dialplan.call.idle.after_ms:
-            self._idle = self._tasks.own(self._idle_for_long(), "idle")
+        self._idle.stop()
+        if self._call.status == "active" and not self._closed:
+            self._idle.start(self._prompt)
 
-    async def _idle_for_long(self) -> None:
-        """The caller said nothing for `idle.after_ms`: a reprompt, or at last a goodbye."""
-        idle = self._dialplan.call.idle
-        await asyncio.sleep(idle.after_ms / 1000)
-        if self._reply is not None or not self._floor_free.is_set() or self._status != "active":
-            return
-        text = idle.reprompt
-        if self._reprompts >= idle.reprompts:
-            text, self._hangup_due = self._dialplan.goodbye, True  # hangs up once heard
-        self._reprompts += 1
+    def _prompt(self, text: str, last: bool) -> bool:
+        """The caller was silent for long: a reprompt, or at last the goodbye (then hang up),
+        unless the line is no longer quiet."""
+        if self._reply is not None or not self._floor_free.is_set():
+            return False
+        if self._call.status != "active":
+            return False
+        self._call.hangup_due = self._call.hangup_due or last
         self._begin_reply(
             PendingTurn(source="greeting", text=text, scripted=True, caller="(silence)")
         )
+        return True
 
     async def _run_reply(self, reply: ReplyState) -> None:
         turn = reply.turn
         clock = TurnClock(turn.endpointing_ms)
-        record = TurnRecord(index=next(self._turn_index), source=turn.source, caller=turn.caller)
+        record = self._call.new_turn(turn.source, turn.caller)
         # Nothing of the reply heard a while after the turn ended: a filler plays (once).
         filler = (
             None
@@ -359,35 +309,26 @@ class CallSession:
         try:
             text, scripted, confidence = turn.text, turn.scripted, 1.0
             if turn.source == "speech":
-                started = time.perf_counter()
-                try:
-                    said = await (turn.transcript or self._stt.transcribe(turn.audio, PHONE_RATE))
-                    text, confidence = said.text, said.confidence
-                except Exception:
-                    log.exception("speech recognition failed: the caller is asked again")
-                    text, scripted = self._dialplan.call.not_heard, True
-                # With a speculative transcript, only the wait left after the turn ended.
-                clock.took("stt", started)
+                said = await hear(turn, self._stt, self._dialplan.call.not_heard, clock)
+                text, scripted, confidence = said.text, said.scripted, said.confidence
                 if not text.strip():
                     return
-            if not scripted:
-                self._reprompts = 0  # the caller said something: not idle
             if scripted:
                 record.agent = text
                 await self._voice.say_scripted(reply, text, clock)
             else:
-                record.caller = text
-                self._history.append(Message(role="caller", text=text))
+                self._idle.caller_spoke()
+                self._call.caller_said(record, text)
                 reply.stage = "agent"
                 await stream_answer(
                     self._agent.respond(
-                        list(self._history),
+                        list(self._call.history),
                         CallerTurn(text=text, source=turn.source, confidence=confidence),
                     ),
                     record,
                     clock,
                     say=partial(self._say_unless_transferred, reply, clock),
-                    on_tool=partial(self._tool_ran, record=record),
+                    on_tool=partial(self._call.tool_ran, record=record),
                 )
             await self._voice.finish(reply, clock)
         # `except*`: errors raised inside `_answer`'s TaskGroup arrive in an ExceptionGroup.
@@ -397,56 +338,24 @@ class CallSession:
         finally:
             if filler is not None:
                 filler.cancel()
-            if record.usage is not None:
-                self._usage.add(record.usage)
-            heard = self._tracker.take(reply.id)
-            record.heard, record.interrupted = heard.text, heard.interrupted
             record.resumed = reply.resumed
             record.latency_ms = clock.latency
-            if record.agent or heard.text:
-                self._history.append(
-                    Message(role="agent", text=heard.text, interrupted=heard.interrupted)
-                )
+            self._call.turn_over(record, self._tracker.take(reply.id))
             if record.agent:
-                # Asked to key something in, the caller's keys are digits, not menu actions.
-                self._keypad.entry_expected = asks_for_keyed_entry(record.agent)
-            if record.caller or record.agent:
-                self._journal.turn(record)
-                metrics.turn_done(record)
-            if self._hangup_due and self._status == "active":
-                self._tasks.own(self._hang_up(), "hang-up")
+                self._keys.agent_said(record.agent)
+            if self._call.hangup_due and self._call.status == "active":
+                hang_up = self._call.hang_up(self._tracker.drained, self._control, HANGUP_GRACE_S)
+                self._tasks.own(hang_up, "hang-up")
 
     async def _say_unless_transferred(
         self, reply: ReplyState, clock: TurnClock, piece: str
     ) -> None:
-        if self._status != "transferred":  # the caller is on their way elsewhere
+        if self._call.status != "transferred":  # the caller is on their way elsewhere
             await self._voice.say(reply, piece, clock)
-
-    def _tool_ran(self, event: ToolEvent, record: TurnRecord) -> None:
-        record.tools.append(
-            ToolCallRecord(name=event.name, arguments=event.arguments, result=event.result)
-        )
-        metrics.tool_called(event.name, event.result)
-        self._history.extend(event.messages)
-        if event.transferred:
-            self._status = "transferred"
-        if event.ends_call:
-            self._hangup_due = True
-
-    async def _key_transfer(self, digit: str, department: str) -> None:
-        """A key mapped to a department: the transfer runs off the media loop (REST retries)."""
-        event = await self._tools.run("transfer_call", {"department": department})
-        self._record_tool(event, "dtmf", f"(key {digit})")
 
     def _tool_ran_late(self, event: ToolEvent) -> None:
         """A transfer whose reply was cancelled (a barge-in) went through anyway."""
-        self._record_tool(event, "speech", "(reply interrupted)")
-
-    def _record_tool(self, event: ToolEvent, source: TurnSource, caller: str) -> None:
-        record = TurnRecord(index=next(self._turn_index), source=source, caller=caller)
-        self._tool_ran(event, record)
-        self._journal.turn(record)
-        metrics.turn_done(record)
+        self._call.tool_turn(event, "speech", "(reply interrupted)")
 
     # -- barge-in and the end of the call -------------------------------------------------
 
@@ -481,16 +390,3 @@ class CallSession:
         """Stop the agent's audio and cancel its reply."""
         await self._clear_audio()
         self._cancel_reply()
-
-    async def _hang_up(self) -> None:
-        """Hang up once the goodbye has played (by its mark), or after a grace period."""
-        self._status = "completed"
-        try:
-            async with asyncio.timeout(HANGUP_GRACE_S):
-                await self._tracker.drained()
-        except TimeoutError:
-            log.warning("goodbye did not finish playing; hanging up anyway")
-        try:
-            await self._control.hang_up()
-        except CallControlError:
-            log.exception("hang-up failed")
