@@ -135,7 +135,9 @@ class Services:
             ),
         )
         returned = await returned_from_transfer(self.store, start.call_sid)
-        context = CallContext(call_sid=start.call_sid, caller=person, called=line)
+        context = CallContext(
+            call_sid=start.call_sid, caller=person, called=line, outbound=placed is not None
+        )
         recorder: CallRecorder | None = None
         if dialplan.recording.enabled:
             recorder = CallRecorder(self.recordings_dir / f"{start.call_sid}.wav")
@@ -233,7 +235,12 @@ class Services:
             dial_action_url=self.settings.public_base_url + DIAL_ACTION_PATH,
         )
         tools = ToolExecutor(
-            dialplan, control, open_order_lookup(dialplan.orders), context, self.store.trust
+            dialplan,
+            control,
+            open_order_lookup(dialplan.orders),
+            context,
+            self.store.trust,
+            opt_outs=self.store.campaigns,
         )
 
         def cascaded() -> CallSession:

@@ -68,6 +68,9 @@ class ToolEvent:
     transferred: bool = False
     # Hang up once everything said so far has played.
     ends_call: bool = False
+    # Words the caller must hear, as written, before the hang-up (an opt-out's confirmation):
+    # the agent speaks them after the tool, whatever the model would have said.
+    last_words: str = ""
     # What the call's history gains from it: the agent's tool call and the tool's result,
     # in the agent's own words (the session appends them in order).
     messages: tuple[Message, ...] = ()
@@ -92,8 +95,9 @@ class CallContext:
     """What the agent may know about the call it serves."""
 
     call_sid: str
-    caller: str
+    caller: str  # the person on the line (on a call we placed, the number we called)
     called: str
+    outbound: bool = False  # a call the bridge placed: the callee may opt out of calls
 
 
 class Agent(Protocol):

@@ -72,7 +72,7 @@ def build_agent(
     """
     clients = clients or LlmClients(settings)
     agent_settings = dialplan.agent
-    specs = tool_specs(dialplan)
+    specs = tool_specs(dialplan, outbound=context.outbound)
     chain: list[Agent] = []
     providers = 0  # LLM providers configured for this line
     for name in agent_settings.providers:

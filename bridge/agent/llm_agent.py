@@ -145,7 +145,11 @@ class LlmAgent:
                         tool_event = event
                         conversation.append(event.messages[-1])
                 if tool_event is not None and (tool_event.transferred or tool_event.ends_call):
-                    # The call is leaving us: no more words after the handover.
+                    # The call is leaving us: no more words after the handover but the
+                    # tool's own (an opt-out's confirmation, as written).
+                    if tool_event.last_words:
+                        lead = " " if spoken and not spoken[-1].isspace() else ""
+                        yield TextDelta(lead + tool_event.last_words)
                     yield self._usage(prompt_tokens, completion_tokens)
                     return
         yield self._usage(prompt_tokens, completion_tokens)

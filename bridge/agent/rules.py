@@ -32,6 +32,7 @@ VERIFY_MARKER = "to confirm it's your order"
 # mark the next turn as the answer.
 CONFIRM_END = "Did you want to end the call?"
 CONFIRM_TRANSFER = "Did you want me to connect you to"
+CONFIRM_OPT_OUT = "Did you want us to stop calling you?"
 
 _ORDER_TALK = re.compile(
     r"\b(orders?|package|parcel|shipment|shipping|delivery|delivered|tracking|track|arrive)\b"
@@ -47,6 +48,12 @@ _WANTS_PERSON = re.compile(
 _AFFIRM = re.compile(r"^(yes|yeah|yep|yup|sure|please|correct|right|that s right|ok|okay)\b")
 _ASKS_ABOUT_US = re.compile(
     r"\b(hours|opening|open today|what time|closing time|address|located|location|directions)\b"
+)
+# A callee who asks not to be called again (on calls the bridge placed: the `opt_out` tool).
+_OPT_OUT = re.compile(
+    r"\b((don t|do not|never|stop|quit) (ever )?(call|calling|ring|ringing|phone|phoning)\b|"
+    r"(take|remove|delete|cross) (me|my number|this number|us) (off|from)\b|"
+    r"don t want (any )?(more |these )?calls|unsubscribe|opt out|do not call list)"
 )
 _KEY_NAMES = {"#": "pound", "*": "star"}
 
@@ -145,6 +152,8 @@ class RulesAgent:
         confirmed = self._confirmed(last, said)
         if confirmed is not None:
             return confirmed
+        if self.tools.context.outbound and _OPT_OUT.search(said):
+            return self._say(CONFIRM_OPT_OUT) if unsure else self._opt_out(text)
         asked = ASK_MARKER in last.lower()
         can_look_up = self.tools.orders is not None
         candidates = order_id_candidates(text) if can_look_up else []
@@ -172,9 +181,11 @@ class RulesAgent:
     def _confirmed(self, last: str, said: str) -> AsyncIterator[AgentEvent] | None:
         """The answer to a check on a goodbye or a transfer heard unsure: act on a yes,
         carry on after a no; anything else is a new request (None)."""
-        if CONFIRM_END not in last and CONFIRM_TRANSFER not in last:
+        if CONFIRM_END not in last and CONFIRM_TRANSFER not in last and CONFIRM_OPT_OUT not in last:
             return None
         if _AFFIRM.search(said):
+            if CONFIRM_OPT_OUT in last:
+                return self._opt_out("confirmed: stop calling")
             department = self.tools.departments.find_in(last)
             if CONFIRM_TRANSFER in last and department is not None:
                 return self._transfer(department)
@@ -212,6 +223,15 @@ class RulesAgent:
         yield event
         if not event.transferred:
             yield TextDelta(f" Sorry, I couldn't connect you just now. {ANYTHING_ELSE}")
+
+    async def _opt_out(self, said: str) -> AsyncIterator[AgentEvent]:
+        """On the do-not-call list first; only then is the callee told so (its last words)."""
+        event = await self._tool("opt_out", {"reason": said[:200]})
+        yield event
+        if event.last_words:
+            yield TextDelta(event.last_words)
+        else:
+            yield TextDelta(f"Sorry, I couldn't update our call list just now. {ANYTHING_ELSE}")
 
     async def _goodbye(self) -> AsyncIterator[AgentEvent]:
         yield TextDelta(self.dialplan.goodbye)

@@ -30,6 +30,13 @@ from bridge.agent.base import (
 )
 from bridge.agent.order_ids import order_id_candidates
 from bridge.agent.orders import InvalidOrderId, Order, OrderBackendError, OrderLookup
+from bridge.agent.tools_outbound import (
+    OPT_OUT,
+    OPT_OUT_DESCRIPTION,
+    OptOutArgs,
+    OptOutList,
+    opt_out,
+)
 from bridge.agent.verification import VerificationAttempts
 from bridge.agent.words import plain_words
 from bridge.dialplan.models import Department, Dialplan
@@ -98,8 +105,9 @@ def _without_titles(schema: Any) -> Any:
     return schema
 
 
-def tool_specs(dialplan: Dialplan) -> list[ToolSpec]:
-    """The tools this line offers: transfer only with departments, orders only with a backend."""
+def tool_specs(dialplan: Dialplan, outbound: bool = False) -> list[ToolSpec]:
+    """The tools this line offers: transfer only with departments, orders only with a backend,
+    opting out only on a call the bridge placed (`outbound`)."""
     specs = []
     if dialplan.departments:
         listed = "; ".join(
@@ -126,6 +134,8 @@ def tool_specs(dialplan: Dialplan) -> list[ToolSpec]:
                 CheckOrderStatusArgs,
             )
         )
+    if outbound and dialplan.outbound is not None:
+        specs.append(ToolSpec(OPT_OUT, OPT_OUT_DESCRIPTION, OptOutArgs))
     specs.append(
         ToolSpec(
             "end_call",
@@ -200,12 +210,14 @@ class ToolExecutor:
         orders: OrderLookup | None,
         context: CallContext,
         trust: TrustRecords | None = None,
+        opt_outs: OptOutList | None = None,
     ) -> None:
         self.dialplan = dialplan
         self.control = control
         self.orders = orders
         self.context = context
         self.departments = DepartmentNames(dialplan.departments)
+        self.opt_outs = opt_outs
         # Shared with every instance through `trust` (the call store): no fresh tries per call.
         self.attempts = VerificationAttempts(trust, dialplan.name)
         # Told of a call-changing tool that finished after the reply asking for it was cancelled.
@@ -282,6 +294,11 @@ class ToolExecutor:
             if isinstance(end, dict):
                 return ToolEvent(name, arguments, end)
             return ToolEvent(name, arguments, {"ok": True}, ends_call=True)
+        if name == OPT_OUT:
+            args = _parse(OptOutArgs, arguments)
+            if isinstance(args, dict):
+                return ToolEvent(name, arguments, args)
+            return await opt_out(self.dialplan, self.context, self.opt_outs, arguments, args)
         return ToolEvent(name, arguments, {"error": f"unknown tool {name!r}"})
 
     async def _transfer(self, arguments: dict[str, Any], args: TransferCallArgs) -> ToolEvent:

@@ -281,12 +281,25 @@ class SqlCampaigns:
 
     async def add_do_not_call(self, phone: str, source: str) -> None:
         async with self._db.transaction(write=True) as tx:
+            await self._add_do_not_call(tx, phone, source)
+
+    async def opt_out(self, phone: str, call_sid: str, reason: str) -> None:
+        """A callee asked not to be called again: on the list, and the call `opted_out`,
+        in one transaction (the outcome replaces `human`)."""
+        source = f"opt_out {call_sid} {reason}".strip()[:200]
+        async with self._db.transaction(write=True) as tx:
+            await self._add_do_not_call(tx, phone, source)
             await self._run(
-                tx,
-                "INSERT INTO do_not_call (phone, source, added_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (phone) DO NOTHING",
-                (phone, source, self._d.ts(utcnow())),
+                tx, "UPDATE calls SET outcome = 'opted_out' WHERE call_sid = ?", (call_sid,)
             )
+
+    async def _add_do_not_call(self, tx: Transaction, phone: str, source: str) -> None:
+        await self._run(
+            tx,
+            "INSERT INTO do_not_call (phone, source, added_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (phone) DO NOTHING",
+            (phone, source, self._d.ts(utcnow())),
+        )
 
     async def do_not_call(self) -> set[str]:
         async with self._db.transaction(write=False) as tx:

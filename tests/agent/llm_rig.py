@@ -20,6 +20,7 @@ from bridge.agent.base import (
 from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.tools import ToolExecutor
+from bridge.agent.tools_outbound import OptOutList
 from bridge.config import Settings
 from bridge.dialplan.agent_settings import AgentSettings
 from bridge.dialplan.loader import load_dialplans
@@ -80,15 +81,25 @@ class Reply:
 class Line:
     """One call's agent, wired to the fakes exactly as the call session wires it."""
 
-    def __init__(self, fake: FakeLlm, twilio: FakeTwilioApi, dialplan: Dialplan, **kw: Any):
+    def __init__(
+        self,
+        fake: FakeLlm,
+        twilio: FakeTwilioApi,
+        dialplan: Dialplan,
+        *,
+        context: CallContext = CONTEXT,
+        opt_outs: OptOutList | None = None,
+        **kw: Any,
+    ):
         self.settings = llm_settings(fake, twilio, **kw)
         self.twilio_client = make_twilio_client(self.settings)
         control = TwilioCallControl(
             self.twilio_client, CALL_SID, dial_action_url="https://bridge.test/dial", attempts=1
         )
-        self.tools = ToolExecutor(dialplan, control, open_order_lookup(dialplan.orders), CONTEXT)
+        orders = open_order_lookup(dialplan.orders)
+        self.tools = ToolExecutor(dialplan, control, orders, context, opt_outs=opt_outs)
         self.clients = LlmClients(self.settings)
-        self.agent: Agent = build_agent(dialplan, self.settings, self.tools, CONTEXT, self.clients)
+        self.agent: Agent = build_agent(dialplan, self.settings, self.tools, context, self.clients)
         self.history: list[Message] = [Message(role="agent", text=dialplan.greeting)]
 
     async def say(self, text: str, confidence: float = 1.0) -> Reply:

@@ -22,7 +22,7 @@ def link_config(dialplan: Dialplan, context: CallContext) -> LinkConfig:
         voice=settings.voice,
         tools=[
             {"name": spec.name, "description": spec.description, "parameters": spec.json_schema()}
-            for spec in tool_specs(dialplan)
+            for spec in tool_specs(dialplan, outbound=context.outbound)
         ],
         turn_detection=settings.turn_detection,
         silence_ms=settings.silence_ms,
