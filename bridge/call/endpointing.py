@@ -3,10 +3,11 @@
 At every pause the turn-end model hears the turn so far. Until its verdict the pause may last
 `incomplete_ms`; a complete verdict shortens it to `complete_ms`, unless the speculative
 transcript (already on its way for the reply) ends like an unfinished thought: a trailing
-"and", "my order number is", a digit string still being read. Waiting for that transcript
-costs no latency, as the reply needs it anyway; and it is awaited no longer than
-`silence_ms`, so a complete-sounding turn never ends later than without a model. Without a
-model (or when it fails) the pause ends after the dialplan's fixed `silence_ms`, as before.
+"and", "my order number is", a digit string still being read. A complete verdict only takes
+effect once those words are in: waiting for them costs no latency, as the reply needs them
+anyway, and the long window stays meanwhile, so a model that answers before the words (a
+quiet machine) cannot end the turn before they can veto it. Without a model (or when it
+fails) the pause ends after the dialplan's fixed `silence_ms`, as before.
 """
 
 from __future__ import annotations
@@ -117,10 +118,9 @@ class Endpointer:
         if probability < self._settings.complete_threshold:
             self.verdict = "incomplete"
             return
-        if transcript is not None and not transcript.done():
-            # Wait for the words, but never past the fixed window: a slow transcript must not
-            # make a complete-sounding turn end later than it did without the model.
-            self._hold(max(self._settings.complete_ms, self._settings.silence_ms))
+        # The long window holds until the words are in; once they are, a window the pause has
+        # already outlasted ends the turn at once, so slow words delay nothing the reply
+        # would not wait for anyway.
         if transcript is not None and sounds_unfinished(await _words(transcript)):
             self.verdict = "unfinished words"
             self._hold(self._settings.incomplete_ms)

@@ -100,19 +100,26 @@ def slow_transcript(text: str, after_s: float = 0.3) -> asyncio.Task[Transcript]
     return asyncio.create_task(late())
 
 
-async def test_a_slow_transcript_is_awaited_no_longer_than_silence_ms():
-    harness = Harness(ScriptedModel(0.9))
-    harness.endpointer.silence_started(b"turn", slow_transcript("Where is my order?"))
+async def test_a_complete_verdict_waits_for_the_words_under_the_long_window():
+    model = ScriptedModel(0.9)
+    harness = Harness(model)
+    words = slow_transcript("Where is my order?")
+    harness.endpointer.silence_started(b"turn", words)
+    await model.asked.wait()
+    await asyncio.sleep(0.01)  # the verdict is in; the words are not
+    assert not words.done() and harness.holds == [1600]
     await harness.settle()
-    # Pending: long; complete but no words yet: the fixed window at most; words fine: short.
-    assert harness.holds == [1600, 600, 250]
+    # The words are fine: only now the short window (already outlasted: the turn ends).
+    assert harness.holds == [1600, 250]
+    assert harness.endpointer.verdict == "complete"
 
 
 async def test_slow_words_that_stop_mid_thought_bring_the_long_window_back():
     harness = Harness(ScriptedModel(0.9))
     harness.endpointer.silence_started(b"turn", slow_transcript("I want to talk to"))
     await harness.settle()
-    assert harness.holds == [1600, 600, 1600]
+    assert harness.holds == [1600, 1600]
+    assert harness.endpointer.verdict == "unfinished words"
 
 
 async def test_a_failed_transcript_leaves_the_model_verdict_alone():

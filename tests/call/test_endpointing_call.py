@@ -68,3 +68,37 @@ def test_a_failing_model_ends_the_turn_on_the_fixed_window() -> None:
 
     assert call.turns[0].caller == "where is my order"
     assert call.turns[0].latency_ms.endpointing == 600
+
+
+async def and_then_a_pause(call: Call) -> None:
+    await call.caller.say("my parcel never came and", 1200)
+    await call.caller.pause(1200)
+    await call.caller.say("the box was empty", 1000)
+    await call.wait_until(lambda: bool(call.turns))
+    await call.caller.pause(3000)
+
+
+def test_words_slower_than_the_fixed_window_still_veto_a_complete_verdict() -> None:
+    # A quiet machine: the model says "complete" at 130 ms, the words come at 900 ms.
+    call = run_call(
+        and_then_a_pause,
+        replies=[["Sorry to hear that."]],
+        stt_ms=900,
+        turn_model=FakeTurnModel(0.9, 0.9),
+    )
+
+    assert [turn.caller for turn in call.turns] == ["my parcel never came and the box was empty"]
+    # The whole thought ended as soon as its words were in, not at the long window.
+    assert call.turns[0].latency_ms.endpointing == 940
+
+
+def test_a_complete_turn_whose_words_arrive_in_time_ends_at_the_short_window() -> None:
+    async def scenario(call: Call) -> None:
+        await call.caller.say("where is my order", 1000)
+        await call.wait_until(lambda: bool(call.turns))
+
+    call = run_call(
+        scenario, replies=[["It ships today."]], stt_ms=200, turn_model=FakeTurnModel(0.9)
+    )
+
+    assert call.turns[0].latency_ms.endpointing == 260
