@@ -2,8 +2,10 @@
 
 - A barge-in being judged holds the reply; a false one releases it, and the pieces the caller
   did not hear are said again first, from the start of the sentence that was cut.
-- When the voice fails, a kept phrase (from the phrase cache) apologises, once a reply.
-- When nothing of the reply plays `filler_after_ms` into it, a filler does, once a reply.
+- When the voice fails or stalls (see `speaker`), a kept phrase (from the phrase cache)
+  apologises, once a reply.
+- When nothing of the reply plays `filler_after_ms` after the caller stopped speaking (the
+  endpointing wait counts: the caller hears that silence too), a filler does, once a reply.
 """
 
 from __future__ import annotations
@@ -39,23 +41,34 @@ class ReplyVoice:
             reply.unheard = []
             if not todo:
                 return
-            async with reply.speaking:
-                reply.spoke = True
-                try:
-                    said = await self._speaker.say(
-                        reply.id,
-                        todo[0],
-                        partial(clock.reached, "tts_first_audio"),
-                        partial(clock.reached, "first_media"),
-                    )
-                except Exception:
-                    log.exception("the voice failed on %r", todo[0])
-                    said = True
-                    if not reply.voice_failed:  # say so once, in a kept phrase
-                        reply.voice_failed = True
-                        todo.insert(1, self._settings.voice_failed)
+            try:
+                said = await self._speaker.say(
+                    reply.id,
+                    todo[0],
+                    reply.speaking,
+                    partial(self._first_audio, reply, clock),
+                    partial(clock.reached, "first_media"),
+                )
+            except TimeoutError:
+                log.error("no audio from the voice for %d ms", self._settings.voice_timeout_ms)
+                said = self._voice_failed(reply, todo)
+            except Exception:
+                log.exception("the voice failed on %r", todo[0])
+                said = self._voice_failed(reply, todo)
             if said:
                 todo.pop(0)
+
+    @staticmethod
+    def _first_audio(reply: ReplyState, clock: TurnClock) -> None:
+        reply.spoke = True
+        clock.reached("tts_first_audio")
+
+    def _voice_failed(self, reply: ReplyState, todo: list[str]) -> bool:
+        """The piece is lost; the first time in a reply, a kept phrase says so."""
+        if not reply.voice_failed:
+            reply.voice_failed = True
+            todo.insert(1, self._settings.voice_failed)
+        return True
 
     async def say_scripted(self, reply: ReplyState, text: str, clock: TurnClock) -> None:
         """Fixed text, a sentence at a time, so a barge-in cuts it where it is."""
@@ -74,9 +87,11 @@ class ReplyVoice:
             await self.say(reply, None, clock)
 
     async def fill_silence(self, reply: ReplyState, clock: TurnClock) -> None:
-        """Nothing of the reply playing `filler_after_ms` after the turn: a filler, once."""
+        """Nothing of the reply playing `filler_after_ms` after the caller stopped speaking:
+        a filler, once."""
         if not self._settings.filler_after_ms:
             return
-        await asyncio.sleep(self._settings.filler_after_ms / 1000)
+        due = reply.turn.waiting_since + self._settings.filler_after_ms / 1000
+        await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
         if not reply.spoke and not self._tracker.playing:
             await self.say(reply, next(self._fillers), clock)

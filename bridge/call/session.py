@@ -96,7 +96,9 @@ class CallSession:
         self._floor_free = asyncio.Event()
         self._floor_free.set()
         self._clock = MediaClock()
-        self._speaker = Speaker(tts, sink, self._tracker, self._clock, self._floor_free)
+        self._speaker = Speaker(
+            tts, sink, self._tracker, self._clock, self._floor_free, dialplan.call.voice_timeout_ms
+        )
         self._voice = ReplyVoice(self._speaker, self._tracker, dialplan.call)
 
         self._reply: ReplyState | None = None
@@ -174,6 +176,7 @@ class CallSession:
                         source="speech",
                         audio=event.audio,
                         endpointing_ms=event.silence_ms,
+                        waiting_since=asyncio.get_running_loop().time() - event.silence_ms / 1000,
                         speech_ms=event.duration_ms,
                         transcript=self._speculation.take(event.audio),
                     )
@@ -309,7 +312,7 @@ class CallSession:
         try:
             text, scripted, confidence = turn.text, turn.scripted, 1.0
             if turn.source == "speech":
-                said = await hear(turn, self._stt, self._dialplan.call.not_heard, clock)
+                said = await hear(turn, self._stt, self._dialplan.call, clock)
                 text, scripted, confidence = said.text, said.scripted, said.confidence
                 if not text.strip():
                     return

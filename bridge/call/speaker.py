@@ -1,4 +1,9 @@
-"""Speaks reply pieces to the caller: TTS -> 8 kHz mu-law -> `media`, then a `mark` per piece."""
+"""Speaks reply pieces to the caller: TTS -> 8 kHz mu-law -> `media`, then a `mark` per piece.
+
+A voice that hangs without raising would leave the line silent for good: each piece's audio
+must keep coming, the first chunk within `stall_ms` of asking and each next one within
+`stall_ms` of the last, or the piece fails with a TimeoutError (the reply says so).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ class Speaker:
         tracker: PlaybackTracker,
         clock: MediaClock,
         floor_free: asyncio.Event,
+        stall_ms: int = 0,  # 0: wait for the voice as long as it takes
     ) -> None:
         self._tts = tts
         self._sink = sink
@@ -45,17 +51,22 @@ class Speaker:
         self._clock = clock
         # Cleared while the caller is talking: a reply waits rather than talk over them.
         self._floor_free = floor_free
+        self._stall_s = stall_ms / 1000 or None
         self._pieces = 0
 
     async def say(
         self,
         reply_id: int,
         text: str,
+        line: asyncio.Lock,
         on_first_audio: Callable[[], None] = lambda: None,
         on_first_media: Callable[[], None] = lambda: None,
     ) -> bool:
         """Speak one piece; True once its audio and mark are on the wire, False when the caller
-        started talking over it (then the rest of its audio was never sent)."""
+        started talking over it (then the rest of its audio was never sent).
+
+        `line` is held from the piece's first audio to its end, not while the voice is still
+        silent: a filler (kept audio) can play meanwhile, and never inside another piece."""
         spoken = make_speakable(text)
         if not spoken.strip():
             return True
@@ -63,23 +74,34 @@ class Speaker:
         resampler = Resampler(self._tts.sample_rate, PHONE_RATE)
         self._pieces += 1
         piece = SpokenPiece(f"r{reply_id}.{self._pieces}", text, 0.0, reply_id)
+        holding = False
         try:
-            async for pcm in self._tts.synthesize(spoken):
-                if not self._floor_free.is_set():
-                    return False
-                on_first_audio()
-                await self._send(piece, resampler.process(pcm), on_first_media)
+            async with asyncio.timeout(self._stall_s) as stall:
+                async for pcm in self._tts.synthesize(spoken):
+                    if not holding:
+                        await line.acquire()
+                        holding = True
+                    if not self._floor_free.is_set():
+                        return False
+                    on_first_audio()
+                    await self._send(piece, resampler.process(pcm), on_first_media)
+                    if self._stall_s is not None:
+                        stall.reschedule(asyncio.get_running_loop().time() + self._stall_s)
             # The resampler's filter holds the last few milliseconds until the stream ends.
             await self._send(piece, resampler.flush(), on_first_media)
+            await self._mark(piece)
         except Exception:
-            if piece.audio_ms:  # the audio sent still plays: its mark says when it has
-                piece.marked = True
-                await self._sink.send_mark(piece.mark)
+            await self._mark(piece)  # the audio sent still plays: its mark says when it has
             raise
+        finally:
+            if holding:
+                line.release()
+        return True
+
+    async def _mark(self, piece: SpokenPiece) -> None:
         if piece.audio_ms:
             piece.marked = True
             await self._sink.send_mark(piece.mark)
-        return True
 
     async def _send(
         self, piece: SpokenPiece, pcm: bytes, on_first_media: Callable[[], None]

@@ -9,6 +9,10 @@ from typing import Literal
 from bridge.speech.base import Transcript
 
 
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
 @dataclass
 class PendingTurn:
     """A caller turn waiting for its reply."""
@@ -20,6 +24,9 @@ class PendingTurn:
     scripted: bool = False
     caller: str = ""
     endpointing_ms: float | None = None
+    # When the caller stopped speaking (or keyed), on the loop's clock: the wait for the
+    # agent's voice counts from here, endpointing included.
+    waiting_since: float = field(default_factory=_now)
     speech_ms: int = 0  # how long the caller spoke (pauses inside included)
     # Transcription started when the caller fell silent, over this very audio.
     transcript: asyncio.Task[Transcript] | None = None
@@ -46,7 +53,7 @@ class ReplyState:
     resumed: int = 0
     # One piece at a time on the line (a filler may want to speak alongside the reply).
     speaking: asyncio.Lock = field(default_factory=asyncio.Lock)
-    spoke: bool = False  # a piece of it has started
+    spoke: bool = False  # audio of it has come from the voice
     voice_failed: bool = False  # the TTS failed during it (and a kept phrase said so)
 
     def hold(self, unheard: list[str]) -> None:

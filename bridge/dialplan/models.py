@@ -187,9 +187,14 @@ class CallSettings(Strict):
     busy_policy: Literal["cancel", "queue"] = "cancel"
     queue_limit: int = Field(default=2, ge=1, le=10)
     interruptions: InterruptionSettings = Field(default_factory=InterruptionSettings)
-    # No agent audio this long after the caller's turn ended: a filler plays (once a turn).
+    # No agent audio this long after the caller stopped speaking: a filler plays (once a turn).
     filler_after_ms: int = Field(default=1500, ge=0, le=10000)  # 0: never
     fillers: list[str] = Field(default_factory=lambda: ["One moment."], min_length=1)
+    # A recogniser with no words this long after the turn ended has failed: `not_heard`.
+    stt_timeout_ms: int = Field(default=3000, ge=0, le=60000)  # 0: wait as long as it takes
+    # A voice with no audio this long after it was asked (or after its last audio) has
+    # failed: the piece is dropped and `voice_failed` said.
+    voice_timeout_ms: int = Field(default=2500, ge=0, le=60000)  # 0: wait as long as it takes
     # Spoken from the phrase cache when speech recognition or the voice fails.
     not_heard: str = Field(default="Sorry, I didn't catch that. Could you say it again?")
     voice_failed: str = Field(default="Sorry, I'm having trouble speaking right now.")

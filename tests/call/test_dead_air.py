@@ -78,3 +78,79 @@ def test_a_barge_in_that_cannot_be_transcribed_lets_the_reply_go_on() -> None:
 
     assert call.twilio.heard()[-1] == "It arrives Friday."
     assert call.turns[0].resumed == 1
+
+
+# -- no silence over 2 s, whatever hangs ---------------------------------------------------
+
+DEAD_AIR_MS = 2000
+
+
+async def asked_and_answered(call: Call) -> None:
+    """The caller asks; the call runs until the reply (or what stands for it) has played."""
+    await call.caller.say("where is my order", 1200)
+    await call.wait_until(lambda: len(call.turns) == 1)
+
+
+def silence_after_the_caller(call: Call) -> float:
+    return call.twilio.longest_silence(call.caller.last_word_ms)
+
+
+def test_the_filler_counts_from_the_end_of_speech_so_a_hung_agent_leaves_no_dead_air() -> None:
+    # The turn ends 600 ms after the caller's last word; the filler is due 1500 ms after it.
+    call = run_call(asked_and_answered, replies=[[Think(9000), "It ships today."]])
+
+    assert call.twilio.heard()[0] == "One moment."
+    first = call.twilio.first_audio_after(call.caller.last_word_ms)
+    assert first is not None
+    assert first - call.caller.last_word_ms <= DEAD_AIR_MS
+
+
+def test_a_voice_that_hangs_without_raising_is_given_up_and_a_kept_phrase_said() -> None:
+    async def scenario(call: Call) -> None:
+        call.tts.hang_on = ""
+        await asked_and_answered(call)
+
+    call = run_call(scenario, replies=[["It ships today."]])
+
+    assert call.twilio.heard() == ["One moment.", "Sorry, I'm having trouble speaking right now."]
+    assert call.turns[0].heard == "One moment. Sorry, I'm having trouble speaking right now."
+    assert silence_after_the_caller(call) <= DEAD_AIR_MS
+
+
+def test_a_voice_that_hangs_mid_reply_keeps_what_was_said_and_apologises() -> None:
+    async def scenario(call: Call) -> None:
+        call.tts.hang_on = "Friday"
+        await asked_and_answered(call)
+
+    call = run_call(scenario, replies=[["It ships today. It should arrive Friday. Anything else?"]])
+
+    assert call.twilio.heard() == [
+        "It ships today.",
+        "Sorry, I'm having trouble speaking right now.",
+        "Anything else?",
+    ]
+    assert silence_after_the_caller(call) <= DEAD_AIR_MS
+
+
+def test_a_slow_voice_gets_the_filler_first_and_then_says_all_of_the_reply() -> None:
+    # The voice takes 2 s to start: slower than the filler, quicker than giving up on it.
+    call = run_call(asked_and_answered, replies=[["It ships today."]], tts_ms=2000)
+
+    assert call.twilio.heard() == ["One moment.", "It ships today."]
+    assert silence_after_the_caller(call) <= DEAD_AIR_MS
+
+
+def test_a_recogniser_that_hangs_is_given_up_and_the_caller_asked_again() -> None:
+    async def scenario(call: Call) -> None:
+        call.stt.hung = True
+        await asked_and_answered(call)
+
+    call = run_call(scenario)
+
+    assert call.twilio.heard() == [
+        "One moment.",
+        "Sorry, I didn't catch that.",
+        "Could you say it again?",
+    ]
+    assert call.agent.turns == []
+    assert silence_after_the_caller(call) <= DEAD_AIR_MS

@@ -6,7 +6,8 @@ playback tracker. Around it, at its seams:
 - `Caller` streams 20 ms mu-law frames like Twilio does (silence unless the script says
   otherwise): `say` sends a voice-like buzz the VAD hears, `press` a DTMF key.
 - `FakeSTT` hears the words each `say` registered for its audio (found inside any turn),
-  after `stt_ms`; `FakeTTS` speaks `ms_per_word` of audio per word, after `tts_ms`.
+  after `stt_ms`; `FakeTTS` speaks `ms_per_word` of audio per word, after `tts_ms`. Either
+  can be `broken` (it raises) or `hung` (it never answers and never raises).
 - `FakeTwilio` is Twilio's playback buffer: audio plays in real time on the virtual clock,
   marks are echoed once the audio before them has played, and `clear` drops the buffer and
   echoes every pending mark at once. It knows which text each audio chunk speaks, so a test
@@ -94,6 +95,7 @@ class FakeSTT:
     def __init__(self, stt_ms: float = 100) -> None:
         self.stt_ms = stt_ms
         self.broken = False
+        self.hung = False
         self.transcribed: list[str] = []  # every transcript returned, speculative ones too
         self._utterances: list[tuple[bytes, str]] = []
 
@@ -105,6 +107,8 @@ class FakeSTT:
 
     async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         await asyncio.sleep(self.stt_ms / 1000)
+        if self.hung:
+            await asyncio.Event().wait()
         if self.broken:
             raise RuntimeError("fake STT is down")
         found = sorted(
@@ -125,6 +129,7 @@ class Caller:
         self._sent = asyncio.Event()
         self._voices = count()
         self.dtmf: list[tuple[float, str]] = []
+        self.last_word_ms = 0.0  # when the last `say` ended, on the stream's clock
 
     async def stream(self) -> None:
         start = asyncio.get_running_loop().time()
@@ -146,6 +151,7 @@ class Caller:
         self._frames.extend(frames)
         self._sent.clear()
         await self._sent.wait()
+        self.last_word_ms = _stream_ms()
 
     async def noise(self, ms: int) -> None:
         """Sound the VAD takes for voice but holds no words (a cough, babble, a click)."""
@@ -203,6 +209,7 @@ class FakeTTS:
         self.ms_per_word = ms_per_word
         self.broken = False
         self.error: BaseException | None = None  # what a broken voice raises
+        self.hang_on: str | None = None  # never answers text holding this ("": any text)
         self.spoken: list[str] = []
 
     @property
@@ -213,6 +220,8 @@ class FakeTTS:
         await asyncio.sleep(self.tts_ms / 1000)
         if self.broken:
             raise self.error or RuntimeError("fake TTS is down")
+        if self.hang_on is not None and self.hang_on in text:
+            await asyncio.Event().wait()
         self.spoken.append(text)
         sample = ulaw_to_pcm16(bytes([self._voice.code(text)]))
         remaining = self.ms_per_word * max(1, len(text.split()))
@@ -384,6 +393,15 @@ class FakeTwilio:
 
     def first_audio_after(self, at_ms: float) -> float | None:
         return next((p.start_ms for p in self.played if p.start_ms >= at_ms), None)
+
+    def longest_silence(self, since_ms: float) -> float:
+        """The longest stretch without agent audio from `since_ms` to the last audio played."""
+        longest, cursor = 0.0, since_ms
+        for piece in sorted(self.played, key=lambda p: p.start_ms):
+            if piece.end_ms > cursor:
+                longest = max(longest, piece.start_ms - cursor)
+                cursor = piece.end_ms
+        return longest
 
 
 # -- the record ----------------------------------------------------------------------------
