@@ -126,6 +126,10 @@ class CalleePlayer:
         await status("in-progress")
         try:
             placed.report = await self._connect(http, placed, callee, ended_by_bridge)
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            # A bridge that is down or dies mid-call: Twilio ends the call (an application
+            # error), as we do here.
+            log.warning("call %s lost its bridge (%s): hung up", placed.call_sid, exc)
         finally:
             await status("completed")
 

@@ -199,16 +199,30 @@ class SqlCampaigns:
             )
 
     async def ended_calls(self, campaign_id: str) -> list[Row]:
-        """Live contacts whose call has closed with an outcome: row_no, attempts, outcome."""
+        """Live contacts whose call has closed with an outcome: row_no, attempts, outcome.
+
+        A call a crash interrupted is over for us at once; its outcome, if none came before
+        the crash, is `interrupted`. Any other call waits for Twilio's final status (or
+        FINAL_STATUS_WAIT), whose outcome is `unknown` if even that never came.
+        """
         async with self._db.transaction(write=False) as tx:
-            return await self._fetch(
+            rows = await self._fetch(
                 tx,
-                "SELECT c.row_no, c.attempts, k.outcome FROM campaign_contacts c"
+                "SELECT c.row_no, c.attempts, k.outcome, k.status FROM campaign_contacts c"
                 " JOIN calls k ON k.call_sid = c.call_sid"
                 " WHERE c.campaign_id = ? AND c.state = 'live' AND k.status <> 'active'"
-                " AND k.outcome <> '' AND (k.twilio_status <> '' OR k.ended_at < ?)",
+                " AND (k.status = 'interrupted' OR k.ended_at < ?"
+                " OR (k.outcome <> '' AND k.twilio_status <> ''))",
                 (campaign_id, self._d.ts(utcnow() - FINAL_STATUS_WAIT)),
             )
+        return [
+            {
+                **row,
+                "outcome": row["outcome"]
+                or ("interrupted" if row["status"] == "interrupted" else "unknown"),
+            }
+            for row in rows
+        ]
 
     async def settle(
         self, campaign_id: str, row_no: int, outcome: str, retry_at: datetime | None
