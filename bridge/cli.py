@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bridge.campaign.command import add_campaign_command
 from bridge.config import Settings
 from bridge.demo.commands import add_call_commands
 from bridge.dialplan.check import add_dialplans_command
+from bridge.dialplan.loader import DialplanError
 from bridge.eval.command import add_eval_command
 from bridge.logmask import MaskingFilter
 from bridge.observability.logs import configure_logging
@@ -74,7 +76,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _dial(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
     import json
-    import sys
 
     import aiohttp
 
@@ -123,3 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:
         return 130
+    except DialplanError as exc:
+        # Bad or missing dialplans are the user's to mend: say what and where, no traceback.
+        print(f"bridge {args.command}: {_dialplan_trouble(exc, settings)}", file=sys.stderr)
+        return 2
+
+
+def _dialplan_trouble(error: DialplanError, settings: Settings) -> str:
+    folder = settings.dialplans_dir
+    if not folder.is_dir():
+        return (
+            f"no dialplans folder at {folder.absolute()} (DIALPLANS_DIR={folder}): "
+            "run from the project folder, or set DIALPLANS_DIR"
+        )
+    return "the dialplans cannot be served:\n" + "\n".join(map(str, error.problems))
