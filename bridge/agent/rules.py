@@ -2,18 +2,21 @@
 
 Intents come from the dialplan (department names and synonyms) and from fixed phrases
 (orders, goodbyes). It is deterministic and does no I/O of its own: all it does to the call
-or the order backend goes through the same tools the LLM agents use.
+or the order backend goes through the same tools the LLM agents use. Like the LLM agents,
+it speaks while a slow tool runs: an order lookup still running after a moment is announced
+("Let me check that order.") and `ToolStarted` has that played at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import date
 from itertools import count
 from typing import Any
 
-from bridge.agent.base import AgentEvent, CallerTurn, Message, TextDelta, ToolEvent
+from bridge.agent.base import AgentEvent, CallerTurn, Message, TextDelta, ToolEvent, ToolStarted
 from bridge.agent.order_ids import keyed_order_id, order_id_candidates
 from bridge.agent.tools import ToolExecutor
 from bridge.agent.words import plain_words
@@ -22,6 +25,10 @@ from bridge.speech.base import UNSURE_BELOW
 
 # At most this many readings of one turn are looked up ("120 dollars, order 4572").
 MAX_LOOKUPS = 3
+# A lookup still running this long is announced: the caller hears why the line is quiet
+# before the call's generic filler would play (a quick backend is never announced).
+ANNOUNCE_LOOKUP_AFTER_S = 0.5
+CHECKING = "Let me check that order."
 
 ANYTHING_ELSE = "Is there anything else I can help with?"
 # Every question for the order id says "order number": the next turn looks for it.
@@ -199,8 +206,15 @@ class RulesAgent:
         yield TextDelta(text)
 
     async def _check_orders(self, candidates: list[str]) -> AsyncIterator[AgentEvent]:
-        for order_id in candidates[:MAX_LOOKUPS]:
-            event = await self._tool("check_order_status", {"order_id": order_id})
+        for index, order_id in enumerate(candidates[:MAX_LOOKUPS]):
+            lookup = self._start_lookup({"order_id": order_id})
+            try:
+                if index == 0:  # announced once a turn
+                    async for announced in _announce_if_slow(lookup):
+                        yield announced
+                event = await lookup
+            finally:
+                lookup.cancel()  # a reply cancelled mid-lookup leaves nothing running
             yield event
             if event.result.get("error") != "order not found":
                 yield TextDelta(_order_reply(event.result, self._key))
@@ -211,9 +225,13 @@ class RulesAgent:
         )
 
     async def _verify(self, order_id: str, answer: str) -> AsyncIterator[AgentEvent]:
-        event = await self._tool(
-            "check_order_status", {"order_id": order_id, "verification": answer}
-        )
+        lookup = self._start_lookup({"order_id": order_id, "verification": answer})
+        try:
+            async for announced in _announce_if_slow(lookup):
+                yield announced
+            event = await lookup
+        finally:
+            lookup.cancel()
         yield event
         yield TextDelta(_order_reply(event.result, self._key))
 
@@ -239,6 +257,17 @@ class RulesAgent:
 
     async def _tool(self, name: str, arguments: dict[str, Any]) -> ToolEvent:
         return await self.tools.run(name, arguments, call_id=f"rules_{next(self._call_ids)}")
+
+    def _start_lookup(self, arguments: dict[str, Any]) -> asyncio.Task[ToolEvent]:
+        return asyncio.create_task(self._tool("check_order_status", arguments), name="lookup")
+
+
+async def _announce_if_slow(lookup: asyncio.Task[ToolEvent]) -> AsyncIterator[AgentEvent]:
+    """The announcement and `ToolStarted`, when `lookup` is still running after a moment."""
+    await asyncio.wait({lookup}, timeout=ANNOUNCE_LOOKUP_AFTER_S)
+    if not lookup.done():
+        yield TextDelta(CHECKING + " ")
+        yield ToolStarted("check_order_status")
 
 
 def _order_reply(result: dict[str, Any], key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from bridge.agent.base import (
     TextDelta,
     ToolEvent,
 )
-from bridge.agent.orders import open_order_lookup
-from bridge.agent.rules import RulesAgent, order_sentence
+from bridge.agent.orders import Order, open_order_lookup
+from bridge.agent.rules import CHECKING, RulesAgent, order_sentence
 from bridge.agent.tools import ToolExecutor
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
+from tests.call.virtual_loop import run_virtual
 from tests.support.call_control import RecordingControl
 
 ACME = load_dialplans(Path(__file__).resolve().parents[2] / "dialplans").for_number("+15555550100")
@@ -232,3 +234,42 @@ async def test_a_sure_goodbye_or_transfer_is_acted_on_at_once() -> None:
     assert calls(tools) == [("transfer_call", {"department": "billing"})]
     _, tools = await Caller().says("Bye!", confidence=0.9)
     assert [tool.name for tool in tools] == ["end_call"]
+
+
+class SlowOrders:
+    """An order backend that takes `seconds` to answer (it knows order 4572 only)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    async def find(self, order_id: str) -> Order | None:
+        await asyncio.sleep(self._seconds)
+        if order_id != "4572":
+            return None
+        return Order(order_id="4572", status="shipped", carrier="UPS", phone="+15035550142")
+
+
+def events_for(said: str, backend_s: float) -> list[AgentEvent]:
+    async def run() -> list[AgentEvent]:
+        context = CallContext(call_sid="CA1", caller="+15035550142", called="+15555550100")
+        tools = ToolExecutor(ACME, RecordingControl(), SlowOrders(backend_s), context)
+        agent = RulesAgent(ACME, tools)
+        turn = CallerTurn(text=said)
+        return [e async for e in agent.respond([Message(role="agent", text="Hi.")], turn)]
+
+    return run_virtual(run())  # virtual time: the slow backend costs nothing
+
+
+def test_a_slow_order_lookup_is_announced_and_the_words_played_while_it_runs() -> None:
+    events = events_for("Where is order 4572?", backend_s=3)
+
+    kinds = [type(event).__name__ for event in events]
+    assert kinds == ["TextDelta", "ToolStarted", "ToolEvent", "TextDelta"]
+    assert isinstance(events[0], TextDelta) and events[0].text.strip() == CHECKING
+    assert isinstance(events[3], TextDelta) and events[3].text.startswith("Order 4 5 7 2")
+
+
+def test_a_quick_order_lookup_is_not_announced() -> None:
+    events = events_for("Where is order 4572?", backend_s=0.05)
+
+    assert [type(event).__name__ for event in events] == ["ToolEvent", "TextDelta"]
