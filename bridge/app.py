@@ -51,6 +51,7 @@ def create_app(services: Services) -> web.Application:
     app.router.add_post(STATUS_PATH, webhooks.status)
     app.router.add_post(DIAL_ACTION_PATH, webhooks.dial_action)
     app.router.add_post(AMD_PATH, webhooks.amd)
+    services.warm.add_routes(app.router)
     # Frame and loop lag plus the speech pool's queueing, for `bridge bench` and operators.
     probe = LagProbe(settings, services.speech.pool, lambda: len(services.live))
     limits = StreamLimits(

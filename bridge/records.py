@@ -97,18 +97,21 @@ class TwilioAction(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
-LegKind = Literal["dial", "agent"]
+LegKind = Literal["dial", "warm", "agent"]
 
 
 class CallLeg(BaseModel):
     """One stretch of the call after the first: a `<Dial>` to a department and how it ended
-    (Twilio's DialCallStatus), or the caller back with the agent on a new media stream."""
+    (Twilio's DialCallStatus), a warm transfer's human leg (what came of it), or the caller
+    back with the agent on a new media stream."""
 
     kind: LegKind
     department: str = ""
     target: str = ""
-    status: str = ""  # dial: completed, answered, busy, no-answer, failed, canceled
-    sid: str = ""  # dial: the human leg's DialCallSid; agent: the new stream's StreamSid
+    # dial: completed, answered, busy, no-answer, failed, canceled; warm: accepted, declined,
+    # machine, no-answer, busy, failed, canceled, then completed once an accepted leg ends.
+    status: str = ""
+    sid: str = ""  # dial/warm: the human leg's CallSid; agent: the new stream's StreamSid
     duration_s: int = 0
     at: datetime = Field(default_factory=utcnow)
 

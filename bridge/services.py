@@ -22,6 +22,7 @@ from bridge.agent.tools import ToolExecutor
 from bridge.call.after_call import WebhookCourier
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
+from bridge.call.llm_writer import LlmWriter
 from bridge.call.realtime_session import RealtimeSession
 from bridge.call.recorder import CallRecorder, RecordedCall, RecordingSink
 from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
@@ -44,6 +45,7 @@ from bridge.twilio.outbound import check_request, place_call, verdict
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
 from bridge.twilio.tokens import CallIdentity, CallTokens
 from bridge.twilio.twiml import DIAL_ACTION_PATH
+from bridge.twilio.warm import WarmTransfers
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +85,22 @@ class Services:
     outbound: dict[str, OutboundSettings] = field(default_factory=dict)
     early_verdicts: dict[str, str] = field(default_factory=dict)
     dialer: Dialer = field(init=False)
+    warm: WarmTransfers = field(init=False)
 
     def __post_init__(self) -> None:
         self.courier = WebhookCourier(
             self.store,
             self.dialplans,
             lambda sid: f"{self.settings.public_base_url}/api/calls/{sid}/recording.wav",
+        )
+        self.warm = WarmTransfers(
+            self.settings,
+            self.store,
+            self.twilio,
+            self.tokens,
+            self.dialplans,
+            LlmWriter(self.llm),
+            self.courier.call_over,
         )
         self.dialer = Dialer(self.store.campaigns, self.dial, self.instance_id)
 
@@ -233,6 +245,7 @@ class Services:
             start.call_sid,
             on_action=_recorded_and_counted(journal.action),
             dial_action_url=self.settings.public_base_url + DIAL_ACTION_PATH,
+            warm=self.warm,
         )
         tools = ToolExecutor(
             dialplan,
@@ -302,6 +315,7 @@ class Services:
             await asyncio.gather(self.warming_phrases, return_exceptions=True)
         for session in list(self.live.values()):
             await session.close("server shutting down")
+        await self.warm.close()
         await self.store.close()
         await close_twilio_client(self.twilio)
         await self.llm.aclose()

@@ -132,9 +132,11 @@ class CallControl(Protocol):
         department: str = "",
         ring_timeout_s: int = 20,
         reason: str = "",
+        warm: bool = False,
     ) -> None:
         """Hand the call to `target` (E.164 number or SIP URI), ringing at most
         `ring_timeout_s`; an unanswered transfer brings the caller back to the agent.
+        `warm`: the caller holds while the human hears a brief and accepts.
         Raises CallControlError."""
         ...
 

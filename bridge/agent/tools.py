@@ -344,6 +344,7 @@ class ToolExecutor:
             department=name,
             ring_timeout_s=department.ring_timeout_s,
             reason=reason,
+            warm=department.transfer == "warm",
         )
 
     async def _check_order(self, check: CheckOrderStatusArgs) -> dict[str, Any]:

@@ -12,13 +12,17 @@ from bridge.agent.base import Message
 from bridge.records import CallRecord
 from bridge.store.base import CallStore
 
-# Twilio's DialCallStatus, as the agent tells the caller what happened.
+# Twilio's DialCallStatus (and a warm transfer's outcome), as the agent tells the caller.
 DIAL_OUTCOMES = {
     "no-answer": "didn't answer",
     "busy": "is busy",
     "failed": "couldn't be reached",
     "canceled": "couldn't be reached",
+    "machine": "didn't answer",
+    "declined": "can't take your call right now",
 }
+# Legs that end with the caller back on a new stream when they were not taken.
+TRANSFER_LEGS = ("dial", "warm")
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,10 @@ class ReturnedCall:
 
 
 async def returned_from_transfer(store: CallStore, call_sid: str) -> ReturnedCall | None:
-    """The call's conversation and failed transfer when its last leg is an unanswered `<Dial>`;
-    None for a new call (or one already back with the agent)."""
+    """The call's conversation and failed transfer when its last leg is a transfer nobody
+    took; None for a new call (or one already back with the agent)."""
     record = await store.get(call_sid)
-    if record is None or not record.legs or record.legs[-1].kind != "dial":
+    if record is None or not record.legs or record.legs[-1].kind not in TRANSFER_LEGS:
         return None
     last = record.legs[-1]
     return ReturnedCall(last.department, last.status, conversation(record), len(record.turns))

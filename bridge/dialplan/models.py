@@ -30,6 +30,13 @@ class Department(Strict):
     announcement: str = ""  # spoken by Twilio before dialing; default "Transferring you to X."
     # How long the human's phone rings before the caller comes back to the agent (<Dial timeout>).
     ring_timeout_s: int = Field(default=20, ge=5, le=600)
+    # blind: the caller is dialled straight through. warm: the caller holds in a conference
+    # while the human hears a summary of the call and presses 1 to take it.
+    transfer: Literal["blind", "warm"] = "blind"
+    # warm: what the caller hears while holding (a conference waitUrl); None: Twilio's music.
+    hold_music_url: str | None = Field(default=None, pattern=r"^https?://")
+    # warm: how long the human has to press 1 once the summary is said.
+    accept_timeout_s: int = Field(default=8, ge=2, le=60)
 
     @field_validator("target")
     @classmethod

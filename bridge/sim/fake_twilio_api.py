@@ -5,9 +5,10 @@ told to fail or hang, and lets its owner await the update that ends a call's med
 (real Twilio ends the stream when a call is redirected or completed). Told how dialled legs
 end (`play_dials`), it answers a `<Dial action>` as Twilio would: a signed POST of the
 DialCallStatus to the action URL, whose TwiML its owner can await (`dial_answer`).
-(real Twilio ends the stream when a call is redirected or completed). Calls the bridge
-places (`calls.create`) are played by a `CalleePlayer` when one is set, and counted: how
-many were live at once, and when each started.
+Calls the bridge places (`calls.create`) are played by a `CalleePlayer` when one is set, and
+counted: how many were live at once, and when each started. A call to a number given a
+kind in `humans.kinds` is a warm transfer's human instead (`fake_twilio_humans`), and a
+call updated into a `<Dial><Conference>` waits in `conferences`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import secrets
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -23,6 +25,7 @@ from aiohttp import BasicAuth, web
 
 from bridge.dialplan.models import E164
 from bridge.sim.callee import CalleePlayer, PlacedCall
+from bridge.sim.fake_twilio_humans import Conferences, HumanPlayer
 from bridge.sim.handshake import new_call_sid
 from bridge.sim.local_server import LocalServer
 from bridge.twilio.signature import sign_request
@@ -65,6 +68,9 @@ class FakeTwilioApi(LocalServer):
         self.peak_live = 0
         self.created_at: list[float] = []  # loop time of each accepted `calls.create`
         self._callee_tasks: set[asyncio.Task[None]] = set()
+        # Warm transfers: the humans called (by number) and the rooms callers wait in.
+        self.conferences = Conferences()
+        self.humans = HumanPlayer(account_sid, auth_token, self.conferences)
 
     def _routes(self, router: web.UrlDispatcher) -> None:
         router.add_post(_CALLS_PATH, self._create_call)
@@ -168,23 +174,32 @@ class FakeTwilioApi(LocalServer):
             return _error(500, 20500, "Internal Server Error")
         if request.match_info["account"] != self._account_sid:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
-        if not E164.match(params.get("To", "")):
-            return _error(400, 21211, f"Invalid 'To' Phone Number: {params.get('To', '')}")
+        to = params.get("To", "")
+        if not (E164.match(to) or to.startswith(("sip:", "sips:"))):
+            return _error(400, 21211, f"Invalid 'To' Phone Number: {to}")
         if not E164.match(params.get("From", "")):
             return _error(400, 21212, f"Invalid 'From' Phone Number: {params.get('From', '')}")
         if not params.get("Url") and not params.get("Twiml"):
             return _error(400, 21205, "Url parameter is required")
+        if self.humans.takes(to):
+            call_sid = new_call_sid()
+            self._own(self.humans.play(call_sid, params))
+            body = self._call_json(self._account_sid, call_sid, "queued")
+            return web.json_response(body, status=201)
         placed = PlacedCall(call_sid=new_call_sid(), params=params)
         self.placed[placed.call_sid] = placed
         self.created_at.append(asyncio.get_running_loop().time())
         self._counted(placed)
         if self.player is not None:
-            task = asyncio.create_task(self._play(self.player, placed))
-            self._callee_tasks.add(task)
-            task.add_done_callback(self._callee_tasks.discard)
+            self._own(self._play(self.player, placed))
         body = self._call_json(self._account_sid, placed.call_sid, "queued")
         body.update({"to": params["To"], "from": params["From"], "direction": "outbound-api"})
         return web.json_response(body, status=201)
+
+    def _own(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._callee_tasks.add(task)
+        task.add_done_callback(self._callee_tasks.discard)
 
     async def _play(self, player: CalleePlayer, placed: PlacedCall) -> None:
         ended_by_bridge = asyncio.Event()
@@ -217,6 +232,8 @@ class FakeTwilioApi(LocalServer):
         return auth.login == self._account_sid and auth.password == self._auth_token
 
     def _accept(self, call_sid: str, params: dict[str, str]) -> None:
+        if "Twiml" in params:
+            self.conferences.follow(call_sid, params["Twiml"])
         action = _dial_action(params.get("Twiml", ""))
         if action is not None and self._dial_status is not None:
             task = asyncio.create_task(self._post_dial_action(call_sid, action, self._dial_status))

@@ -17,6 +17,7 @@ from bridge.records import (
 )
 from bridge.store.campaigns import SqlCampaigns
 from bridge.store.outbox import SqlOutbox
+from bridge.store.warm_transfers import SqlWarmTransfers
 
 
 class UnknownCallError(LookupError):
@@ -75,6 +76,7 @@ class CallStore(Protocol):
     trust: TrustRecords
     outbox: SqlOutbox  # after-call webhooks waiting for delivery
     campaigns: SqlCampaigns
+    warm: SqlWarmTransfers  # warm transfers in flight
 
     async def migrate(self) -> None:
         """Bring the schema to the newest version; safe to run any number of times."""

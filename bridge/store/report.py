@@ -93,7 +93,8 @@ def _leg(leg: CallLeg) -> str:
     if leg.kind == "agent":
         return f"  {at} back with the agent (stream {leg.sid})"
     length = f", {leg.duration_s} s" if leg.duration_s else ""
-    return f"  {at} dialled {leg.department or '-'}: {leg.status}{length} {leg.sid}".rstrip()
+    how = "warm transfer to" if leg.kind == "warm" else "dialled"
+    return f"  {at} {how} {leg.department or '-'}: {leg.status}{length} {leg.sid}".rstrip()
 
 
 def call_usage(call: CallRecord) -> TurnUsage | None:

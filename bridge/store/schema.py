@@ -215,4 +215,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=9,
+        statements=(
+            # Warm transfers in flight (issue 14): read by whichever instance gets the
+            # human leg's webhooks.
+            """
+            CREATE TABLE warm_transfers (
+                transfer_id TEXT PRIMARY KEY,
+                call_sid TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+                dialplan TEXT NOT NULL,
+                department TEXT NOT NULL,
+                target TEXT NOT NULL,
+                conference TEXT NOT NULL,
+                human_call_sid TEXT NOT NULL DEFAULT '',
+                brief TEXT NOT NULL DEFAULT '',
+                state TEXT NOT NULL,
+                created_at {ts} NOT NULL
+            )
+            """,
+            "CREATE INDEX warm_transfers_call ON warm_transfers (call_sid)",
+        ),
+    ),
 )

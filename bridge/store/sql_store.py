@@ -28,6 +28,7 @@ from bridge.store.schema import (
     RECORD_VERSION,
 )
 from bridge.store.trust import SqlTrustRecords
+from bridge.store.warm_transfers import SqlWarmTransfers
 
 INTERRUPTED_REASON = "bridge stopped during the call"
 
@@ -41,6 +42,7 @@ class SqlCallStore:
         self.trust = SqlTrustRecords(db, dialect)
         self.outbox = SqlOutbox(db, dialect)
         self.campaigns = SqlCampaigns(db, dialect)
+        self.warm = SqlWarmTransfers(db, dialect)
 
     async def migrate(self) -> None:
         d = self._dialect

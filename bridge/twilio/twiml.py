@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
-from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
+from twilio.twiml.voice_response import Connect, Dial, Gather, VoiceResponse
 
 # Where Twilio posts how a transfer's <Dial> ended (the action webhook).
 DIAL_ACTION_PATH = "/twilio/dial-action"
@@ -110,6 +110,66 @@ def transfer_twiml(
     if announcement:
         response.say(announcement)
     response.append(_dial(target, caller_id, outcome))
+    return str(response)
+
+
+def hold_twiml(announcement: str, conference: str, wait_url: str | None) -> str:
+    """The caller, announced, waits in `conference` (hold audio from `wait_url`, Twilio's
+    music when None) until a participant who starts it joins; when the caller leaves, the
+    conference ends (the human is not left talking to no one)."""
+    response = VoiceResponse()
+    if announcement:
+        response.say(announcement)
+    dial = Dial()
+    dial.conference(
+        conference,
+        start_conference_on_enter=False,
+        end_conference_on_exit=True,
+        wait_url=wait_url,
+        wait_method="GET" if wait_url else None,
+        beep=False,
+    )
+    response.append(dial)
+    return str(response)
+
+
+ACCEPT_PROMPT = "Press 1 to take the call, or any other key to send the caller back."
+
+
+def brief_twiml(brief: str, accept_url: str, timeout_s: int) -> str:
+    """What the human hears on answering: the brief, then a one-key choice posted to
+    `accept_url` (with no key pressed too: `actionOnEmptyResult`)."""
+    response = VoiceResponse()
+    gather = Gather(
+        num_digits=1,
+        action=accept_url,
+        method="POST",
+        timeout=timeout_s,
+        action_on_empty_result=True,
+    )
+    gather.say(brief)
+    gather.say(ACCEPT_PROMPT)
+    response.append(gather)
+    return str(response)
+
+
+def join_twiml(conference: str) -> str:
+    """The human who accepted joins the caller's conference, starting it (the hold audio
+    stops); when they hang up it ends, so the caller is not left on hold."""
+    response = VoiceResponse()
+    response.say("Connecting you now.")
+    dial = Dial()
+    dial.conference(
+        conference, start_conference_on_enter=True, end_conference_on_exit=True, beep=False
+    )
+    response.append(dial)
+    return str(response)
+
+
+def say_and_hang_up_twiml(message: str) -> str:
+    response = VoiceResponse()
+    response.say(message)
+    response.hangup()
     return str(response)
 
 

@@ -16,12 +16,11 @@ from bridge.dialplan.loader import DialplanSet
 from bridge.dialplan.models import Dialplan
 from bridge.records import CallLeg, CallRecord, CallStatus
 from bridge.store.base import CallStore, UnknownCallError
-from bridge.twilio.media import TOKEN_PARAMETER
 from bridge.twilio.outbound import AMD_PATH, FINAL_OUTCOMES, OUTBOUND_QUERY, STATUS_PATH
 from bridge.twilio.signature import verify_webhook
+from bridge.twilio.stream_twiml import MEDIA_PATH, caller_stream_twiml, reopened_identity
 from bridge.twilio.tokens import CallIdentity, CallTokens
 from bridge.twilio.twiml import (
-    connect_stream_twiml,
     hangup_twiml,
     reject_twiml,
     say_and_dial_twiml,
@@ -31,12 +30,7 @@ log = logging.getLogger(__name__)
 
 Fields = TypeVar("Fields", bound=BaseModel)
 
-MEDIA_PATH = "/twilio/media"
 __all__ = ["AMD_PATH", "MEDIA_PATH", "STATUS_PATH", "TwilioWebhooks"]
-
-STREAM_FAILED_MESSAGE = (
-    "Sorry, we are having technical trouble and can't continue this call. Please call back."
-)
 
 # Twilio's final CallStatus values and what they mean for our record.
 FINAL_STATUSES: dict[str, CallStatus] = {
@@ -197,16 +191,10 @@ class TwilioWebhooks:
         if dial.dial_call_status in DIAL_CONNECTED or dial.call_status != "in-progress":
             self._call_over(dial.call_sid)
             return twiml_response(hangup_twiml())
-        record = await self._store.get(dial.call_sid)
-        if record is None or not await self._store.reopen_call(dial.call_sid):
+        identity = await reopened_identity(self._store, self._dialplans, dial.call_sid)
+        if identity is None:
             # Not a call we transferred (or this outcome came twice): nothing to resume.
             raise web.HTTPConflict(text="this call is not waiting on a transfer")
-        dialplan = self._dialplans.named(record.dialplan) or self._dialplans.for_number(
-            record.to_number
-        )
-        identity = CallIdentity(
-            record.call_sid, record.from_number, record.to_number, dialplan.name
-        )
         return twiml_response(self._stream_twiml(identity, None))
 
     async def _refuse_replay(self, call: VoiceRequest) -> None:
@@ -244,14 +232,7 @@ class TwilioWebhooks:
         return twiml_response(self._stream_twiml(identity, None))
 
     def _stream_twiml(self, identity: CallIdentity, greeting: str | None) -> str:
-        parameters = {TOKEN_PARAMETER: self._tokens.issue(identity)}
-        return connect_stream_twiml(
-            stream_url=self._settings.public_ws_base + MEDIA_PATH,
-            parameters=parameters,
-            greeting=greeting,
-            status_callback=None,
-            if_stream_fails=STREAM_FAILED_MESSAGE,
-        )
+        return caller_stream_twiml(self._settings, self._tokens, identity, greeting)
 
     async def status(self, request: web.Request) -> web.Response:
         """`POST /twilio/status`: a call status callback; a final status closes the record."""

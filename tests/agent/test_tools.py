@@ -61,6 +61,7 @@ async def test_transfer_by_name_or_synonym_reaches_call_control(said: str) -> No
             "department": "billing",
             "ring_timeout_s": 20,
             "reason": "caller asked for billing",
+            "warm": False,
         }
     ]
 

@@ -1,0 +1,114 @@
+"""Warm transfers over HTTP against the real app, with the real `twilio` client on the fake
+Twilio API: the caller holds in a conference, the human hears the brief and presses a key;
+accepted, both are in the room; declined (or not answered), the caller is back with the
+agent on a new stream with the conversation restored, and the record keeps every leg."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import aiohttp
+
+from bridge.demo.local import local_bridge
+from bridge.sim.fake_twilio_api import FakeTwilioApi
+from bridge.sim.handshake import Stream, stream_of
+from bridge.store.report import transcript
+from tests.observability.conftest import REPO, instant_settings
+from tests.support.media_stream import WAIT_S, record_when, stream
+from tests.support.twilio_side import answer_call
+
+SALES = "+15555550110"
+
+
+def warm_sales(tmp_path: Path) -> Path:
+    """The shipped dialplans, acme's sales taking warm transfers."""
+    folder = tmp_path / "dialplans"
+    shutil.copytree(REPO / "dialplans", folder)
+    acme = folder / "acme.yaml"
+    text = acme.read_text()
+    line = "    announcement: Connecting you to Acme sales.\n"
+    assert line in text
+    acme.write_text(text.replace(line, line + "    transfer: warm\n    accept_timeout_s: 5\n"))
+    return folder
+
+
+async def caller_back(api: FakeTwilioApi, call_sid: str) -> Stream:
+    """The media stream a REST update put the caller back on."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            for action in api.actions(call_sid):
+                back = stream_of(action["params"].get("Twiml", ""))
+                if back is not None:
+                    return back
+            await asyncio.sleep(0.05)
+
+
+async def test_the_human_hears_the_brief_then_joins_the_waiting_caller(tmp_path: Path) -> None:
+    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
+        api = bridge.twilio.api
+        api.humans.kinds[SALES] = "accept"
+        answered = await answer_call(bridge.twilio, http)
+        call_sid = answered.call_sid
+        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
+            await key("1")  # acme: key 1 transfers to sales
+            hold = await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+
+        room = ET.fromstring(hold["Twiml"]).find("Dial/Conference")
+        assert room is not None and room.text is not None
+        assert room.get("startConferenceOnEnter") == "false"
+        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        assert human.params["MachineDetection"] == "Enable"
+        assert human.params["Url"].startswith(f"{bridge.twilio.bridge_url}/twilio/warm/answer?")
+        await asyncio.wait_for(human.done.wait(), WAIT_S)
+        record = await record_when(bridge, call_sid, lambda r: len(r.legs) == 2)
+
+    # The brief, then the key's prompt, both before the human was put through.
+    assert human.heard_before_joining >= 2
+    assert human.heard[0].startswith("A caller for sales. Reason: caller asked for sales.")
+    assert human.heard[1].startswith("Press 1 to take the call")
+    assert human.joined == room.text
+    assert (room.text, call_sid, "hold") in api.conferences.log
+    assert (room.text, human.call_sid, "join") in api.conferences.log
+    assert [(leg.kind, leg.department, leg.status) for leg in record.legs] == [
+        ("warm", "sales", "accepted"),
+        ("warm", "sales", "completed"),
+    ]
+    assert record.status == "transferred" and record.legs[0].sid == human.call_sid
+    placed = [a for a in record.twilio_actions if a.path.endswith("/Calls.json")]
+    assert len(placed) == 1 and placed[0].params["To"] == SALES
+
+
+async def test_a_declined_transfer_gives_the_caller_back_to_the_agent(tmp_path: Path) -> None:
+    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
+        api = bridge.twilio.api
+        api.humans.kinds[SALES] = "decline"
+        answered = await answer_call(bridge.twilio, http)
+        call_sid = answered.call_sid
+        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
+            await key("1")
+            await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        await asyncio.wait_for(human.done.wait(), WAIT_S)
+        back = await caller_back(api, call_sid)
+        assert back.parameters["token"] != answered.parameters["token"]
+        assert api.conferences.room_of(call_sid) is None  # out of the hold room
+        async with stream(bridge, http, call_sid, back.url, back.parameters):
+            await record_when(
+                bridge, call_sid, lambda r: any("can't take your call" in t.agent for t in r.turns)
+            )
+        record = await record_when(bridge, call_sid, lambda r: r.status != "active")
+
+    assert human.joined == "" and human.heard[-1].startswith("Okay. The caller goes back")
+    said = [turn.agent for turn in record.turns]
+    assert said[0].startswith("Thanks for calling Acme")  # the first stream's turns are kept
+    assert any(s.startswith("Sorry, sales can't take your call right now.") for s in said)
+    assert [(leg.kind, leg.department, leg.status) for leg in record.legs] == [
+        ("warm", "sales", "declined"),
+        ("agent", "", "returned"),
+    ]
+    assert "warm transfer to sales: declined" in transcript(record)
