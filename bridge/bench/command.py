@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from bridge.bench.caller import CallPlan
+from bridge.bench.dialer import DialerLoad, render_dialer, run_dialer_bench
 from bridge.bench.dialplan import write_bench_dialplan
 from bridge.bench.hostile import is_loopback
 from bridge.bench.plot import write_plot
@@ -69,6 +70,13 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     load.add_argument("--speed", type=float, default=1.0, help="stream time per real time")
     load.add_argument("--sequential", type=int, default=0, help="then this many short calls")
     load.add_argument("--concurrency", type=int, default=50, help="... this many at a time")
+    dialer = bench.add_argument_group(
+        "the dialer instead of calls: one campaign on a spawned bridge (instant providers)"
+    )
+    dialer.add_argument("--campaign", type=int, default=0, help="contacts in the campaign")
+    dialer.add_argument("--cap", type=int, default=5, help="its live-call cap (5)")
+    dialer.add_argument("--rate", type=float, default=1.0, help="its calls per second (1)")
+    dialer.add_argument("--call-ms", type=int, default=2000, help="each callee stays this long")
     flood = bench.add_argument_group("a flood beside the calls (a loopback bridge only)")
     flood.add_argument(
         "--idle-sockets", type=int, default=0, help="signed media sockets that never send start"
@@ -86,8 +94,18 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     if (args.idle_sockets or args.slow_clients) and args.url and not is_loopback(args.url):
         print("bridge bench: --idle-sockets and --slow-clients flood a loopback bridge only")
         return 2
+    if args.campaign and args.url:
+        print("bridge bench: --campaign spawns its own bridge; leave out --url")
+        return 2
     if args.generator_cpu and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu) for cpu in args.generator_cpu.split(",")})
+    if args.campaign:
+        load = DialerLoad(args.campaign, args.cap, args.rate, args.call_ms)
+        dialer = asyncio.run(
+            run_dialer_bench(load, args.server_cpu or None, args.uvloop, args.data_dir)
+        )
+        print(dialer.model_dump_json(indent=2) if args.json else render_dialer(dialer))
+        return 0 if dialer.within_caps else 1
     report = asyncio.run(run_bench(args))
     print(report.model_dump_json(indent=2) if args.json else render(report))
     return 0 if all(not level.errors for level in report.levels) else 1
