@@ -23,7 +23,9 @@ from bridge.speech.base import Transcript
 
 log = logging.getLogger(__name__)
 
-Verdict = Literal["pending", "complete", "incomplete", "unfinished words", "failed", "no model"]
+Verdict = Literal[
+    "pending", "complete", "incomplete", "unfinished words", "failed", "no model", "digits"
+]
 OwnTask = Callable[[Coroutine[object, object, None], str], "asyncio.Task[None]"]
 
 # Words a finished sentence does not end on: conjunctions, prepositions, articles,
@@ -86,10 +88,17 @@ class Endpointer:
         self._own = own
         self._task: asyncio.Task[None] | None = None
         self.verdict: Verdict = "no model"  # of the latest pause, for the turn's log line
+        # Set while the agent waits for digits (call/digits_mode.py): see `silence_started`.
+        self.expect_digits = False
 
     def silence_started(self, audio: bytes, transcript: asyncio.Task[Transcript] | None) -> None:
         """The caller fell silent after `audio`; `transcript` is being made of it."""
         self.cancel()
+        if self.expect_digits:
+            # Digits come in groups with pauses between: no verdict cuts the wait short.
+            self.verdict = "digits"
+            self._hold(self._settings.digits_ms)
+            return
         self.verdict = "no model"
         if self._model is None:
             return  # the detector's own window, silence_ms, stands

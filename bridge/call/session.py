@@ -41,6 +41,7 @@ from bridge.audio.turns import SilenceStarted, SpeechResumed, SpeechStarted, Tur
 from bridge.audio.vad import TurnDetector
 from bridge.call.answer import stream_answer
 from bridge.call.conversation import Conversation
+from bridge.call.digits_mode import DigitsMode
 from bridge.call.endpointing import Endpointer, TurnModel
 from bridge.call.hearing import hear
 from bridge.call.idle import IdleWatch
@@ -82,7 +83,8 @@ class CallSession:
     ) -> None:
         self.call_sid = call_sid
         self._dialplan = dialplan
-        self._stt = stt
+        # Heard as digits for the turn after the agent asks for some (call/digits_mode.py).
+        self._stt = DigitsMode(stt, dialplan)
         self._agent = agent
         self._tools = tools
         self._control = control
@@ -104,7 +106,7 @@ class CallSession:
         self._reply: ReplyState | None = None
         self._queued: list[PendingTurn] = []
         self._tasks = CallTasks(call_sid)
-        self._speculation = SpeculativeTranscriber(stt, PHONE_RATE, self._tasks.own)
+        self._speculation = SpeculativeTranscriber(self._stt, PHONE_RATE, self._tasks.own)
         self._interruptions = Interruptions(
             dialplan.call.interruptions, stt, self._tracker, self._floor_free, self._tasks.own
         )
@@ -346,6 +348,7 @@ class CallSession:
             self._call.turn_over(record, self._tracker.take(reply.id))
             if record.agent:
                 self._keys.agent_said(record.agent)
+                self._endpointer.expect_digits = self._stt.agent_said(record.agent)
             if self._call.hangup_due and self._call.status == "active":
                 hang_up = self._call.hang_up(self._tracker.drained, self._control, HANGUP_GRACE_S)
                 self._tasks.own(hang_up, "hang-up")

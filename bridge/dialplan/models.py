@@ -56,6 +56,9 @@ class TurnSettings(Strict):
     complete_ms: int = Field(default=250, ge=20, le=5000)  # ...when the caller sounds done
     incomplete_ms: int = Field(default=1600, ge=100, le=10000)  # ...when they do not
     complete_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)  # model P(done) to trust
+    # After the agent asks for digits (an order number, a ZIP), every pause of the next turn
+    # lasts this long: callers read digits in groups.
+    digits_ms: int = Field(default=1600, ge=100, le=10000)
 
     @model_validator(mode="after")
     def _complete_is_the_shorter(self) -> TurnSettings:

@@ -44,6 +44,8 @@ class RecognitionHints(BaseModel):
     language: str = "en"
     # Names and phrases callers of this line say (business, departments, "order number").
     vocabulary: str = ""
+    # The agent asked for digits (an order number, a ZIP): the turn is decoded expecting them.
+    digits: bool = False
 
 
 class SpeechToText(Protocol):

@@ -8,6 +8,19 @@ from bridge.speech.base import RecognitionHints
 # Whisper conditions on the prompt as if it were the text before the turn: a short list of
 # the line's own words helps it spell them; a long one costs time on every turn.
 MAX_VOCABULARY_CHARS = 400
+# The text Whisper conditions on while the caller reads digits out: ids written a digit at a
+# time make it write what it hears a digit at a time too, instead of guessing a number
+# ("36000", "$17,000") or stopping after the first digit. Measured with `bridge wer` (the
+# "digits" setting): order ids exact 84 -> 96 % clean, 44 -> 72 % in white noise at 10 dB.
+DIGITS_PROMPTS = {
+    "en": "My order number is 4 5 7 2. It's 3 0 9 1 8. 6 6 2 0. 24 72.",
+    "es": "Mi número de pedido es 4 5 7 2. Es el 3 0 9 1 8. 6 6 2 0. 24 72.",
+}
+
+
+def digits_prompt(language: str) -> str:
+    """The digit prompt in the caller's language (English's for languages without one)."""
+    return DIGITS_PROMPTS.get(language, DIGITS_PROMPTS["en"])
 
 
 def hints_for(dialplan: Dialplan) -> RecognitionHints:

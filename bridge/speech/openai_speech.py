@@ -10,6 +10,7 @@ from openai import AsyncOpenAI, omit
 
 from bridge.dialplan.models import VoiceSettings
 from bridge.speech.base import RecognitionHints, Transcript
+from bridge.speech.hints import digits_prompt
 
 # response_format="pcm" is always 24 kHz mono PCM16, little-endian.
 OPENAI_PCM_RATE = 24_000
@@ -48,7 +49,8 @@ class OpenAISTT:
 
     def for_call(self, hints: RecognitionHints) -> OpenAISTT:
         """The line's language ("auto": the service detects it) and vocabulary as the prompt."""
-        return OpenAISTT(self._client, self._model, hints.language, hints.vocabulary)
+        prompt = digits_prompt(hints.language) if hints.digits else hints.vocabulary
+        return OpenAISTT(self._client, self._model, hints.language, prompt)
 
     async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         if not pcm16:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bridge.audio.resample import DEFAULT_METHOD, ResampleMethod, resample
 from bridge.speech.base import RecognitionHints, Transcript
 from bridge.speech.guards import Segment, judge
+from bridge.speech.hints import digits_prompt
 from bridge.speech.models import resolve_model
 from bridge.speech.pool import ModelWorkerPool
 
@@ -122,6 +123,9 @@ class WhisperSTT:
         # default fallback re-decodes a doubtful turn at rising temperatures, up to five more
         # passes of dead air, and samples, so the same audio would read differently. The
         # guards below judge the one pass instead.
+        prompt = hints.vocabulary or None  # empty is not none: Whisper then decodes nothing
+        if hints.digits:
+            prompt = digits_prompt(hints.language)  # stands in for the line's vocabulary
         segments, info = model.transcribe(
             audio,
             language=language,
@@ -130,9 +134,8 @@ class WhisperSTT:
             vad_filter=False,
             condition_on_previous_text=False,
             without_timestamps=not options.timestamps,
-            # An empty prompt is not no prompt: Whisper then decodes nothing at all.
-            initial_prompt=(hints.vocabulary or None) if options.hints == "prompt" else None,
-            hotwords=(hints.vocabulary or None) if options.hints == "hotwords" else None,
+            initial_prompt=prompt if options.hints == "prompt" or hints.digits else None,
+            hotwords=prompt if options.hints == "hotwords" and not hints.digits else None,
         )
         # `segments` is lazy: decoding happens while iterating, so iterate here, in the worker.
         decoded = [

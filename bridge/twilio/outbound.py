@@ -58,8 +58,9 @@ class OutboundError(ValueError):
     """The call cannot be placed; the message says why (shown to the user as is)."""
 
 
-def check_request(dialplans: DialplanSet, dialplan_name: str, to: str,
-                  variables: dict[str, str]) -> Dialplan:
+def check_request(
+    dialplans: DialplanSet, dialplan_name: str, to: str, variables: dict[str, str]
+) -> Dialplan:
     """The dialplan for a call to `to`, or OutboundError naming the field that is wrong."""
     if not E164.match(to):
         raise OutboundError(f"to: {to!r} is not an E.164 number like +15551234567")
