@@ -3,7 +3,8 @@
 - A barge-in being judged holds the reply; a false one releases it, and the pieces the caller
   did not hear are said again first, from the start of the sentence that was cut.
 - When the voice fails or stalls (see `speaker`), a kept phrase (from the phrase cache)
-  apologises, once a reply.
+  apologises, once a reply. A voice that stalled is not waited for again in that reply: each
+  piece would cost the caller another `voice_timeout_ms` of silence.
 - When nothing of the reply plays `filler_after_ms` after the caller stopped speaking (the
   endpointing wait counts: the caller hears that silence too), a filler does, once a reply.
 """
@@ -34,6 +35,9 @@ class ReplyVoice:
 
     async def say(self, reply: ReplyState, text: str | None, clock: TurnClock) -> None:
         """Speak one piece of `reply`; after a false interruption, first what the caller missed."""
+        if reply.voice_stalled:
+            reply.unheard = []
+            return
         todo = [text] if text else []
         while True:
             await reply.released.wait()
@@ -51,6 +55,8 @@ class ReplyVoice:
                 )
             except TimeoutError:
                 log.error("no audio from the voice for %d ms", self._settings.voice_timeout_ms)
+                reply.voice_stalled = True
+                del todo[1:]
                 said = self._voice_failed(reply, todo)
             except Exception:
                 log.exception("the voice failed on %r", todo[0])
@@ -82,7 +88,7 @@ class ReplyVoice:
             await self._speaker.end_reply(reply.id)
             await self._tracker.drained()
             await reply.released.wait()
-            if not reply.unheard:
+            if not reply.unheard or reply.voice_stalled:
                 return
             await self.say(reply, None, clock)
 

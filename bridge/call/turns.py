@@ -55,6 +55,7 @@ class ReplyState:
     speaking: asyncio.Lock = field(default_factory=asyncio.Lock)
     spoke: bool = False  # audio of it has come from the voice
     voice_failed: bool = False  # the TTS failed during it (and a kept phrase said so)
+    voice_stalled: bool = False  # the TTS gave no audio in time: not asked again in this reply
 
     def hold(self, unheard: list[str]) -> None:
         self.released.clear()
