@@ -14,42 +14,62 @@ from bridge.dialplan.loader import DialplanSet
 from bridge.dialplan.models import TurnSettings
 from bridge.eval.scenario import Scenario
 from bridge.eval.score import ScenarioScore, score
+from bridge.openai_client import openai_client
 from bridge.sim.calls import place_call
 from bridge.sim.fake_llm import FakeLlm, Pace
+from bridge.sim.fake_speech import FakeSpeechApi
 from bridge.sim.report import CallReport
 from bridge.speech.factory import SpeechModels, load_speech
+from bridge.speech.openai_speech import OpenAISTT, OpenAITTS
 
 Agent = Literal["rules", "llm"]
 
 
 class Bridges:
-    """One bridge per agent kind, sharing one set of speech models, made when first needed."""
+    """One bridge per agent kind (and speech: local, or through the faulty stand-in), sharing
+    one set of speech models, made when first needed."""
 
     def __init__(self, settings: Settings, stack: AsyncExitStack, speech: SpeechModels) -> None:
         self._settings = settings
         self._stack = stack
         self._speech = speech
-        self._bridges: dict[Agent, LocalBridge] = {}
+        self._bridges: dict[tuple[Agent, bool], LocalBridge] = {}
         self.llm: FakeLlm | None = None
         self.speech = speech
+        self.vendor: FakeSpeechApi | None = None  # the stand-in speech vendor, once needed
 
-    async def get(self, agent: Agent) -> LocalBridge:
-        if agent not in self._bridges:
+    async def get(self, agent: Agent, faulty_speech: bool = False) -> LocalBridge:
+        key = (agent, faulty_speech)
+        if key not in self._bridges:
             settings = self._settings.model_copy(
                 update={"openai_api_key": SecretStr(""), "anthropic_api_key": SecretStr("")}
             )
             if agent == "llm":
-                self.llm = await self._stack.enter_async_context(FakeLlm())
+                if self.llm is None:
+                    self.llm = await self._stack.enter_async_context(FakeLlm())
                 settings = settings.model_copy(
                     update={
                         "openai_api_key": SecretStr("sk-fake"),
                         "openai_base_url": self.llm.openai_base_url,
                     }
                 )
-            self._bridges[agent] = await self._stack.enter_async_context(
-                local_bridge(settings, self._speech)
+            speech = await self._vendor_speech(settings) if faulty_speech else self._speech
+            self._bridges[key] = await self._stack.enter_async_context(
+                local_bridge(settings, speech)
             )
-        return self._bridges[agent]
+        return self._bridges[key]
+
+    async def _vendor_speech(self, settings: Settings) -> SpeechModels:
+        """Speech through the stand-in vendor (voiced by the local models) on the real client."""
+        if self.vendor is None:
+            self.vendor = FakeSpeechApi(self._speech.stt, self._speech.tts)
+            await self._stack.enter_async_context(self.vendor)
+        client = openai_client(settings, self.vendor.base_url)
+        self._stack.push_async_callback(client.close)
+        # Lent to the bridge, so never closed: the pool is the local models' own.
+        return SpeechModels(
+            self._speech.pool, OpenAISTT(client), OpenAITTS(client), self._speech.turn_model
+        )
 
 
 @asynccontextmanager
@@ -91,7 +111,8 @@ async def run_scenario(
     on_print: Callable[[str], None] | None = None,
 ) -> ScenarioScore:
     """Place the scenario's call `repeat` times; `turns` overrides every scenario's own."""
-    bridge = await pool.get(scenario.agent)
+    faults = scenario.faults
+    bridge = await pool.get(scenario.agent, faulty_speech=faults.any)
     if pool.llm is not None:
         pool.llm.pace = Pace(
             first_token_s=scenario.llm.first_token_ms / 1000,
@@ -100,6 +121,8 @@ async def run_scenario(
     services = bridge.services
     loaded = services.dialplans
     services.dialplans = _with_turns(loaded, {**scenario.turns, **(turns or {})})
+    if pool.vendor is not None:
+        pool.vendor.stt_fault, pool.vendor.tts_fault = faults.stt, faults.tts
     reports: list[CallReport] = []
     try:
         for _ in range(repeat):
@@ -107,7 +130,7 @@ async def run_scenario(
                 await place_call(
                     bridge.twilio,
                     scenario.script(),
-                    services.speech.caller_tts,
+                    pool.speech.caller_tts,  # the caller's voice never fails
                     caller=scenario.caller,
                     called=scenario.to,
                     speed=speed,
@@ -116,4 +139,6 @@ async def run_scenario(
             )
     finally:
         services.dialplans = loaded
+        if pool.vendor is not None:
+            pool.vendor.stt_fault = pool.vendor.tts_fault = "none"
     return score(scenario, reports)

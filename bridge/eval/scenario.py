@@ -6,6 +6,7 @@ description: the caller stops mid-sentence before reading the order number
 agent: rules            # rules | llm (the LLM agent, on a local fake OpenAI server)
 llm: {first_token_ms: 300, tokens_per_s: 50}
 turns: {incomplete_ms: 1800}   # overrides of the dialplan's `turns`
+faults: {tts: hang}   # the speech vendor: stt/tts none | fail (500 at once) | hang (never answers)
 steps:
   - say: "It's order [pause 1200ms] 4 5 7 2."
   - overlay: cough       # cough | noise | babble | words ("mm-hmm"), over the agent
@@ -23,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bridge.dialplan.models import TurnSettings
+from bridge.sim.fake_speech import Fault
 from bridge.sim.script import HangUp, Interrupt, Overlay, PlayAudio, PressKeys, Quiet, Say, Step
 from bridge.sim.sounds import PAUSE
 
@@ -86,6 +88,18 @@ class LlmPace(Strict):
     tokens_per_s: float = Field(default=50, ge=0)
 
 
+class SpeechFaults(Strict):
+    """What the speech vendor does during the scenario's calls (after the bridge started and
+    kept its fixed phrases): speech then goes through a stand-in of OpenAI's audio API."""
+
+    stt: Fault = "none"
+    tts: Fault = "none"
+
+    @property
+    def any(self) -> bool:
+        return (self.stt, self.tts) != ("none", "none")
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -94,6 +108,7 @@ class Scenario(Strict):
     agent: Literal["rules", "llm"] = "rules"
     llm: LlmPace = Field(default_factory=LlmPace)
     turns: dict[str, Any] = Field(default_factory=dict)
+    faults: SpeechFaults = Field(default_factory=SpeechFaults)
     steps: list[StepSpec] = Field(min_length=1)
     source: Path = Path()
 

@@ -88,7 +88,8 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
         values = [getattr(t.latency_ms, stage) for t in turns]
         result.bridge_ms_p50[stage] = percentile([v for v in values if v is not None], 0.5)
     for report in reports:
-        heard = [turn.caller for turn in report.turns if turn.source == "speech"]
+        # A turn whose words never came (the recogniser failed) was heard as nothing.
+        heard = [t.caller for t in report.turns if t.source == "speech" and t.caller]
         said = [line for line in report.caller_lines if line.kind in ("say", "audio")]
         lines = [Transcript(said=line.text, heard=[]) for line in said]
         result.phantom_turns += len(_attach(lines, heard))

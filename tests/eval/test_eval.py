@@ -37,6 +37,7 @@ def test_every_shipped_scenario_loads():
         ("name: x\nsteps:\n  - say: hi\n    keys: '1'\n", "exactly one action"),
         ("name: x\nsteps:\n  - say: hi\nturns: {complete_ms: 5}\n", "complete_ms"),
         ("name: x\nsteps: []\n", "steps"),
+        ("name: x\nfaults: {tts: broken}\nsteps:\n  - say: hi\n", "tts"),
         ("- just a list\n", "a scenario is a mapping"),
         ("name: x\nsteps: [\n", "scenario.yaml"),
     ],
@@ -115,6 +116,19 @@ def test_a_line_heard_as_two_turns_was_cut_and_noise_heard_as_words_is_a_phantom
     ]
 
 
+def test_a_turn_whose_words_never_came_is_heard_as_nothing_not_as_a_phantom(tmp_path: Path):
+    scenario = load_scenario(write(tmp_path, "name: deaf\nsteps:\n  - say: 'Hello.'\n"))
+    report = CallReport(
+        call_sid="CA3",
+        caller_lines=[CallerLine(kind="say", text="Hello.", reply_ms=700)],
+        # The recogniser failed: the turn was answered with the not-heard phrase.
+        turns=[TurnRecord(index=0, caller="", agent="Sorry, I didn't catch that.")],
+    )
+    result = score(scenario, [report])
+    assert result.phantom_turns == 0
+    assert [t.heard for t in result.transcripts] == [[]]
+
+
 @pytest.mark.models
 async def test_a_line_with_a_pause_and_a_cough_runs_through_the_real_server(
     tmp_path: Path, speech: SpeechModels
@@ -159,3 +173,23 @@ async def test_an_llm_scenario_talks_to_the_fake_llm_at_its_pace(
     assert pool.llm.pace.first_token_s == 0.1
     (line,) = result.transcripts
     assert "4572" in "".join(line.heard).replace(" ", "")
+
+
+@pytest.mark.models
+async def test_a_hung_voice_leaves_no_dead_air_through_the_real_server(
+    tmp_path: Path, speech: SpeechModels
+):
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            "name: hung-voice\nfaults: {tts: hang}\nsteps:\n"
+            '  - say: "It\'s order 4 5 7 2."\n'
+            '  - say: "Thanks."\n',
+        )
+    )
+    async with bridges(bridge_settings(tmp_path), speech) as pool:
+        result = await run_scenario(scenario, pool)
+        assert pool.vendor is not None and "speech" in pool.vendor.requests
+        assert pool.vendor.tts_fault == "none"  # only for the scenario's calls
+    assert result.calls == 1 and result.dead_air == 0
+    assert len(result.replies_ms) == 2
