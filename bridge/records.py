@@ -116,6 +116,18 @@ class CallLeg(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
+class WrapUp(BaseModel):
+    """What the post-call step made of a call (its dialplan's `after_call`)."""
+
+    summary: str = ""
+    disposition: str = ""  # one of the dialplan's dispositions
+    fields: dict[str, Any] = Field(default_factory=dict)  # per the dialplan's JSON Schema
+    by: Literal["llm", "rules"] = "rules"
+    # Why the LLM's notes were refused (the rules' stand instead), or what the fields lack.
+    problems: list[str] = Field(default_factory=list)
+    usage: TurnUsage | None = None  # the LLM's tokens and cost for writing it
+
+
 class CallRecord(BaseModel):
     call_sid: str
     stream_sid: str = ""
@@ -134,6 +146,7 @@ class CallRecord(BaseModel):
     turns: list[TurnRecord] = Field(default_factory=list)
     twilio_actions: list[TwilioAction] = Field(default_factory=list)
     legs: list[CallLeg] = Field(default_factory=list)
+    wrap_up: WrapUp | None = None  # once the call is over
 
 
 class OutboundRequest(BaseModel):

@@ -88,10 +88,12 @@ class Services:
     warm: WarmTransfers = field(init=False)
 
     def __post_init__(self) -> None:
+        writer = LlmWriter(self.llm)  # the brief of a warm transfer, the notes after a call
         self.courier = WebhookCourier(
             self.store,
             self.dialplans,
             lambda sid: f"{self.settings.public_base_url}/api/calls/{sid}/recording.wav",
+            writer,
         )
         self.warm = WarmTransfers(
             self.settings,
@@ -99,7 +101,7 @@ class Services:
             self.twilio,
             self.tokens,
             self.dialplans,
-            LlmWriter(self.llm),
+            writer,
             self.courier.call_over,
         )
         self.dialer = Dialer(self.store.campaigns, self.dial, self.instance_id)

@@ -1,4 +1,5 @@
-"""After the call: a summary and disposition (by rules), and the dialplan's webhook.
+"""After the call: the post-call notes (`wrap_up`), kept on the record, and the dialplan's
+webhook.
 
 The call's JSON is put in the store's outbox before the first try, then POSTed with
 `X-Bridge-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>.<body>")>` and
@@ -22,9 +23,10 @@ from typing import Any
 
 import aiohttp
 
+from bridge.call.llm_writer import LlmWriter
+from bridge.call.wrap_up import wrap_up
 from bridge.dialplan.loader import DialplanSet
-from bridge.dialplan.models import Dialplan
-from bridge.records import CallRecord, TurnUsage, utcnow
+from bridge.records import CallRecord, TurnUsage, WrapUp, utcnow
 from bridge.store.base import CallStore
 from bridge.store.outbox import Delivery, SqlOutbox
 
@@ -41,26 +43,6 @@ def signature(key: str, timestamp: int, body: str) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def summary(record: CallRecord) -> str:
-    """By rules: what the caller said, and what the agent did (tools), in a line or two."""
-    said = [t.caller for t in record.turns if t.caller and not t.caller.startswith("(")]
-    tools = [tool.name for t in record.turns for tool in t.tools]
-    parts = [f"Caller said: {' / '.join(said)[:400]}." if said else "The caller said nothing."]
-    if tools:
-        parts.append(f"Agent used: {', '.join(tools)}.")
-    return " ".join(parts)
-
-
-def disposition(record: CallRecord, choices: list[str]) -> str:
-    """By rules, one of the dialplan's `dispositions`: transferred, abandoned or resolved when
-    the list has them, else its first."""
-    spoke = any(t.caller and not t.caller.startswith("(") for t in record.turns)
-    wanted = (
-        "transferred" if record.status == "transferred" else "resolved" if spoke else "abandoned"
-    )
-    return wanted if wanted in choices else choices[0]
-
-
 def usage(record: CallRecord) -> dict[str, Any]:
     total = TurnUsage()
     for turn in record.turns:
@@ -75,13 +57,14 @@ def usage(record: CallRecord) -> dict[str, Any]:
     }
 
 
-def payload(record: CallRecord, dialplan: Dialplan, recording_url: str | None) -> str:
+def payload(record: CallRecord, notes: WrapUp, recording_url: str | None) -> str:
     return json.dumps(
         {
             "event": "call.ended",
             "call": record.model_dump(mode="json"),
-            "summary": summary(record),
-            "disposition": disposition(record, dialplan.after_call.dispositions),
+            "summary": notes.summary,
+            "disposition": notes.disposition,
+            "fields": notes.fields,
             "outcome": record.status,
             "usage": usage(record),
             "recording_url": recording_url,
@@ -98,6 +81,7 @@ class WebhookCourier:
         store: CallStore,
         dialplans: DialplanSet,
         recording_url: Callable[[str], str],
+        writer: LlmWriter | None = None,
         *,
         backoff_s: float = 1.0,
         poll_s: float = POLL_S,
@@ -105,6 +89,7 @@ class WebhookCourier:
         self._store = store
         self._dialplans = dialplans
         self._recording_url = recording_url
+        self._writer = writer  # the LLM that writes the notes, when the dialplan has one
         self._backoff_s = backoff_s
         self._poll_s = poll_s  # how often retries that fell due are looked for
         self._ended: asyncio.Queue[tuple[str, bool]] = asyncio.Queue(ENDED_QUEUE)
@@ -149,10 +134,14 @@ class WebhookCourier:
         if record is None or (unless_transferred and record.status == "transferred"):
             return
         dialplan = self._dialplans.named(record.dialplan)
-        if dialplan is None or dialplan.after_call.webhook_url is None:
+        if dialplan is None:
+            return
+        notes = await wrap_up(record, dialplan, self._writer)
+        await self._store.set_wrap_up(call_sid, notes)
+        if dialplan.after_call.webhook_url is None:
             return
         recording = self._recording_url(call_sid) if dialplan.recording.enabled else None
-        body = payload(record, dialplan, recording)
+        body = payload(record, notes, recording)
         after = dialplan.after_call
         await self._store.outbox.enqueue(
             call_sid, after.webhook_url or "", after.webhook_secret_env, body

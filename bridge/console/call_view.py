@@ -1,10 +1,12 @@
-"""One call's page body: what was said and heard, tools, Twilio actions, timings, recording."""
+"""One call's page body: what was said and heard, tools, the notes after the call, transfer
+legs, Twilio actions, timings, recording."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from bridge.console.call_outcome import legs_html, wrap_up_html
 from bridge.console.html import esc, when
 from bridge.console.waterfall import waterfall_svg
 from bridge.records import CallRecord, TurnRecord, TwilioAction
@@ -16,7 +18,9 @@ def call_detail(record: CallRecord, recording_url: str | None) -> str:
         [
             _summary(record),
             _recording(recording_url),
+            _section("After the call", wrap_up_html(record.wrap_up), "wrap-up"),
             _section("Transcript", _transcript(record.turns), "transcript"),
+            _section("Transfers", legs_html(record.legs), "transfers"),
             _section("Twilio actions", _actions(record.twilio_actions), "actions"),
             _section("Latency per turn", _waterfalls(record.turns), "latency"),
         ]

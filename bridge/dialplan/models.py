@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.addresses import E164, check_number_entry
@@ -231,6 +233,24 @@ class AfterCallSettings(Strict):
     dispositions: list[str] = Field(
         default_factory=lambda: ["resolved", "transferred", "abandoned"], min_length=1
     )
+    # Structured fields to fill from each call: a JSON Schema of an object (draft 2020-12).
+    fields: dict[str, Any] | None = None
+    # The dialplan's LLM chain writes the summary, disposition and fields (when a provider
+    # is configured); false, or when it fails: rules.
+    llm: bool = True
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_is_an_object_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None:
+            return None
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+        if schema.get("type") != "object":
+            raise ValueError("must be the schema of an object (type: object)")
+        return schema
 
     @model_validator(mode="after")
     def _signed(self) -> AfterCallSettings:

@@ -14,6 +14,7 @@ from bridge.records import (
     OutboundRequest,
     TurnRecord,
     TwilioAction,
+    WrapUp,
 )
 from bridge.store.campaigns import SqlCampaigns
 from bridge.store.outbox import SqlOutbox
@@ -115,6 +116,9 @@ class CallStore(Protocol):
 
     async def set_twilio_status(self, call_sid: str, status: str) -> None:
         """Keep the final CallStatus Twilio reported for the call."""
+
+    async def set_wrap_up(self, call_sid: str, wrap_up: WrapUp) -> None:
+        """Keep what the post-call step made of the call."""
 
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         """Keep Twilio's answering-machine verdict on the call."""

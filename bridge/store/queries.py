@@ -95,9 +95,11 @@ WHERE status = 'active' AND (instance_id = ? OR started_at < ?)
 
 SELECT_CALL = """
 SELECT call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
-       started_at, ended_at, instance_id, direction, outcome, answered_by
+       started_at, ended_at, instance_id, direction, outcome, answered_by, wrap_up
 FROM calls WHERE call_sid = ?
 """
+
+SET_WRAP_UP = "UPDATE calls SET wrap_up = ? WHERE call_sid = ?"
 
 SELECT_TURNS = """
 SELECT idx, source, caller, agent, heard, interrupted, resumed, tools, latency_ms, usage,

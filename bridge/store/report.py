@@ -6,7 +6,15 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bridge.records import CallLeg, CallRecord, TurnLatency, TurnRecord, TurnUsage, TwilioAction
+from bridge.records import (
+    CallLeg,
+    CallRecord,
+    TurnLatency,
+    TurnRecord,
+    TurnUsage,
+    TwilioAction,
+    WrapUp,
+)
 from bridge.store.base import CallSummary
 
 LATENCY_LABELS = {
@@ -97,6 +105,20 @@ def _leg(leg: CallLeg) -> str:
     return f"  {at} {how} {leg.department or '-'}: {leg.status}{length} {leg.sid}".rstrip()
 
 
+def _wrap_up(notes: WrapUp) -> list[str]:
+    lines = [
+        f"After the call (by {notes.by}):",
+        f"  summary:     {notes.summary}",
+        f"  disposition: {notes.disposition}",
+    ]
+    if notes.fields:
+        lines.append(f"  fields:      {json.dumps(notes.fields, ensure_ascii=False)}")
+    lines += [f"  problem:     {problem}" for problem in notes.problems]
+    if notes.usage is not None and notes.usage.provider:
+        lines.append(f"  usage:       {notes.usage.summary()}")
+    return lines
+
+
 def call_usage(call: CallRecord) -> TurnUsage | None:
     """The LLM tokens and estimated cost of every turn together; None when no turn had any."""
     used = [turn.usage for turn in call.turns if turn.usage is not None]
@@ -123,6 +145,8 @@ def transcript(call: CallRecord) -> str:
     if total is not None:
         lines.append(f"  usage (whole call): {total.summary()}")
     lines.append("")
+    if call.wrap_up is not None:
+        lines += [*_wrap_up(call.wrap_up), ""]
     lines += [line for turn in call.turns for line in _turn(turn)] or ["(no turns)"]
     if call.twilio_actions:
         lines += [

@@ -237,4 +237,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX warm_transfers_call ON warm_transfers (call_sid)",
         ),
     ),
+    Migration(
+        version=10,
+        statements=(
+            # The post-call step's summary, disposition and fields (issue 14).
+            "ALTER TABLE calls ADD COLUMN wrap_up {json}",
+        ),
+    ),
 )

@@ -13,6 +13,7 @@ from bridge.records import (
     OutboundRequest,
     TurnRecord,
     TwilioAction,
+    WrapUp,
     utcnow,
 )
 from bridge.store import queries as q
@@ -138,6 +139,11 @@ class SqlCallStore:
                 tx, "UPDATE calls SET twilio_status = ? WHERE call_sid = ?", (status, call_sid)
             )
 
+    async def set_wrap_up(self, call_sid: str, wrap_up: WrapUp) -> None:
+        value = self._dialect.json(wrap_up.model_dump(mode="json"))
+        async with self._db.transaction(write=True) as tx:
+            await self._run(tx, q.SET_WRAP_UP, (value, call_sid))
+
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         async with self._db.transaction(write=True) as tx:
             await self._run(tx, q.SET_ANSWERED_BY, (answered_by, call_sid))
@@ -180,9 +186,11 @@ class SqlCallStore:
             turns = await self._fetch(tx, q.SELECT_TURNS, (call_sid,))
             actions = await self._fetch(tx, q.SELECT_ACTIONS, (call_sid,))
             legs = await self._fetch(tx, q.SELECT_LEGS, (call_sid,))
+        wrap_up = self._dialect.load_json(calls[0]["wrap_up"])
         return CallRecord.model_validate(
             {
                 **self._moments(calls[0], "started_at", "ended_at"),
+                "wrap_up": wrap_up,
                 "turns": [self._turn(row) for row in turns],
                 "twilio_actions": [self._action(row) for row in actions],
                 "legs": [CallLeg.model_validate(self._moments(row, "at")) for row in legs],

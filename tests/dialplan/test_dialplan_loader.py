@@ -242,3 +242,34 @@ def test_a_file_with_a_broken_orders_block_reports_that_block_only(tmp_path: Pat
     problem = only_problem(tmp_path)
     assert (problem.field, problem.line) == ("orders.path", 2)
     assert "required" in problem.message
+
+
+def test_after_call_fields_must_be_a_json_schema_of_an_object(tmp_path: Path) -> None:
+    write(tmp_path, "shop.yaml", "name: shop\nafter_call:\n  fields: {type: objekt}\n")
+    problem = only_problem(tmp_path)
+    assert (problem.field, problem.line) == ("after_call.fields", 3)
+    assert "not a valid JSON Schema" in problem.message
+    write(tmp_path, "shop.yaml", "name: shop\nafter_call:\n  fields: {type: string}\n")
+    assert "must be the schema of an object" in only_problem(tmp_path).message
+
+
+def test_a_warm_department_with_hold_music(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "shop.yaml",
+        """
+        name: shop
+        departments:
+          sales:
+            target: "+15555550110"
+            transfer: warm
+            hold_music_url: https://example.com/hold.xml
+        """,
+    )
+    (dialplan,) = load_dialplans(tmp_path)
+    sales = dialplan.departments["sales"]
+    assert (sales.transfer, sales.hold_music_url, sales.accept_timeout_s) == (
+        "warm",
+        "https://example.com/hold.xml",
+        8,
+    )

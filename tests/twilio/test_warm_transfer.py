@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bridge.console.call_view import call_detail
 from bridge.demo.local import local_bridge
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.sim.handshake import Stream, stream_of
@@ -80,6 +81,8 @@ async def test_the_human_hears_the_brief_then_joins_the_waiting_caller(tmp_path:
     assert record.status == "transferred" and record.legs[0].sid == human.call_sid
     placed = [a for a in record.twilio_actions if a.path.endswith("/Calls.json")]
     assert len(placed) == 1 and placed[0].params["To"] == SALES
+    page = call_detail(record, None)  # the console's call page lists the legs
+    assert page.count("Warm transfer") == 2 and human.call_sid in page
 
 
 async def test_a_declined_transfer_gives_the_caller_back_to_the_agent(tmp_path: Path) -> None:

@@ -1,0 +1,50 @@
+"""What became of a call, on its page: the post-call notes and every transfer leg."""
+
+from __future__ import annotations
+
+import json
+
+from bridge.console.html import esc, when
+from bridge.records import CallLeg, WrapUp
+
+LEG_KINDS = {"dial": "Dialled", "warm": "Warm transfer", "agent": "Back with the agent"}
+
+
+def wrap_up_html(notes: WrapUp | None) -> str:
+    if notes is None:
+        return '<p class="muted">Not written yet (the call is not over).</p>'
+    rows = [
+        ("Summary", esc(notes.summary)),
+        ("Disposition", f'<span class="badge">{esc(notes.disposition)}</span>'),
+        ("Written by", esc(notes.by)),
+    ]
+    if notes.usage is not None and notes.usage.provider:
+        rows.append(("LLM usage", esc(notes.usage.summary())))
+    items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    parts = [f'<dl class="summary">{items}</dl>']
+    if notes.fields:
+        fields = json.dumps(notes.fields, indent=2, ensure_ascii=False)
+        parts.append(f'<pre class="wrap-fields" aria-label="fields">{esc(fields)}</pre>')
+    if notes.problems:
+        listed = "".join(f"<li>{esc(problem)}</li>" for problem in notes.problems)
+        parts.append(f'<ul class="wrap-problems" aria-label="problems">{listed}</ul>')
+    return "".join(parts)
+
+
+def legs_html(legs: list[CallLeg]) -> str:
+    if not legs:
+        return '<p class="muted">No transfers.</p>'
+    rows = "".join(
+        f"<tr><td>{when(leg.at)}</td><td>{LEG_KINDS.get(leg.kind, esc(leg.kind))}</td>"
+        f"<td>{esc(leg.department or '—')}</td><td>{esc(leg.target or '—')}</td>"
+        f'<td><span class="badge">{esc(leg.status)}</span></td>'
+        f"<td>{f'{leg.duration_s} s' if leg.duration_s else '—'}</td>"
+        f"<td><code>{esc(leg.sid)}</code></td></tr>"
+        for leg in legs
+    )
+    return (
+        '<div class="scroll"><table class="legs"><caption class="sr-only">Transfer legs</caption>'
+        "<thead><tr><th scope=col>At</th><th scope=col>Leg</th><th scope=col>Department</th>"
+        "<th scope=col>Target</th><th scope=col>Outcome</th><th scope=col>Talked</th>"
+        f"<th scope=col>SID</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
