@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.dialplan.models import VoiceSettings
-from bridge.speech.pool import ModelWorkerPool
+from bridge.speech.pool import ModelWorkerPool, inference_threads
 
 if TYPE_CHECKING:
     from piper import AudioChunk, PiperVoice
@@ -44,7 +43,7 @@ class _SharedVoice:
 
 
 def _load_voice(model_path: Path, config_path: Path, threads: int) -> PiperVoice:
-    """The voice on an ONNX session sized to its share of the cores and not spinning.
+    """The voice on an ONNX session sized to the cores it may use, and not spinning.
 
     piper's own loader leaves onnxruntime's defaults: a thread per core per session, busy-
     waiting between jobs, so a pinned `bridge serve` used more cores than it was given.
@@ -90,9 +89,9 @@ class PiperTTS:
         model_path = Path(model_path)
         config_path = Path(config_path or f"{model_path}.json")
         self._pool = pool
-        # Each worker synthesizes on its share of the cores (as the recogniser does).
-        threads = max(1, (os.cpu_count() or 1) // pool.workers)
-        self._voice = _SharedVoice(model_path, config_path, threads)
+        # Each sentence on every core (as the recogniser does): the first one is what the
+        # caller waits for.
+        self._voice = _SharedVoice(model_path, config_path, inference_threads())
         self._speed = speed
         self._steady = False
 

@@ -16,7 +16,7 @@ from bridge.speech.base import RecognitionHints, Transcript
 from bridge.speech.guards import Segment, judge
 from bridge.speech.hints import digits_prompt
 from bridge.speech.models import resolve_model
-from bridge.speech.pool import ModelWorkerPool
+from bridge.speech.pool import ModelWorkerPool, inference_threads
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -42,11 +42,6 @@ class WhisperOptions(BaseModel):
     # How the dialplan's vocabulary reaches the decoder: as the previous text it conditions
     # on ("prompt"), as faster-whisper's hotwords, or not at all.
     hints: str = "prompt"
-
-
-def default_threads(workers: int) -> int:
-    """Threads per inference so that `workers` parallel inferences share the cores."""
-    return max(1, (os.cpu_count() or 1) // workers)
 
 
 class _Models:
@@ -89,7 +84,7 @@ class WhisperSTT:
         self._pool = pool
         self.options = options or WhisperOptions()
         self.hints = hints or RecognitionHints()
-        self._models = _Models(pool, threads or default_threads(pool.workers))
+        self._models = _Models(pool, threads or inference_threads())
 
     def for_call(self, hints: RecognitionHints) -> WhisperSTT:
         """The same loaded models, decoding with one line's language, model and vocabulary."""
