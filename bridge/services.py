@@ -38,6 +38,7 @@ from bridge.records import CallDirection, CallLeg, CallRecord, TwilioAction, utc
 from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.speech.phrases import PhraseVoice
+from bridge.speech.pool import background
 from bridge.store import CallStore, open_store
 from bridge.twilio.media import MediaCall
 from bridge.twilio.messages import StartInfo
@@ -366,8 +367,10 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
 
 
 async def _warm_phrases(speech: SpeechModels, dialplans: DialplanSet) -> None:
-    for dialplan in dialplans:
-        await speech.phrases.warm(speech.tts_for(dialplan.voice), fixed_pieces(dialplan))
+    # In the background lane: the first calls' own speech goes first.
+    with background():
+        for dialplan in dialplans:
+            await speech.phrases.warm(speech.tts_for(dialplan.voice), fixed_pieces(dialplan))
 
 
 def _recorded_and_counted(

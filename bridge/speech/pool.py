@@ -12,7 +12,9 @@ import concurrent.futures
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -33,6 +35,22 @@ def inference_threads() -> int:
     measured at 3-10 % more CPU (onnxruntime does not spin; CTranslate2 waits briefly).
     """
     return len(os.sched_getaffinity(0)) or 1
+
+
+# Set inside `background()`: this task's model work gives way to live calls.
+_BACKGROUND: ContextVar[bool] = ContextVar("speech_background", default=False)
+
+
+@contextmanager
+def background() -> Iterator[None]:
+    """Model work started in this block (warming the phrase cache) waits on every pool until
+    no other job is waiting, and leaves a worker free for the next live job when the pool has
+    more than one: a caller's transcript or first sentence never queues behind it."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
 
 
 class PoolSaturated(RuntimeError):
@@ -111,11 +129,15 @@ class ModelWorkerPool:
         self._slots = asyncio.Semaphore(workers)
         self._running = 0
         self._waiting = 0
+        # Set whenever a worker frees or a waiting job leaves: background work looks again.
+        self._changed = asyncio.Event()
         self._counters = _Counters()
         self._closed = False
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` in a worker and return its result (or raise its exception)."""
+        if _BACKGROUND.get():
+            await self._background_turn()
         if self._closed:
             raise PoolClosed(f"pool {self.name!r} is closed")
         # Jobs woken for a freed worker still count as waiting until they run, hence the sum.
@@ -134,6 +156,7 @@ class ModelWorkerPool:
             raise
         finally:
             self._waiting -= 1
+            self._changed.set()
         if self._closed:
             self._slots.release()
             raise PoolClosed(f"pool {self.name!r} is closed")
@@ -147,6 +170,12 @@ class ModelWorkerPool:
         except asyncio.CancelledError:
             self._counters.cancelled += 1
             raise
+
+    async def _background_turn(self) -> None:
+        """Until no job waits and, with more than one worker, one would stay free."""
+        while not self._closed and (self._waiting or self._running >= max(1, self.workers - 1)):
+            self._changed.clear()
+            await self._changed.wait()
 
     @staticmethod
     def _timed(timing: _Timing, fn: Callable[..., T], *args: object) -> T:
@@ -169,6 +198,7 @@ class ModelWorkerPool:
     def _finish(self, timing: _Timing) -> None:
         self._running -= 1
         self._slots.release()
+        self._changed.set()
         if timing.started is None or timing.ended is None:
             return  # cancelled before a thread picked it up
         self._counters.completed += 1
@@ -199,4 +229,5 @@ class ModelWorkerPool:
     def close(self) -> None:
         """Refuse new jobs, drop queued ones; running inferences finish in their thread."""
         self._closed = True
+        self._changed.set()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bridge.speech.pool import ModelWorkerPool, PoolClosed, PoolSaturated
+from bridge.speech.pool import ModelWorkerPool, PoolClosed, PoolSaturated, background
 
 
 class Gate:
@@ -140,3 +140,59 @@ async def test_closed_pool_refuses_new_jobs(pool: ModelWorkerPool) -> None:
     pool.close()
     with pytest.raises(PoolClosed):
         await pool.run(lambda: 1)
+
+
+class Order:
+    """Records the order in which jobs start in their worker threads."""
+
+    def __init__(self, gate: Gate) -> None:
+        self._gate = gate
+        self.started: list[str] = []
+
+    def job(self, name: str) -> str:
+        self.started.append(name)
+        return name
+
+    def gated(self, name: str) -> str:
+        self.started.append(name)
+        self._gate.job(0)
+        return name
+
+
+async def _in_background(pool: ModelWorkerPool, fn: object, name: str) -> str:
+    with background():
+        return await pool.run(fn, name)  # type: ignore[arg-type]
+
+
+async def test_background_work_waits_for_the_live_jobs_that_queued_after_it(
+    pool: ModelWorkerPool, gate: Gate
+) -> None:
+    order = Order(gate)
+    live = asyncio.create_task(pool.run(order.gated, "live 1"))
+    await gate.wait_started()
+    warming = asyncio.create_task(_in_background(pool, order.job, "warming"))
+    await _let_it_queue()
+    later = asyncio.create_task(pool.run(order.job, "live 2"))
+    await _let_it_queue()
+    gate.open()
+    assert await asyncio.gather(live, warming, later) == ["live 1", "warming", "live 2"]
+    assert order.started == ["live 1", "live 2", "warming"]
+
+
+async def test_background_work_leaves_a_worker_free_for_a_live_job(gate: Gate) -> None:
+    pool = ModelWorkerPool(workers=2, queue_limit=0, name="test")
+    try:
+        order = Order(gate)
+        warming = [
+            asyncio.create_task(_in_background(pool, order.gated, f"warming {n}")) for n in (1, 2)
+        ]
+        await gate.wait_started()
+        await _let_it_queue()
+        assert order.started == ["warming 1"]  # one at a time: the other worker stays free
+        # A live job is neither refused nor kept waiting by the warming.
+        assert await pool.run(order.job, "live") == "live"
+        gate.open()
+        await asyncio.gather(*warming)
+        assert order.started == ["warming 1", "live", "warming 2"]
+    finally:
+        pool.close()
