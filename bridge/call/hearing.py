@@ -1,8 +1,8 @@
 """What the caller said in a turn: the transcript started when they fell silent, or a new one.
 
-A recogniser that fails, or has no words `stt_timeout_ms` after the turn ended, is not
-silence on the line: the turn becomes the dialplan's `not_heard` phrase ("Sorry, I didn't
-catch that."), said as it is, without the agent.
+A recogniser that fails, or has no words `stt_timeout_ms` after the caller stopped speaking
+(when transcription started, speculatively), is not silence on the line: the turn becomes
+the dialplan's `not_heard` phrase ("Sorry, I didn't catch that."), said as it is.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ async def hear(
     """The words of a spoken turn (empty when there were none)."""
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(settings.stt_timeout_ms / 1000 or None):
+        deadline = turn.waiting_since + settings.stt_timeout_ms / 1000
+        async with asyncio.timeout_at(deadline if settings.stt_timeout_ms else None):
             transcript = await (turn.transcript or stt.transcribe(turn.audio, PHONE_RATE))
         said = Said(transcript.text, transcript.confidence)
     except TimeoutError:
-        log.error("no words %d ms after the turn: asked again", settings.stt_timeout_ms)
+        log.error("no words %d ms after the caller spoke: asked again", settings.stt_timeout_ms)
         said = Said(settings.not_heard, scripted=True)
     except Exception:
         log.exception("speech recognition failed: the caller is asked again")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bridge.speech.phrases import PhraseCache
 from tests.call.timeline import Call, FakeTTS, Think, Voice, line, run_call, run_virtual
 
@@ -141,12 +143,14 @@ def test_a_slow_voice_gets_the_filler_first_and_then_says_all_of_the_reply() -> 
     assert silence_after_the_caller(call) <= DEAD_AIR_MS
 
 
-def test_a_recogniser_that_hangs_is_given_up_and_the_caller_asked_again() -> None:
+@pytest.mark.parametrize("silence_ms", [600, 1500])
+def test_a_recogniser_that_hangs_is_given_up_and_the_caller_asked_again(silence_ms: int) -> None:
+    # Its deadline counts from the caller's last word: a long endpointing wait is no excuse.
     async def scenario(call: Call) -> None:
         call.stt.hung = True
         await asked_and_answered(call)
 
-    call = run_call(scenario)
+    call = run_call(scenario, dialplan=line(turns={"silence_ms": silence_ms}))
 
     assert call.twilio.heard() == [
         "One moment.",
