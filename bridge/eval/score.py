@@ -35,7 +35,10 @@ class ScenarioScore(BaseModel):
     overlays: int  # coughs, noise, backchannels over the agent
     false_barge_ins: int  # of those, the ones that cut the agent (a `clear`)
     resumed: int  # of those cut, the ones where the agent came back unprompted
-    dead_air: int  # lines with no agent audio within 2 s (the call's last line excepted)
+    # Lines after which the caller heard nothing for over 2 s before or inside the reply
+    # (the call's last line excepted: it may end in a transfer).
+    dead_air: int
+    longest_silence_ms: int | None  # the longest of those silences, last lines included
     phantom_turns: int  # caller turns the bridge heard that match no line (noise, babble)
     # The bridge's own split of its speech turns, medians in ms: the endpointing wait, then
     # from the end of the turn: transcript ready, agent's first words, first audio sent.
@@ -79,6 +82,7 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
         false_barge_ins=0,
         resumed=0,
         dead_air=0,
+        longest_silence_ms=None,
         phantom_turns=0,
         bridge_ms_p50={},
         transcripts=[],
@@ -109,8 +113,11 @@ def score(scenario: Scenario, reports: list[CallReport]) -> ScenarioScore:
             if line.reply_ms is not None and whole and line.kind != "keys":
                 result.replies_ms.append(line.reply_ms)
             last = index == len(answered) - 1
-            if (line.reply_ms is None or line.reply_ms > DEAD_AIR_MS) and not last:
+            silent = line.reply_ms is None or line.reply_ms > DEAD_AIR_MS
+            if (silent or (line.silence_ms or 0) > DEAD_AIR_MS) and not last:
                 result.dead_air += 1
+            if line.silence_ms is not None:
+                result.longest_silence_ms = max(result.longest_silence_ms or 0, line.silence_ms)
         for line in report.caller_lines:
             if line.kind == "overlay":
                 result.overlays += 1
@@ -193,9 +200,13 @@ def render(result: EvalTable) -> str:
         )
     for s in result.scenarios:
         split = ", ".join(f"{k} {_ms(v)}" for k, v in s.bridge_ms_p50.items())
-        rows.append(f"  {s.name}: bridge medians (ms): {split}")
+        rows.append(
+            f"  {s.name}: bridge medians (ms): {split}; longest silence heard "
+            f"{_ms(s.longest_silence_ms)}"
+        )
     rows.append(
-        "p50/p95: end of a caller line -> first agent audio; cut: lines with a pause answered "
+        "p50/p95: end of a caller line -> first agent audio; dead>2s: lines followed by over "
+        "2 s without agent audio, before or inside the reply; cut: lines with a pause answered "
         "before their last word or heard as two turns; barge: overlays (coughs, noise, mm-hmm) "
         "that cut the agent; phantom: turns heard that match no line said"
     )

@@ -271,6 +271,7 @@ class SimulatedCaller:
         else:
             await self._await_reply(since_ms=self._line.now_ms)
         line.reply_ms = self._latency_after(speech_end_ms)
+        line.silence_ms = self._line.longest_silence_ms(speech_end_ms)
 
     async def _overlay(self, step: Overlay, pcm16: bytes) -> None:
         """A sound over the agent's reply to the line before (`after_ms` into it): counts

@@ -86,6 +86,7 @@ class PhoneLine:
         self.caller_track = bytearray()  # PCM16 8 kHz, what was sent
         self.agent_track = bytearray()  # PCM16 8 kHz, what was played
         self.last_agent_audio_ms: int | None = None  # stream time agent audio last played
+        self._agent_ticks = bytearray()  # per tick from the start: 1 if agent audio played
         self.agent_frames_received = 0
 
     # -- what the caller does -------------------------------------------------------------
@@ -102,6 +103,13 @@ class PhoneLine:
         return bool(self._speech)
 
     # -- what the bridge sends ------------------------------------------------------------
+
+    def longest_silence_ms(self, since_ms: int) -> int:
+        """The longest stretch without agent audio from `since_ms` to the last agent audio
+        played (0 when none played since)."""
+        ticks = bytes(self._agent_ticks[since_ms // FRAME_MS :])
+        end = ticks.rfind(1)
+        return max(len(run) for run in ticks[:end].split(b"\x01")) * FRAME_MS if end > 0 else 0
 
     def agent_media(self, ulaw: bytes) -> None:
         self._agent += ulaw
@@ -132,5 +140,6 @@ class PhoneLine:
         self.agent_track += ulaw_to_pcm16(played.ljust(ULAW_FRAME, b"\xff"))
         if played:
             self.last_agent_audio_ms = self.now_ms
+        self._agent_ticks.append(1 if played else 0)
         self.now_ms += FRAME_MS
         return Tick(frame=frame, echoes=echoes)

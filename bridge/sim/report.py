@@ -16,6 +16,9 @@ class CallerLine(BaseModel):
     text: str
     # End of the caller's audio -> first agent `media` after it, on the caller's clock.
     reply_ms: float | None = None
+    # The longest the caller then heard nothing, up to the end of the agent's reply (a filler
+    # then seconds of silence is dead air too), on the stream's clock.
+    silence_ms: int | None = None
     # Caller speech onset in the stream -> `clear` received (interruptions only; 0 for an
     # overlay that was cut in on).
     clear_ms: float | None = None

@@ -70,7 +70,7 @@ def test_the_table_counts_cuts_false_barge_ins_resumes_and_dead_air(tmp_path: Pa
         caller_lines=[
             CallerLine(kind="say", text="a", reply_ms=420.0),
             CallerLine(kind="overlay", text="cough", clear_ms=0.0, resumed=True),
-            CallerLine(kind="say", text="b", reply_ms=300.0, answered_early=True),
+            CallerLine(kind="say", text="b", reply_ms=300.0, answered_early=True, silence_ms=2600),
             CallerLine(kind="overlay", text="noise", clear_ms=0.0, resumed=False),
             CallerLine(kind="say", text="c", reply_ms=2500.0),
         ],
@@ -80,7 +80,9 @@ def test_the_table_counts_cuts_false_barge_ins_resumes_and_dead_air(tmp_path: Pa
     assert (result.pause_lines, result.cut_mid_thought) == (2, 1)
     assert (result.overlays, result.false_barge_ins, result.resumed) == (2, 2, 1)
     assert result.replies_ms == [420.0, 2500.0]  # the line answered early is no latency
-    assert result.dead_air == 0  # 2.5 s, but on the call's last line
+    # b: a quick reply, then 2.6 s of nothing inside it; c: 2.5 s, but on the call's last line
+    assert result.dead_air == 1
+    assert result.longest_silence_ms == 2600
     assert [t.heard for t in result.transcripts] == [["heard a"], ["heard b"], []]
     assert table([result]).cut_mid_thought == 1
 

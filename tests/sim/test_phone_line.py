@@ -46,3 +46,18 @@ def test_speak_returns_when_the_voiced_audio_ends_not_its_trailing_silence() -> 
     assert line.speak(voiced + silence) == 100
     line.tick()
     assert line.speak(voiced) == 20 + 280 + 100  # after the 280 ms still queued
+
+
+def test_the_longest_silence_runs_from_a_moment_to_the_last_agent_audio() -> None:
+    line = PhoneLine()
+    for _ in range(5):  # 100 ms of nothing
+        line.tick()
+    line.agent_media(b"\x00" * ULAW_FRAME * 2)  # 40 ms of a filler
+    for _ in range(2 + 120):  # it plays, then 2.4 s of nothing
+        line.tick()
+    line.agent_media(b"\x00" * ULAW_FRAME)  # the answer
+    for _ in range(60):  # and the line is quiet after it: not counted
+        line.tick()
+
+    assert line.longest_silence_ms(since_ms=0) == 2400
+    assert line.longest_silence_ms(since_ms=line.now_ms) == 0
