@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Literal, Protocol
 
+from bridge.agent.order_ids import order_id_candidates
 from bridge.dialplan.models import TurnSettings
 from bridge.speech.base import Transcript
 
@@ -94,17 +95,19 @@ class Endpointer:
     def silence_started(self, audio: bytes, transcript: asyncio.Task[Transcript] | None) -> None:
         """The caller fell silent after `audio`; `transcript` is being made of it."""
         self.cancel()
-        if self.expect_digits:
-            # Digits come in groups with pauses between: no verdict cuts the wait short.
-            self.verdict = "digits"
-            self._hold(self._settings.digits_ms)
-            return
-        self.verdict = "no model"
+        # Digits come in groups with pauses between: while the agent waits for them, the
+        # long window is `digits_ms`, and without a model every pause gets it. With one, a
+        # complete verdict counts only once the words hold an id of MIN_DIGITS_READ digits
+        # or more that is not still being read ("4 5 ..." waits; "4 5 7 2." ends at once).
+        long_ms = self._settings.digits_ms if self.expect_digits else self._settings.incomplete_ms
         if self._model is None:
-            return  # the detector's own window, silence_ms, stands
+            self.verdict = "digits" if self.expect_digits else "no model"
+            if self.expect_digits:
+                self._hold(long_ms)
+            return  # else the detector's own window, silence_ms, stands
         self.verdict = "pending"
-        self._hold(self._settings.incomplete_ms)
-        self._task = self._own(self._decide(self._model, audio, transcript), "endpointing")
+        self._hold(long_ms)
+        self._task = self._own(self._decide(self._model, audio, transcript, long_ms), "endpointing")
 
     def cancel(self) -> None:
         """The pause is over (speech resumed, or the turn ended): its verdict is moot."""
@@ -113,16 +116,20 @@ class Endpointer:
             self._task = None
 
     async def _decide(
-        self, model: TurnModel, audio: bytes, transcript: asyncio.Task[Transcript] | None
+        self,
+        model: TurnModel,
+        audio: bytes,
+        transcript: asyncio.Task[Transcript] | None,
+        long_ms: int,
     ) -> None:
         await asyncio.sleep(ASK_AFTER_S)
         try:
             probability = await model.complete(audio, self._rate)
         except Exception:
             # Saturated pool, missing or broken model: this pause ends as it always did.
-            log.warning("turn model failed; silence_ms ends this turn", exc_info=True)
+            log.warning("turn model failed; the fixed window ends this turn", exc_info=True)
             self.verdict = "failed"
-            self._hold(self._settings.silence_ms)
+            self._hold(long_ms if self.expect_digits else self._settings.silence_ms)
             return
         if probability < self._settings.complete_threshold:
             self.verdict = "incomplete"
@@ -130,12 +137,22 @@ class Endpointer:
         # The long window holds until the words are in; once they are, a window the pause has
         # already outlasted ends the turn at once, so slow words delay nothing the reply
         # would not wait for anyway.
-        if transcript is not None and sounds_unfinished(await _words(transcript)):
+        words = await _words(transcript) if transcript is not None else None
+        if self._words_go_on(words):
             self.verdict = "unfinished words"
-            self._hold(self._settings.incomplete_ms)
+            self._hold(long_ms)
             return
         self.verdict = "complete"
         self._hold(self._settings.complete_ms)
+
+    def _words_go_on(self, words: str | None) -> bool:
+        """The words (None: no transcript) say the caller has more to say."""
+        if words is not None and sounds_unfinished(words):
+            return True
+        # Waiting for digits, only a whole id read out ends the wait early.
+        return self.expect_digits and not order_id_candidates(
+            words or "", min_digits=MIN_DIGITS_READ
+        )
 
 
 async def _words(transcript: asyncio.Task[Transcript]) -> str:

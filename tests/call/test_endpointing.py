@@ -170,6 +170,35 @@ async def test_speech_resuming_before_the_verdict_cancels_it_without_touching_th
     assert (await words).text == "hello"
 
 
+DIGITS = SETTINGS.model_copy(update={"digits_ms": 2500})
+
+
+async def test_waiting_for_digits_a_whole_id_read_out_ends_at_the_short_window():
+    harness = Harness(ScriptedModel(0.9), DIGITS)
+    harness.endpointer.expect_digits = True
+    harness.endpointer.silence_started(b"turn", transcript("It's order 4 5 7 2."))
+    await harness.settle()
+    assert harness.holds == [2500, 250]
+
+
+@pytest.mark.parametrize("text", ["4 5", "I have it here somewhere", ""])
+async def test_waiting_for_digits_anything_short_of_an_id_keeps_the_digits_window(text: str):
+    harness = Harness(ScriptedModel(0.9), DIGITS)
+    harness.endpointer.expect_digits = True
+    harness.endpointer.silence_started(b"turn", transcript(text))
+    await harness.settle()
+    assert harness.holds == [2500, 2500]
+
+
+async def test_waiting_for_digits_without_a_model_every_pause_gets_the_digits_window():
+    harness = Harness(None, DIGITS)
+    harness.endpointer.expect_digits = True
+    harness.endpointer.silence_started(b"turn", transcript("4 5 7 2"))
+    await harness.settle()
+    assert harness.holds == [2500]
+    assert harness.endpointer.verdict == "digits"
+
+
 @pytest.mark.parametrize(
     ("text", "unfinished"),
     [
