@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.campaign.dialer import create_campaign
 from bridge.campaign.export import as_csv, results
-from bridge.campaign.models import CampaignInputError, CampaignSettings
+from bridge.campaign.models import CampaignInputError, CampaignSettings, field_problems
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet
 from bridge.proxies import direct_loopback
@@ -133,11 +133,7 @@ class CampaignsApi:
         try:
             body = NewCampaign.model_validate_json(await request.text())
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-                for error in exc.errors()
-            ]
-            return web.json_response({"problems": problems}, status=400)
+            return web.json_response({"problems": field_problems(exc)}, status=400)
         settings = CampaignSettings.model_validate(body.model_dump(exclude={"contacts_csv"}))
         try:
             campaign_id = await create_campaign(

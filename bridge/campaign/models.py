@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as number_zones
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.dialplan.models import E164
 
@@ -72,6 +72,14 @@ class CampaignInputError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+def field_problems(exc: ValidationError) -> list[str]:
+    """Each problem of a request's fields, as `field: message`."""
+    return [
+        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+        for error in exc.errors()
+    ]
 
 
 def time_zones(phone: str, fallback: str) -> tuple[str, ...]:

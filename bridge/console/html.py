@@ -17,6 +17,7 @@ STATIC = "/console/static"
 NAV = (
     ("/console", "Live"),
     ("/console/calls", "Calls"),
+    ("/console/campaigns", "Campaigns"),
     ("/console/dialplans", "Dialplans"),
     ("/console/test-call", "Test call"),
 )

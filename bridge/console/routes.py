@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bridge.console.admin_pages import AdminPages
 from bridge.console.auth import ConsoleAuth, console_enabled
+from bridge.console.campaign_pages import CampaignPages
 from bridge.console.events import EventStreams
 from bridge.console.guard import Guard
 from bridge.console.login import LoginPages
@@ -36,6 +37,7 @@ def register_console(app: web.Application, services: Services) -> None:
     calls = CallPages(services, test_calls, streams, recordings)
     admin = AdminPages(services, test_calls)
     login = LoginPages(auth)
+    campaigns = CampaignPages(services, streams)
 
     routes = app.router
     routes.add_get("/console/login", login.form)
@@ -54,6 +56,20 @@ def register_console(app: web.Application, services: Services) -> None:
     routes.add_get("/console/dialplans", guard.page(admin.dialplans))
     routes.add_get("/console/test-call", guard.page(admin.test_call_form))
     routes.add_post("/console/test-call", guard.action(admin.place_test_call))
+    routes.add_get("/console/campaigns", guard.page(campaigns.list))
+    routes.add_post("/console/campaigns", guard.action(campaigns.create))
+    routes.add_get("/console/campaigns/{campaign_id}", guard.page(campaigns.campaign))
+    routes.add_get(
+        "/console/campaigns/{campaign_id}/events", guard.page(campaigns.events, redirect=False)
+    )
+    routes.add_get(
+        "/console/campaigns/{campaign_id}/results.{kind:csv|json}",
+        guard.page(campaigns.results, redirect=False),
+    )
+    routes.add_post(
+        "/console/campaigns/{campaign_id}/{action:pause|resume|cancel}",
+        guard.action(campaigns.move),
+    )
     routes.add_static("/console/static", STATIC_DIR)
     # Last, so it only catches what no page matched: `/console/` is typed as often as `/console`.
     routes.add_get("/console{path:(/.*)?}/", _without_trailing_slash)
