@@ -22,6 +22,9 @@ class CallerTurn(BaseModel):
     # The recogniser's belief in `text` (speech.base.Transcript): an unsure turn is checked
     # with the caller before the agent ends the call or transfers it.
     confidence: float = 1.0
+    # The language the recogniser heard ("" when it does not say): a line set to `auto`
+    # answers in it.
+    language: str = ""
 
 
 class ToolCall(BaseModel):

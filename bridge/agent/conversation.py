@@ -25,6 +25,11 @@ def system_prompt(dialplan: Dialplan, context: CallContext) -> str:
     if dialplan.departments:
         parts.append("Departments you can transfer to: " + ", ".join(dialplan.departments) + ".")
     parts.append(f"The caller's number is {context.caller or 'unknown'}.")
+    language = dialplan.recognition.language
+    if language == "auto":
+        parts.append("Answer in the language the caller speaks.")
+    elif language != "en":
+        parts.append(f"Callers speak the language with ISO 639-1 code {language!r}: answer in it.")
     return "\n\n".join(parts)
 
 

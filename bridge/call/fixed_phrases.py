@@ -6,7 +6,7 @@ cache is warmed with exactly those pieces: a kept phrase is found by its exact t
 
 from __future__ import annotations
 
-from bridge.agent.rules import CHECKING
+from bridge.agent.phrases import phrases_for
 from bridge.call.chunker import SentenceChunker
 from bridge.call.speakable import make_speakable
 from bridge.dialplan.models import Dialplan
@@ -27,7 +27,8 @@ def fixed_pieces(dialplan: Dialplan) -> list[str]:
         fallback.hold,
         fallback.transfer_notice,
         fallback.callback_promise,
-        CHECKING,  # the rules agent's, said while a slow lookup runs
+        # the rules agent's, said while a slow lookup runs
+        phrases_for(dialplan.recognition.language).checking,
     ]
     pieces: list[str] = []
     for text in texts:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class Said:
     text: str
     confidence: float = 1.0
+    language: str = ""
     scripted: bool = False  # a phrase to say as it is (the caller was not heard)
 
 
@@ -37,7 +38,7 @@ async def hear(
         deadline = turn.waiting_since + settings.stt_timeout_ms / 1000
         async with asyncio.timeout_at(deadline if settings.stt_timeout_ms else None):
             transcript = await (turn.transcript or stt.transcribe(turn.audio, PHONE_RATE))
-        said = Said(transcript.text, transcript.confidence)
+        said = Said(transcript.text, transcript.confidence, transcript.language)
     except TimeoutError:
         log.error("no words %d ms after the caller spoke: asked again", settings.stt_timeout_ms)
         said = Said(settings.not_heard, scripted=True)

@@ -312,10 +312,11 @@ class CallSession:
             else self._tasks.own(self._voice.fill_silence(reply, clock), "filler")
         )
         try:
-            text, scripted, confidence = turn.text, turn.scripted, 1.0
+            text, scripted, confidence, language = turn.text, turn.scripted, 1.0, ""
             if turn.source == "speech":
                 said = await hear(turn, self._stt, self._dialplan.call, clock)
                 text, scripted, confidence = said.text, said.scripted, said.confidence
+                language = said.language
                 if not text.strip():
                     return
             if scripted:
@@ -328,7 +329,9 @@ class CallSession:
                 await stream_answer(
                     self._agent.respond(
                         list(self._call.history),
-                        CallerTurn(text=text, source=turn.source, confidence=confidence),
+                        CallerTurn(
+                            text=text, source=turn.source, confidence=confidence, language=language
+                        ),
                     ),
                     record,
                     clock,

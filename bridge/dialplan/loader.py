@@ -165,6 +165,7 @@ def _load_file(path: Path) -> tuple[Dialplan | None, _Claims | None, list[Proble
                 continue  # the same mistake, already placed on its line above
             problems.append(_problem_from_error(path, root, error))
     problems += _order_file_problems(data, path, root)
+    problems += _voice_file_problems(data, path, root)
     return None if problems else dialplan, _Claims.read(path, data, root), problems
 
 
@@ -255,7 +256,10 @@ def _child(node: Node, part: str | int) -> Node | None:
 
 def _resolve_paths(dialplan: Dialplan, path: Path) -> Dialplan:
     orders = _resolved(dialplan.orders, path)
-    return dialplan.model_copy(update={"orders": orders, "source": path})
+    voice = dialplan.voice
+    if voice.model is not None and not voice.model.is_absolute():
+        voice = voice.model_copy(update={"model": (path.parent / voice.model).absolute()})
+    return dialplan.model_copy(update={"orders": orders, "voice": voice, "source": path})
 
 
 def _resolved(orders: OrderBackend | None, path: Path) -> OrderBackend | None:
@@ -274,6 +278,20 @@ def _order_file_problems(data: dict[str, Any], path: Path, root: Node) -> list[P
         loc = ("orders", "path")
         return [Problem(path, _line_of(root, loc), "orders.path", f"no such file: {orders.path}")]
     return []
+
+
+def _voice_file_problems(data: dict[str, Any], path: Path, root: Node) -> list[Problem]:
+    """A local voice file that is missing, or has no piper config beside it."""
+    voice = data.get("voice")
+    model = voice.get("model") if isinstance(voice, dict) else None
+    if not isinstance(model, str) or not model:
+        return []
+    file = (path.parent / model).absolute()
+    missing = file if not file.is_file() else Path(f"{file}.json")
+    if missing.is_file():
+        return []
+    loc = ("voice", "model")
+    return [Problem(path, _line_of(root, loc), "voice.model", f"no such file: {missing}")]
 
 
 def _cross_file_problems(claims: list[_Claims]) -> list[Problem]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bridge.addresses import E164, check_number_entry
 from bridge.dialplan.agent_settings import AgentSettings
+from bridge.dialplan.language import with_language_defaults
 from bridge.dialplan.outbound import OutboundSettings
 
 
@@ -139,6 +140,9 @@ class Overflow(Strict):
 class VoiceSettings(Strict):
     provider: Literal["local", "openai"] = "local"
     name: str = ""  # provider's voice name; empty for its default
+    # A local voice other than the bundled English one: a piper `.onnx` file with its
+    # `.onnx.json` beside it (relative paths are relative to the dialplan file).
+    model: Path | None = None
     speed: float = Field(default=1.0, gt=0.25, le=4.0)
 
 
@@ -305,6 +309,11 @@ class Dialplan(Strict):
 
     # Where the file came from, set by the loader (not a YAML key).
     source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_in_the_callers_language(cls, data: Any) -> Any:
+        return with_language_defaults(data)
 
     @field_validator("numbers")
     @classmethod

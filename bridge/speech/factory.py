@@ -52,7 +52,7 @@ class SpeechModels:
         # None: no model installed, or instant speech; dialplans then end turns on silence_ms.
         self.turn_model = turn_model
         self.tts = tts  # the process's voice, at the default speed
-        self._voices: dict[tuple[str, str, float], TextToSpeech] = {}
+        self._voices: dict[tuple[str, str, float, str], TextToSpeech] = {}
         self._recognisers: dict[RecognitionHints, SpeechToText] = {}
         # Simulated callers speak without piper's random variation, so a script that is
         # heard right once is heard the same way on every run.
@@ -73,7 +73,7 @@ class SpeechModels:
         The provider is the process's (its models are what is loaded); a dialplan asking for
         another one is served by this one, with a warning.
         """
-        key = (voice.provider, voice.name, voice.speed)
+        key = (voice.provider, voice.name, voice.speed, str(voice.model or ""))
         if key not in self._voices:
             self._voices[key] = self._make_voice(voice)
         return self._voices[key]

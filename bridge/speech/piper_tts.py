@@ -91,7 +91,10 @@ class PiperTTS:
         self._pool = pool
         # Each sentence on every core (as the recogniser does): the first one is what the
         # caller waits for.
-        self._voice = _SharedVoice(model_path, config_path, inference_threads())
+        self._threads = inference_threads()
+        self._voice = _SharedVoice(model_path, config_path, self._threads)
+        # Every voice file a dialplan named, loaded once and shared by all views of this TTS.
+        self._voices: dict[Path, _SharedVoice] = {model_path: self._voice}
         self._speed = speed
         self._steady = False
 
@@ -108,8 +111,17 @@ class PiperTTS:
         return "local"
 
     def for_voice(self, voice: VoiceSettings) -> PiperTTS:
-        """The same loaded voice at the dialplan's speed (piper has one voice: no names)."""
-        return self if voice.speed == self._speed else self.with_speed(voice.speed)
+        """The dialplan's voice file (else this one) at its speed (piper voices have no
+        names: another voice, another language, is another file)."""
+        other = self if voice.speed == self._speed else self.with_speed(voice.speed)
+        if voice.model is None or voice.model == self._voice.model_path:
+            return other
+        other = copy.copy(other)
+        if voice.model not in self._voices:
+            config = Path(f"{voice.model}.json")
+            self._voices[voice.model] = _SharedVoice(voice.model, config, self._threads)
+        other._voice = self._voices[voice.model]
+        return other
 
     def with_speed(self, speed: float) -> PiperTTS:
         """The same loaded voice, speaking faster (> 1) or slower (< 1)."""
