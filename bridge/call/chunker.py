@@ -66,7 +66,7 @@ class SentenceChunker:
         text = self._buffer
         for match in _SENTENCE_END.finditer(text):
             if match.group().startswith("\n") or self._ends_sentence(text, match):
-                return match.end()
+                return self._first_clause(text[: match.end()]) or match.end()
         limit = self._max_piece_chars if self._pieces_out else self._first_piece_chars
         if len(text.strip()) <= limit:
             return None
@@ -79,6 +79,16 @@ class SentenceChunker:
             space = text.rstrip().rfind(" ")
             return space if space > 0 else None
         return None
+
+    def _first_clause(self, sentence: str) -> int | None:
+        """Where a long first sentence's first clause ends: a reply that arrives whole (the
+        rules agent's) would otherwise wait for the TTS of its whole first sentence."""
+        if self._pieces_out or len(sentence.strip()) <= self._first_piece_chars:
+            return None
+        return next(
+            (m.end() for m in _CLAUSE_END.finditer(sentence) if m.end() >= self._min_clause_chars),
+            None,
+        )
 
     def _ends_sentence(self, text: str, match: re.Match[str]) -> bool:
         if not match.group().startswith("."):

@@ -55,6 +55,21 @@ def test_long_first_sentence_is_cut_at_a_clause_for_fast_first_audio() -> None:
     assert " ".join(pieces) == text
 
 
+def test_a_long_first_sentence_that_arrives_whole_is_cut_at_its_first_clause() -> None:
+    text = "Order 4 5 7 2, your camping stove, shipped with UPS and should arrive by Friday. "
+    text += "Is there anything else I can help with?"
+    assert chunk_stream([text]) == [
+        "Order 4 5 7 2,",
+        "your camping stove, shipped with UPS and should arrive by Friday.",
+        "Is there anything else I can help with?",
+    ]
+    assert chunk_stream(["Sure. What's your order number? You can say it."]) == [
+        "Sure.",
+        "What's your order number?",
+        "You can say it.",
+    ]
+
+
 def test_later_run_on_sentences_are_cut_only_when_very_long() -> None:
     first = "Okay. "
     second = "It is on the truck, it will arrive soon, and you will get a text when it does."
