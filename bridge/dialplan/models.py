@@ -207,8 +207,9 @@ class CallSettings(Strict):
     filler_after_ms: int = Field(default=1500, ge=0, le=10000)  # 0: never
     fillers: list[str] = Field(default_factory=lambda: ["One moment."], min_length=1)
     # A recogniser with no words this long after the caller stopped speaking (endpointing
-    # included) has failed: `not_heard`.
-    stt_timeout_ms: int = Field(default=4000, ge=0, le=60000)  # 0: wait as long as it takes
+    # included) has failed: `not_heard`. A guard against a hung vendor, not a latency target:
+    # on a CPU-starved machine local transcripts take seconds, and asking again costs more.
+    stt_timeout_ms: int = Field(default=6000, ge=0, le=60000)  # 0: wait as long as it takes
     # A voice with no audio this long after it was asked (or after its last audio) has
     # failed: the piece is dropped and `voice_failed` said.
     voice_timeout_ms: int = Field(default=2500, ge=0, le=60000)  # 0: wait as long as it takes

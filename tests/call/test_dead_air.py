@@ -146,11 +146,13 @@ def test_a_slow_voice_gets_the_filler_first_and_then_says_all_of_the_reply() -> 
 @pytest.mark.parametrize("silence_ms", [600, 1500])
 def test_a_recogniser_that_hangs_is_given_up_and_the_caller_asked_again(silence_ms: int) -> None:
     # Its deadline counts from the caller's last word: a long endpointing wait is no excuse.
+    # 3.5 s: the filler's 1.5 s, the filler itself, then under 2 s more.
     async def scenario(call: Call) -> None:
         call.stt.hung = True
         await asked_and_answered(call)
 
-    call = run_call(scenario, dialplan=line(turns={"silence_ms": silence_ms}))
+    plan = line(turns={"silence_ms": silence_ms}, call={"stt_timeout_ms": 3500})
+    call = run_call(scenario, dialplan=plan)
 
     assert call.twilio.heard() == [
         "One moment.",
