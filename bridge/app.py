@@ -77,11 +77,17 @@ def create_app(services: Services) -> web.Application:
 
 
 async def _dialer(app: web.Application) -> AsyncIterator[None]:
-    """The campaign dialer runs while the app serves."""
-    task = asyncio.create_task(app[SERVICES].dialer.run(), name="campaign dialer")
+    """The campaign dialer, and the relay of AMD verdicts other instances received, run while
+    the app serves."""
+    services = app[SERVICES]
+    tasks = [
+        asyncio.create_task(services.dialer.run(), name="campaign dialer"),
+        asyncio.create_task(services.verdicts.run(), name="verdict relay"),
+    ]
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _stop_taking_calls(app: web.Application) -> None:

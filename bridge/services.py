@@ -29,6 +29,7 @@ from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_trans
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.campaign.dialer import Dialer
+from bridge.campaign.verdicts import VerdictRelay
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
 from bridge.dialplan.models import Dialplan
@@ -59,10 +60,6 @@ LIVE_POLL_S = 0.1  # how often a drain looks whether the live calls have ended
 # A live call, either way of talking (the media socket drives both alike).
 LiveCall = CallSession | RealtimeSession
 
-# AMD verdicts kept for calls whose stream has not started yet (bounded: a flood of
-# callbacks for calls that never stream must not grow it).
-PENDING_VERDICTS_MAX = 1000
-
 # Twilio ends any call after 24 hours at the latest.
 CALLS_LAST_AT_MOST = timedelta(hours=24)
 
@@ -82,10 +79,12 @@ class Services:
     instance_id: str = ""
     courier: WebhookCourier = field(init=False)
     warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
-    # Live outbound calls' settings (rendered for the call), and AMD verdicts that came early.
+    # Live outbound calls' settings (rendered for the call), and those of them whose AMD
+    # verdict is still to be acted on (it may reach any instance: see `verdicts`).
     outbound: dict[str, OutboundSettings] = field(default_factory=dict)
-    early_verdicts: dict[str, str] = field(default_factory=dict)
+    awaiting_verdict: set[str] = field(default_factory=set)
     dialer: Dialer = field(init=False)
+    verdicts: VerdictRelay = field(init=False)
     warm: WarmTransfers = field(init=False)
 
     def __post_init__(self) -> None:
@@ -106,12 +105,14 @@ class Services:
             self.courier.call_over,
         )
         self.dialer = Dialer(self.store.campaigns, self.dial, self.instance_id)
+        self.verdicts = VerdictRelay(self.store, lambda: self.awaiting_verdict, self._verdict)
 
     def _closed(self, call_sid: str) -> None:
         """A call's stream ended: it is no longer live, and unless it was transferred (its
         outcome is still to come), what happens after the call starts."""
         self.live.pop(call_sid, None)
         self.outbound.pop(call_sid, None)
+        self.awaiting_verdict.discard(call_sid)
         self.courier.call_over(call_sid, unless_transferred=True)
 
     def accepting_calls(self) -> bool:
@@ -172,11 +173,14 @@ class Services:
         call: MediaCall = session if recorder is None else RecordedCall(session, recorder)
         if dialplan.outbound is not None and placed is not None:
             self.outbound[start.call_sid] = dialplan.outbound
+            self.awaiting_verdict.add(start.call_sid)
         if returned is None:
             await session.start()
-            early = self.early_verdicts.pop(start.call_sid, None)
-            if early is not None:
-                await self._act_on_verdict(start.call_sid, session, early)
+            if start.call_sid in self.awaiting_verdict:
+                # A verdict that came before the stream, to any instance, is in the store.
+                known = await self.store.answered_by_of([start.call_sid])
+                for call_sid, answered_by in known.items():
+                    await self._verdict(call_sid, answered_by)
             return call
         # The caller is back from a transfer nobody answered: same conversation, new stream.
         journal.leg(CallLeg(kind="agent", status="returned", sid=start.stream_sid))
@@ -195,21 +199,29 @@ class Services:
         return await place_call(self.twilio, self.settings, self.store, dialplan, to, variables)
 
     async def answered_by(self, call_sid: str, answered_by: str) -> None:
-        """Twilio's AMD verdict on an outbound call, acted on in the middle of the call."""
-        session = self.live.get(call_sid)
-        if session is None and len(self.early_verdicts) < PENDING_VERDICTS_MAX:
-            self.early_verdicts[call_sid] = answered_by
+        """Twilio's AMD verdict on an outbound call, to whichever instance: kept in the shared
+        store, and acted on in the middle of the call by the instance holding its stream (this
+        one at once; another when its `verdicts` relay finds it there)."""
         await self.store.set_answered_by(call_sid, answered_by)
-        if session is not None:
-            await self._act_on_verdict(call_sid, session, answered_by)
+        await self._verdict(call_sid, answered_by)
+
+    async def _verdict(self, call_sid: str, answered_by: str) -> None:
+        """Act, once, on the verdict on an outbound call whose stream this instance holds."""
+        session = self.live.get(call_sid)
+        if session is None or call_sid not in self.awaiting_verdict:
+            return
+        log.info("call %s answered by %s", call_sid, answered_by)
+        if verdict(answered_by) == "wait":
+            return
+        self.awaiting_verdict.discard(call_sid)
+        await self._act_on_verdict(call_sid, session, answered_by)
 
     async def _act_on_verdict(self, call_sid: str, session: LiveCall, answered_by: str) -> None:
         """A person goes on talking to the agent; a machine, past its beep, gets the voicemail
         message, then the hang-up; a fax, the hang-up."""
         outbound = self.outbound.get(call_sid)
         kind = verdict(answered_by)
-        log.info("call %s answered by %s", call_sid, answered_by)
-        if outbound is None or kind == "wait":
+        if outbound is None:
             return
         if kind == "person":
             await self.store.set_outcome(call_sid, "human")

@@ -123,6 +123,9 @@ class CallStore(Protocol):
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         """Keep Twilio's answering-machine verdict on the call."""
 
+    async def answered_by_of(self, call_sids: list[str]) -> dict[str, str]:
+        """The answering-machine verdicts known for these calls (those with none left out)."""
+
     async def add_outbound(self, request: OutboundRequest) -> None:
         """Keep a call about to be placed, before Twilio can call back about it."""
 

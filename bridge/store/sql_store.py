@@ -148,6 +148,17 @@ class SqlCallStore:
         async with self._db.transaction(write=True) as tx:
             await self._run(tx, q.SET_ANSWERED_BY, (answered_by, call_sid))
 
+    async def answered_by_of(self, call_sids: list[str]) -> dict[str, str]:
+        marks = ", ".join("?" for _ in call_sids)
+        async with self._db.transaction(write=False) as tx:
+            rows = await self._fetch(
+                tx,
+                "SELECT call_sid, answered_by FROM calls"
+                f" WHERE call_sid IN ({marks}) AND answered_by <> ''",
+                call_sids,
+            )
+        return {str(row["call_sid"]): str(row["answered_by"]) for row in rows}
+
     async def add_outbound(self, request: OutboundRequest) -> None:
         d = self._dialect
         async with self._db.transaction(write=True) as tx:
