@@ -66,7 +66,8 @@ def judge(segments: list[Segment]) -> tuple[str, float]:
     """(the text worth keeping, confidence 0-1) from the decoded segments.
 
     Silent segments are dropped, loops trimmed; confidence is the token-weighted mean
-    probability per token, and a loop or a dropped segment lowers it to at most one half.
+    probability per token, and a loop or a dropped segment lowers it below one half (well
+    under `UNSURE_BELOW`).
     """
     kept = [
         s

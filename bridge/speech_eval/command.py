@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import get_args
 
 from bridge.config import Settings
+from bridge.speech_eval.calibrate import render_calibration
 from bridge.speech_eval.corpus import BUILT_CORPUS, load_corpus
 from bridge.speech_eval.phone_line import Noise
 from bridge.speech_eval.run import SETTINGS, Score, run
@@ -44,6 +45,11 @@ def add_wer_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
     wer.add_argument("--only", default="", help="clip ids containing this text")
     wer.add_argument("--json", action="store_true", help="every score and transcript as JSON")
     wer.add_argument("--errors", action="store_true", help="list the turns heard wrong")
+    wer.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="how well each 'unsure' confidence threshold separates right turns from wrong",
+    )
     wer.set_defaults(handler=_wer)
 
 
@@ -98,4 +104,7 @@ def _wer(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([s.model_dump() for s in scores], indent=2))
     elif args.errors:
         print("\n\n".join(_errors(s) for s in scores))
+    if args.calibrate and not args.json:
+        print()
+        print(render_calibration(scores))
     return 0
