@@ -84,6 +84,7 @@ class TurnRecord(BaseModel):
     latency_ms: TurnLatency = Field(default_factory=TurnLatency)
     usage: TurnUsage | None = None
     started_at: datetime = Field(default_factory=utcnow)
+    speech_ms: int = 0  # how long the caller spoke in this turn (pauses inside included)
 
 
 class TwilioAction(BaseModel):
@@ -147,6 +148,44 @@ class CallRecord(BaseModel):
     twilio_actions: list[TwilioAction] = Field(default_factory=list)
     legs: list[CallLeg] = Field(default_factory=list)
     wrap_up: WrapUp | None = None  # once the call is over
+    # How long the caller heard the agent: its audio on the stream's clock, less what a
+    # barge-in's clear cut (every stream of the call together).
+    agent_speech_ms: int = 0
+
+
+class CallUsage(BaseModel):
+    """What a call used: its length, who spoke how long, and the LLM's tokens and dollars
+    (every turn, and the notes written after it)."""
+
+    call_seconds: float = 0.0
+    caller_speech_seconds: float = 0.0
+    agent_speech_seconds: float = 0.0
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    llm_cost_usd: float = 0.0
+
+    @property
+    def call_minutes(self) -> float:
+        return self.call_seconds / 60
+
+
+def usage_of(record: CallRecord) -> CallUsage:
+    """The call's usage from its record; a live call counts up to now."""
+    total = TurnUsage()
+    for turn in record.turns:
+        if turn.usage is not None:
+            total.add(turn.usage)
+    if record.wrap_up is not None and record.wrap_up.usage is not None:
+        total.add(record.wrap_up.usage)
+    ended = record.ended_at or utcnow()
+    return CallUsage(
+        call_seconds=round(max(0.0, (ended - record.started_at).total_seconds()), 1),
+        caller_speech_seconds=round(sum(turn.speech_ms for turn in record.turns) / 1000, 1),
+        agent_speech_seconds=round(record.agent_speech_ms / 1000, 1),
+        llm_prompt_tokens=total.prompt_tokens,
+        llm_completion_tokens=total.completion_tokens,
+        llm_cost_usd=round(total.cost_usd, 6),
+    )
 
 
 class OutboundRequest(BaseModel):

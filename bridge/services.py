@@ -23,6 +23,7 @@ from bridge.call.after_call import WebhookCourier
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
 from bridge.call.llm_writer import LlmWriter
+from bridge.call.meter import MeteredCall, MeteredSink, SpeechMeter
 from bridge.call.realtime_session import RealtimeSession
 from bridge.call.recorder import CallRecorder, RecordedCall, RecordingSink
 from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
@@ -161,6 +162,8 @@ class Services:
             if returned is None:  # the consent announcement comes first, in the recording
                 greeting = f"{dialplan.recording.announcement} {dialplan.greeting}".strip()
                 dialplan = dialplan.model_copy(update={"greeting": greeting})
+        meter = SpeechMeter()  # how long the agent is heard
+        sink = MeteredSink(sink, meter)
         try:
             session = self._new_session(start, dialplan, context, journal, sink, returned)
         except BaseException:
@@ -171,6 +174,7 @@ class Services:
             raise
         self.live[start.call_sid] = session
         call: MediaCall = session if recorder is None else RecordedCall(session, recorder)
+        call = MeteredCall(call, meter, self.store, start.call_sid)
         if dialplan.outbound is not None and placed is not None:
             self.outbound[start.call_sid] = dialplan.outbound
             self.awaiting_verdict.add(start.call_sid)

@@ -19,14 +19,14 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from typing import Any
 
 import aiohttp
 
 from bridge.call.llm_writer import LlmWriter
 from bridge.call.wrap_up import wrap_up
 from bridge.dialplan.loader import DialplanSet
-from bridge.records import CallRecord, TurnUsage, WrapUp, utcnow
+from bridge.observability import metrics
+from bridge.records import CallRecord, WrapUp, usage_of, utcnow
 from bridge.store.base import CallStore
 from bridge.store.outbox import Delivery, SqlOutbox
 
@@ -43,20 +43,6 @@ def signature(key: str, timestamp: int, body: str) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def usage(record: CallRecord) -> dict[str, Any]:
-    total = TurnUsage()
-    for turn in record.turns:
-        if turn.usage is not None:
-            total.add(turn.usage)
-    ended = record.ended_at or utcnow()
-    return {
-        "llm_prompt_tokens": total.prompt_tokens,
-        "llm_completion_tokens": total.completion_tokens,
-        "llm_cost_usd": round(total.cost_usd, 6),
-        "call_seconds": round((ended - record.started_at).total_seconds(), 1),
-    }
-
-
 def payload(record: CallRecord, notes: WrapUp, recording_url: str | None) -> str:
     return json.dumps(
         {
@@ -66,7 +52,7 @@ def payload(record: CallRecord, notes: WrapUp, recording_url: str | None) -> str
             "disposition": notes.disposition,
             "fields": notes.fields,
             "outcome": record.status,
-            "usage": usage(record),
+            "usage": usage_of(record).model_dump(),
             "recording_url": recording_url,
         },
         separators=(",", ":"),
@@ -136,8 +122,10 @@ class WebhookCourier:
         dialplan = self._dialplans.named(record.dialplan)
         if dialplan is None:
             return
-        notes = await wrap_up(record, dialplan, self._writer)
-        await self._store.set_wrap_up(call_sid, notes)
+        notes = record.wrap_up = await wrap_up(record, dialplan, self._writer)
+        used = usage_of(record)
+        await self._store.set_wrap_up(call_sid, notes, used)
+        metrics.call_used(used, notes.usage)
         if dialplan.after_call.webhook_url is None:
             return
         recording = self._recording_url(call_sid) if dialplan.recording.enabled else None

@@ -35,8 +35,10 @@ class Conversation:
         self.history.extend(history)
         self._turn_index = count(turns_so_far)
 
-    def new_turn(self, source: TurnSource, caller: str) -> TurnRecord:
-        return TurnRecord(index=next(self._turn_index), source=source, caller=caller)
+    def new_turn(self, source: TurnSource, caller: str, speech_ms: int = 0) -> TurnRecord:
+        return TurnRecord(
+            index=next(self._turn_index), source=source, caller=caller, speech_ms=speech_ms
+        )
 
     def caller_said(self, record: TurnRecord, text: str) -> None:
         record.caller = text

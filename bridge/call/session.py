@@ -304,7 +304,7 @@ class CallSession:
     async def _run_reply(self, reply: ReplyState) -> None:
         turn = reply.turn
         clock = TurnClock(turn.endpointing_ms)
-        record = self._call.new_turn(turn.source, turn.caller)
+        record = self._call.new_turn(turn.source, turn.caller, turn.speech_ms)
         # Nothing of the reply heard a while after the turn ended: a filler plays (once).
         filler = (
             None

@@ -1,11 +1,12 @@
-"""What became of a call, on its page: the post-call notes and every transfer leg."""
+"""What became of a call, on its page: the post-call notes, its usage and every transfer
+leg."""
 
 from __future__ import annotations
 
 import json
 
 from bridge.console.html import esc, when
-from bridge.records import CallLeg, WrapUp
+from bridge.records import CallLeg, CallUsage, WrapUp
 
 LEG_KINDS = {"dial": "Dialled", "warm": "Warm transfer", "agent": "Back with the agent"}
 
@@ -48,3 +49,15 @@ def legs_html(legs: list[CallLeg]) -> str:
         "<th scope=col>Target</th><th scope=col>Outcome</th><th scope=col>Talked</th>"
         f"<th scope=col>SID</th></tr></thead><tbody>{rows}</tbody></table></div>"
     )
+
+
+def usage_html(usage: CallUsage) -> str:
+    rows = [
+        ("Length", f"{usage.call_minutes:.1f} min ({usage.call_seconds:.0f} s)"),
+        ("Caller spoke", f"{usage.caller_speech_seconds:.1f} s"),
+        ("Agent heard", f"{usage.agent_speech_seconds:.1f} s"),
+        ("LLM tokens", f"{usage.llm_prompt_tokens} in, {usage.llm_completion_tokens} out"),
+        ("LLM cost", f"${usage.llm_cost_usd:.4f} (estimated)"),
+    ]
+    items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    return f'<dl class="summary usage">{items}</dl>'

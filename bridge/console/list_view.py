@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bridge.console.html import esc, when
-from bridge.records import CallRecord, CallStatus
+from bridge.records import CallRecord, CallStatus, CallUsage
 from bridge.store.base import CallQuery, CallSummary
 
 PAGE_SIZE = 50
@@ -81,15 +81,27 @@ def calls_table(calls: list[CallSummary], caption: str) -> str:
         f"<td>{esc(call.from_number)}</td><td>{esc(call.to_number)}</td>"
         f"<td>{esc(call.dialplan)}</td>"
         f'<td><span class="badge status-{esc(call.status)}">{esc(call.status)}</span></td>'
-        f"<td>{call.turn_count}</td><td>{esc(call.end_reason)}</td></tr>"
+        f"<td>{call.turn_count}</td>{usage_cells(call.usage)}<td>{esc(call.end_reason)}</td></tr>"
         for call in calls
     )
     return f"""<div class="scroll"><table class="calls">
 <caption>{esc(caption)}</caption>
 <thead><tr><th scope="col">Started</th><th scope="col">From</th><th scope="col">To</th>
 <th scope="col">Dialplan</th><th scope="col">Outcome</th><th scope="col">Turns</th>
-<th scope="col">Reason</th></tr></thead>
+<th scope="col">Minutes</th><th scope="col">Speech (caller / agent)</th>
+<th scope="col">LLM cost</th><th scope="col">Reason</th></tr></thead>
 <tbody>{rows}</tbody></table></div>"""
+
+
+def usage_cells(usage: CallUsage | None) -> str:
+    """Minutes, speaking time and the LLM's dollars; dashes until the call's notes exist."""
+    if usage is None:
+        return "<td>—</td>" * 3
+    return (
+        f"<td>{usage.call_minutes:.1f}</td>"
+        f"<td>{usage.caller_speech_seconds:.0f} s / {usage.agent_speech_seconds:.0f} s</td>"
+        f"<td>${usage.llm_cost_usd:.4f}</td>"
+    )
 
 
 def pager(fields: dict[str, str], page: int, full_page: bool) -> str:

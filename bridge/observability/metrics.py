@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from bridge.records import TurnRecord, TwilioAction
+from bridge.records import CallUsage, TurnRecord, TurnUsage, TwilioAction
 
 # The stages of a turn, as TurnLatency names them: STT, the agent's first words, the first
 # synthesized audio and the first `media` frame sent, each from the end of the caller's turn.
@@ -33,6 +33,14 @@ TOKENS = Counter(
     ["provider", "kind"],
 )
 COST = Counter("bridge_agent_cost_usd_total", "Estimated agent cost in US dollars.", ["provider"])
+CALL_SECONDS = Counter(
+    "bridge_call_seconds_total", "Length of the calls ended (their notes written), in seconds."
+)
+SPEECH_SECONDS = Counter(
+    "bridge_speech_seconds_total",
+    "Speaking time in the calls ended: the caller's turns, the agent as heard.",
+    ["side"],
+)
 REALTIME_FALLBACKS = Counter(
     "bridge_realtime_fallbacks_total",
     "Realtime calls handed to the cascaded pipeline (session not opened, dropped, or silent).",
@@ -67,7 +75,19 @@ def turn_done(turn: TurnRecord) -> None:
         ms = getattr(turn.latency_ms, stage)
         if ms is not None:
             STAGE_SECONDS.labels(stage).observe(ms / 1000)
-    usage = turn.usage
+    _tokens_used(turn.usage)
+
+
+def call_used(usage: CallUsage, notes: TurnUsage | None) -> None:
+    """A call is over: its length and speaking time, and the LLM's notes on it (its turns'
+    tokens were counted as they came)."""
+    CALL_SECONDS.inc(usage.call_seconds)
+    SPEECH_SECONDS.labels("caller").inc(usage.caller_speech_seconds)
+    SPEECH_SECONDS.labels("agent").inc(usage.agent_speech_seconds)
+    _tokens_used(notes)
+
+
+def _tokens_used(usage: TurnUsage | None) -> None:
     if usage is not None and usage.provider:
         for kind, tokens in (
             ("text_in", usage.prompt_tokens - usage.audio_prompt_tokens),

@@ -11,6 +11,7 @@ from bridge.records import (
     CallLeg,
     CallRecord,
     CallStatus,
+    CallUsage,
     OutboundRequest,
     TurnRecord,
     TwilioAction,
@@ -50,6 +51,7 @@ class CallSummary(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     turn_count: int
+    usage: CallUsage | None = None  # once the call is over and its notes are written
 
 
 class TrustRecords(Protocol):
@@ -117,8 +119,11 @@ class CallStore(Protocol):
     async def set_twilio_status(self, call_sid: str, status: str) -> None:
         """Keep the final CallStatus Twilio reported for the call."""
 
-    async def set_wrap_up(self, call_sid: str, wrap_up: WrapUp) -> None:
-        """Keep what the post-call step made of the call."""
+    async def set_wrap_up(self, call_sid: str, wrap_up: WrapUp, usage: CallUsage) -> None:
+        """Keep what the post-call step made of the call, and its usage totals."""
+
+    async def add_agent_speech(self, call_sid: str, ms: int) -> None:
+        """Count `ms` more of the agent heard on the call (one stream's worth)."""
 
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         """Keep Twilio's answering-machine verdict on the call."""

@@ -14,8 +14,8 @@ WHERE excluded.instance_id <> ''
 
 UPSERT_TURN = """
 INSERT INTO turns (call_sid, idx, source, caller, agent, heard, interrupted, resumed, tools,
-                   latency_ms, usage, started_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   latency_ms, usage, started_at, speech_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_sid, idx) DO UPDATE SET
     source = excluded.source,
     caller = excluded.caller,
@@ -26,7 +26,8 @@ ON CONFLICT (call_sid, idx) DO UPDATE SET
     tools = excluded.tools,
     latency_ms = excluded.latency_ms,
     usage = excluded.usage,
-    started_at = excluded.started_at
+    started_at = excluded.started_at,
+    speech_ms = excluded.speech_ms
 """
 
 INSERT_ACTION = """
@@ -95,15 +96,17 @@ WHERE status = 'active' AND (instance_id = ? OR started_at < ?)
 
 SELECT_CALL = """
 SELECT call_sid, stream_sid, from_number, to_number, dialplan, status, end_reason,
-       started_at, ended_at, instance_id, direction, outcome, answered_by, wrap_up
+       started_at, ended_at, instance_id, direction, outcome, answered_by, wrap_up,
+       agent_speech_ms
 FROM calls WHERE call_sid = ?
 """
 
-SET_WRAP_UP = "UPDATE calls SET wrap_up = ? WHERE call_sid = ?"
+SET_WRAP_UP = "UPDATE calls SET wrap_up = ?, usage = ? WHERE call_sid = ?"
+ADD_AGENT_SPEECH = "UPDATE calls SET agent_speech_ms = agent_speech_ms + ? WHERE call_sid = ?"
 
 SELECT_TURNS = """
 SELECT idx, source, caller, agent, heard, interrupted, resumed, tools, latency_ms, usage,
-       started_at
+       started_at, speech_ms
 FROM turns WHERE call_sid = ? ORDER BY idx
 """
 
@@ -114,7 +117,7 @@ FROM twilio_actions WHERE call_sid = ? ORDER BY id
 
 LIST_CALLS_HEAD = """
 SELECT c.call_sid, c.from_number, c.to_number, c.dialplan, c.status, c.end_reason,
-       c.started_at, c.ended_at,
+       c.started_at, c.ended_at, c.usage,
        (SELECT COUNT(*) FROM turns t WHERE t.call_sid = c.call_sid) AS turn_count
 FROM calls c
 """

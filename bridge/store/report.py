@@ -9,11 +9,13 @@ from datetime import datetime
 from bridge.records import (
     CallLeg,
     CallRecord,
+    CallUsage,
     TurnLatency,
     TurnRecord,
     TurnUsage,
     TwilioAction,
     WrapUp,
+    usage_of,
 )
 from bridge.store.base import CallSummary
 
@@ -119,6 +121,15 @@ def _wrap_up(notes: WrapUp) -> list[str]:
     return lines
 
 
+def usage_line(usage: CallUsage) -> str:
+    """Minutes, speaking time and the LLM's tokens and dollars, on one line."""
+    return (
+        f"time: {usage.call_minutes:.1f} min; speech: caller {usage.caller_speech_seconds:.1f} s,"
+        f" agent {usage.agent_speech_seconds:.1f} s; LLM {usage.llm_prompt_tokens}+"
+        f"{usage.llm_completion_tokens} tokens ${usage.llm_cost_usd:.4f}"
+    )
+
+
 def call_usage(call: CallRecord) -> TurnUsage | None:
     """The LLM tokens and estimated cost of every turn together; None when no turn had any."""
     used = [turn.usage for turn in call.turns if turn.usage is not None]
@@ -144,6 +155,7 @@ def transcript(call: CallRecord) -> str:
     total = call_usage(call)
     if total is not None:
         lines.append(f"  usage (whole call): {total.summary()}")
+    lines.append(f"  {usage_line(usage_of(call))}")
     lines.append("")
     if call.wrap_up is not None:
         lines += [*_wrap_up(call.wrap_up), ""]

@@ -244,4 +244,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE calls ADD COLUMN wrap_up {json}",
         ),
     ),
+    Migration(
+        version=11,
+        statements=(
+            # Usage per call (issue 14): the caller's speaking time per turn, the agent's
+            # heard time per call, and the call's totals once it is over (for listings).
+            "ALTER TABLE turns ADD COLUMN speech_ms INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE calls ADD COLUMN agent_speech_ms INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE calls ADD COLUMN usage {json}",
+        ),
+    ),
 )

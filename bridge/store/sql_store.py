@@ -10,6 +10,7 @@ from bridge.records import (
     CallLeg,
     CallRecord,
     CallStatus,
+    CallUsage,
     OutboundRequest,
     TurnRecord,
     TwilioAction,
@@ -139,10 +140,15 @@ class SqlCallStore:
                 tx, "UPDATE calls SET twilio_status = ? WHERE call_sid = ?", (status, call_sid)
             )
 
-    async def set_wrap_up(self, call_sid: str, wrap_up: WrapUp) -> None:
-        value = self._dialect.json(wrap_up.model_dump(mode="json"))
+    async def set_wrap_up(self, call_sid: str, wrap_up: WrapUp, usage: CallUsage) -> None:
+        d = self._dialect
+        params = (d.json(wrap_up.model_dump(mode="json")), d.json(usage.model_dump()), call_sid)
         async with self._db.transaction(write=True) as tx:
-            await self._run(tx, q.SET_WRAP_UP, (value, call_sid))
+            await self._run(tx, q.SET_WRAP_UP, params)
+
+    async def add_agent_speech(self, call_sid: str, ms: int) -> None:
+        async with self._db.transaction(write=True) as tx:
+            await self._run(tx, q.ADD_AGENT_SPEECH, (ms, call_sid))
 
     async def set_answered_by(self, call_sid: str, answered_by: str) -> None:
         async with self._db.transaction(write=True) as tx:
@@ -232,7 +238,13 @@ class SqlCallStore:
         async with self._db.transaction(write=False) as tx:
             rows = await self._fetch(tx, sql, (*params, query.limit, query.offset))
         return [
-            CallSummary.model_validate(self._moments(row, "started_at", "ended_at")) for row in rows
+            CallSummary.model_validate(
+                {
+                    **self._moments(row, "started_at", "ended_at"),
+                    "usage": self._dialect.load_json(row["usage"]),
+                }
+            )
+            for row in rows
         ]
 
     async def close_interrupted(
@@ -277,6 +289,7 @@ class SqlCallStore:
             d.json(turn.latency_ms.model_dump(mode="json")),
             d.json(turn.usage.model_dump(mode="json") if turn.usage else None),
             d.ts(turn.started_at),
+            turn.speech_ms,
         )
 
     def _action_params(self, call_sid: str, action: TwilioAction) -> tuple[Any, ...]:

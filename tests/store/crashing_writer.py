@@ -44,7 +44,7 @@ async def main(call_sid: str) -> None:
         text = ("never committed", "", "")
         tools, latency, usage = dialect.json([]), dialect.json({}), None
         started = dialect.ts(datetime.now(UTC))
-        params = (call_sid, 2, "speech", *text, False, 0, tools, latency, usage, started)
+        params = (call_sid, 2, "speech", *text, False, 0, tools, latency, usage, started, 0)
         await tx.execute(dialect.render_query(UPSERT_TURN), params)
         print("third turn in flight", flush=True)
         await asyncio.Event().wait()

@@ -10,11 +10,13 @@ import pytest
 from bridge.config import Settings
 from bridge.records import (
     CallRecord,
+    CallUsage,
     ToolCallRecord,
     TurnLatency,
     TurnRecord,
     TurnUsage,
     TwilioAction,
+    WrapUp,
 )
 from bridge.store import CallQuery, CallStore, UnknownCallError, open_store
 from bridge.store.schema import MIGRATIONS
@@ -245,7 +247,18 @@ async def test_listing_summarises_each_call(store: CallStore) -> None:
         "end_reason": "",
         "started_at": T0 + timedelta(days=1),
         "turn_count": 2,
+        "usage": None,
     }
+    # Once the call's notes are written, the listing carries its usage totals.
+    used = CallUsage(call_seconds=42.0, caller_speech_seconds=3.5, llm_cost_usd=0.002)
+    await store.add_agent_speech("CA2", 1200)
+    await store.add_agent_speech("CA2", 300)  # a second stream after a transfer came back
+    await store.set_wrap_up("CA2", WrapUp(summary="s", disposition="transferred"), used)
+    (summary,) = await store.list_calls(CallQuery(number="5552220000"))
+    assert summary.usage == used
+    record = await store.get("CA2")
+    assert record is not None and record.agent_speech_ms == 1500
+    assert record.wrap_up == WrapUp(summary="s", disposition="transferred")
 
 
 async def test_close_interrupted_marks_only_active_calls(store: CallStore) -> None:
