@@ -43,6 +43,12 @@ def add_wer_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
     wer.add_argument("--threads", type=int, default=2, help="CPU threads for the recogniser")
     wer.add_argument("--corpus", type=Path, default=BUILT_CORPUS, help="the built corpus folder")
     wer.add_argument("--only", default="", help="clip ids containing this text")
+    wer.add_argument(
+        "--language",
+        default="en",
+        help="the corpus's clips in this language, decoded in it (es needs a multilingual "
+        "--model)",
+    )
     wer.add_argument("--json", action="store_true", help="every score and transcript as JSON")
     wer.add_argument("--errors", action="store_true", help="list the turns heard wrong")
     wer.add_argument(
@@ -82,7 +88,8 @@ def _errors(score: Score) -> str:
 
 def _wer(args: argparse.Namespace, settings: Settings) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
-    clips = [c for c in load_corpus(args.corpus) if c.language == "en" and args.only in c.id]
+    corpus = load_corpus(args.corpus)
+    clips = [c for c in corpus if c.language == args.language and args.only in c.id]
     if not clips:
         print("no clips: build the corpus with `python -m bridge.speech_eval.build`")
         return 1

@@ -166,13 +166,16 @@ async def evaluate(
     threads: int,
     progress: Callable[[Score], None] = lambda _: None,
 ) -> list[Score]:
-    """Scores for every model x setting x condition, English clips only."""
+    """Scores for every model x setting x condition (the clips are all of one language)."""
     lines = phone_lines(clips, noises, snr_db)
     scores = []
     for model_name, model_path in models.items():
         for setting in settings:
             pool = ModelWorkerPool(1, 0, name="wer")
-            hints = hints_for(_example_line()).model_copy(update={"model": model_path})
+            language = clips[0].language if clips else "en"
+            hints = hints_for(_example_line()).model_copy(
+                update={"model": model_path, "language": language}
+            )
             try:
                 stt = WhisperSTT(pool, threads=threads, options=SETTINGS[setting]).for_call(hints)
                 await stt.load()
