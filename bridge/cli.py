@@ -79,13 +79,13 @@ def _dial(args: argparse.Namespace, settings: Settings) -> int:
 
     import aiohttp
 
-    variables: dict[str, str] = {}
-    for item in args.var:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            print(f"--var {item!r}: expected KEY=VALUE", file=sys.stderr)
-            return 2
-        variables[key] = value
+    from bridge.demo.answering import parse_variables
+
+    try:
+        variables = parse_variables(args.var)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     base = args.url or f"http://{settings.bridge_host}:{settings.bridge_port}"
     token = settings.admin_token.get_secret_value()
     headers = {"Authorization": f"Bearer {token}"} if token else {}

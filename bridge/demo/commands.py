@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bridge.config import Settings
+from bridge.demo.answering import Answer, answer_call, parse_variables
 from bridge.demo.local import local_bridge
 from bridge.demo.realtime import run_realtime_demo
 from bridge.sim.calls import TwilioSide, fresh_credentials, place_call
@@ -21,6 +22,7 @@ from bridge.sim.report import CallReport
 from bridge.sim.script import DEMO_SCRIPT, PlayAudio, PressKeys, Say, Step
 from bridge.sim.summary import summarize
 from bridge.speech.factory import load_speech
+from bridge.twilio.outbound import OutboundError
 
 FAKE_LLM_PACE = Pace(first_token_s=0.3, tokens_per_s=50)
 
@@ -46,7 +48,23 @@ def add_call_commands(commands: Any) -> None:
     call.add_argument("--audio", action=_AddStep, dest="steps", metavar="WAV", help="play a WAV")
     call.add_argument("--dtmf", action=_AddStep, dest="steps", metavar="DIGITS", help="press keys")
     call.add_argument("--to", default="+15555550100", help="the number called (picks the dialplan)")
-    call.add_argument("--from", dest="caller", default="+15555550123", help="the caller's number")
+    call.add_argument(
+        "--from",
+        dest="caller",
+        default="+15555550123",
+        help="the caller's number; with --answer, the callee's (the number the bridge dials)",
+    )
+    call.add_argument(
+        "--answer",
+        choices=("person", "voicemail", "no_answer", "busy", "failed"),
+        help="the other way round: the bridge places the call (--dialplan, --var) and this "
+        "answers it, as a person saying the --say lines, a voicemail, or a line that "
+        "does not answer, is busy or fails",
+    )
+    call.add_argument("--dialplan", help="with --answer: a dialplan with an outbound: block")
+    call.add_argument(
+        "--var", action="append", default=[], metavar="KEY=VALUE", help="with --answer: a variable"
+    )
     call.add_argument(
         "--twilio-port",
         type=int,
@@ -89,7 +107,36 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _call(args: argparse.Namespace, settings: Settings) -> int:
     steps: list[Step] = args.steps or [Say("Hello?")]
+    if args.answer:
+        return _answer(args, settings, steps)
     return _finish(args, asyncio.run(_run(args, settings, steps)))
+
+
+def _answer(args: argparse.Namespace, settings: Settings, steps: list[Step]) -> int:
+    if not args.dialplan:
+        print("bridge call --answer: --dialplan is required (the bridge places the call)")
+        return 2
+    try:
+        answer = Answer(
+            args.answer, args.dialplan, parse_variables(args.var), args.caller, tuple(steps),
+            args.speed,
+        )  # fmt: skip
+        report = asyncio.run(
+            answer_call(
+                settings,
+                answer,
+                url=args.url,
+                twilio_port=args.twilio_port,
+                on_print=None if args.json else _print,
+            )
+        )
+    except (ValueError, OutboundError) as exc:
+        print(f"bridge call --answer: {exc}", file=sys.stderr)
+        return 2
+    _finish(args, report)
+    if not args.json:
+        print(f"outcome: {report.outcome or 'unknown'}")
+    return 0 if report.outcome else 1
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

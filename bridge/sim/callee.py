@@ -77,8 +77,10 @@ class CalleePlayer:
         speed: float = 1.0,
         default: Callee | None = None,
         admin_token: str = "",
+        on_print: Callable[[str], None] | None = None,
     ) -> None:
         self._admin_token = admin_token
+        self._print = on_print  # each call's lines as they happen (`bridge call --answer`)
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._tts = tts
@@ -176,6 +178,7 @@ class CalleePlayer:
             call_ended_by_bridge=ended_by_bridge,
             call=call,
             on_step_done=step_done,
+            on_print=self._print,
         )
         try:
             return await sim.run(script)

@@ -31,6 +31,7 @@ class CallerLine(BaseModel):
 class CallReport(BaseModel):
     call_sid: str
     status: str = ""
+    outcome: str = ""  # a call the bridge placed: what came of it (the record's outcome)
     end_reason: str = ""
     turns: list[TurnRecord] = Field(default_factory=list)
     twilio_actions: list[dict[str, Any]] = Field(default_factory=list)
