@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from bridge.agent.departments import DepartmentNames
 from bridge.agent.order_ids import order_id_candidates
-from bridge.agent.tools import DepartmentNames
 from bridge.audio.phone import PHONE_RATE
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bridge.agent.base import CallContext
+from bridge.agent.departments import DepartmentNames
 from bridge.agent.orders import OrderBackendError, open_order_lookup
-from bridge.agent.tools import DepartmentNames, ToolExecutor, tool_specs
+from bridge.agent.tools import ToolExecutor, tool_specs
 from bridge.dialplan.loader import load_dialplans
 from bridge.dialplan.models import Dialplan
 from tests.support.call_control import RecordingControl
@@ -189,7 +190,7 @@ def test_department_in_a_sentence_prefers_a_name_said_outright() -> None:
 
 
 def test_a_department_name_missing_its_last_sound_still_finds_the_department() -> None:
-    from bridge.agent.tools import DepartmentNames
+    from bridge.agent.departments import DepartmentNames
     from bridge.dialplan.models import Department
 
     names = DepartmentNames(
