@@ -153,6 +153,34 @@ class CallRecord(BaseModel):
     agent_speech_ms: int = 0
 
 
+class CallerMessage(BaseModel):
+    """A message or call-back request the agent took (its `take_message` tool)."""
+
+    kind: Literal["message", "callback"]
+    message: str
+    department: str | None = None
+    name: str | None = None
+    callback_number: str | None = None
+    callback_when: str | None = None
+    at: datetime
+
+
+def messages_of(record: CallRecord) -> list[CallerMessage]:
+    """The messages taken on the call, in order (from the turns' tool calls that succeeded)."""
+    return [
+        CallerMessage.model_validate(
+            {
+                **tool.arguments,
+                "callback_number": tool.result.get("callback_number"),
+                "at": turn.started_at,
+            }
+        )
+        for turn in record.turns
+        for tool in turn.tools
+        if tool.name == "take_message" and tool.result.get("ok")
+    ]
+
+
 class CallUsage(BaseModel):
     """What a call used: its length, who spoke how long, and the LLM's tokens and dollars
     (every turn, and the notes written after it)."""

@@ -67,6 +67,16 @@ class Phrases:
     affirm: re.Pattern[str]
     asks_about_us: re.Pattern[str]
     opt_out: re.Pattern[str]
+    # A message or a call back, when nobody can take the call: asked for with a marker, so
+    # the next turn is what to pass on.
+    wants_message: re.Pattern[str]
+    wants_callback: re.Pattern[str]
+    message_marker: str
+    callback_marker: str
+    ask_message: str  # {marker}
+    ask_callback: str  # {marker}
+    message_taken: str
+    callback_taken: str  # {number}
     # Statuses that take no date, and those said with the carrier.
     no_eta: frozenset[str] = field(default=frozenset({"cancelled", "canceled", "returned"}))
     with_carrier_statuses: frozenset[str] = field(
@@ -175,6 +185,14 @@ ENGLISH = Phrases(
         r"(take|remove|delete|cross) (me|my number|this number|us) (off|from)\b|"
         r"don t want (any )?(more |these )?calls|unsubscribe|opt out|do not call list)"
     ),
+    wants_message=re.compile(r"\b(message|leave a note|pass (it|this|that) on)\b"),
+    wants_callback=re.compile(r"\b(call (me )?back|callback|ring me back|have someone call)\b"),
+    message_marker="What message should I pass on",
+    callback_marker="What should they call you back about",
+    ask_message="Of course. {marker}, and who is it for?",
+    ask_callback="Of course. {marker}?",
+    message_taken="Thanks, I've taken your message and will pass it on.",
+    callback_taken="Thanks. Someone will call you back at {number}.",
 )
 
 SPANISH = Phrases(
@@ -269,6 +287,17 @@ SPANISH = Phrases(
         r"\b(no (me )?(vuelvan a )?llam(e|en|ar)|dejen de llamar|(quiten|borren|saquen) "
         r"(me|mi numero)|no quiero (mas )?llamadas|darme de baja)"
     ),
+    wants_message=re.compile(r"\b(mensaje|recado|una nota)\b"),
+    wants_callback=re.compile(
+        r"\b(devuelva(n)? la llamada|me (devuelvan|vuelvan a) llamar|que me llamen|"
+        r"llamenme|llameme)\b"
+    ),
+    message_marker="¿Qué mensaje quiere que les pase",
+    callback_marker="¿Sobre qué quiere que le llamemos",
+    ask_message="Por supuesto. {marker}, y para quién es?",
+    ask_callback="Por supuesto. {marker}?",
+    message_taken="Gracias, he tomado su mensaje y lo pasaré.",
+    callback_taken="Gracias. Le llamaremos al {number}.",
 )
 
 PHRASES = {"en": ENGLISH, "es": SPANISH}

@@ -102,6 +102,13 @@ class RulesAgent:
             return confirmed
         if self.tools.context.outbound and p.opt_out.search(said):
             return self._say(p.confirm_opt_out) if unsure else self._opt_out(text)
+        if p.callback_marker in last or p.message_marker in last:
+            kind = "callback" if p.callback_marker in last else "message"
+            return self._take_message(kind, text)
+        if self.dialplan.take_messages and p.wants_callback.search(said):
+            return self._say(p.ask_callback.format(marker=p.callback_marker))
+        if self.dialplan.take_messages and p.wants_message.search(said):
+            return self._say(p.ask_message.format(marker=p.message_marker))
         asked = p.ask_marker in last.lower()
         can_look_up = self.tools.orders is not None
         candidates = order_id_candidates(text) if can_look_up else []
@@ -193,6 +200,24 @@ class RulesAgent:
             yield TextDelta(event.last_words)
         else:
             yield TextDelta(f"{self.p.opt_out_failed} {self.p.anything_else}")
+
+    async def _take_message(self, kind: str, text: str) -> AsyncIterator[AgentEvent]:
+        """The caller's words after the question are the message (for the department they
+        name, if any)."""
+        arguments: dict[str, Any] = {"kind": kind, "message": text[:1000]}
+        department = self.tools.departments.find_in(text)
+        if department is not None:
+            arguments["department"] = department
+        event = await self._tool("take_message", arguments)
+        yield event
+        if not event.result.get("ok"):
+            yield TextDelta(self.dialplan.reprompt)
+        elif kind == "callback":
+            number = str(event.result.get("callback_number", ""))
+            taken = self.p.callback_taken.format(number=" ".join(number.lstrip("+")))
+            yield TextDelta(f"{taken} {self.p.anything_else}")
+        else:
+            yield TextDelta(f"{self.p.message_taken} {self.p.anything_else}")
 
     async def _goodbye(self) -> AsyncIterator[AgentEvent]:
         yield TextDelta(self.dialplan.goodbye)

@@ -30,6 +30,12 @@ from bridge.agent.base import (
 from bridge.agent.departments import DepartmentNames
 from bridge.agent.order_ids import order_id_candidates
 from bridge.agent.orders import InvalidOrderId, Order, OrderBackendError, OrderLookup
+from bridge.agent.tools_messages import (
+    TAKE_MESSAGE,
+    TAKE_MESSAGE_DESCRIPTION,
+    TakeMessageArgs,
+    take_message,
+)
 from bridge.agent.tools_outbound import (
     OPT_OUT,
     OPT_OUT_DESCRIPTION,
@@ -135,6 +141,8 @@ def tool_specs(dialplan: Dialplan, outbound: bool = False) -> list[ToolSpec]:
         )
     if outbound and dialplan.outbound is not None:
         specs.append(ToolSpec(OPT_OUT, OPT_OUT_DESCRIPTION, OptOutArgs))
+    if dialplan.take_messages:
+        specs.append(ToolSpec(TAKE_MESSAGE, TAKE_MESSAGE_DESCRIPTION, TakeMessageArgs))
     specs.append(
         ToolSpec(
             "end_call",
@@ -239,6 +247,11 @@ class ToolExecutor:
             if isinstance(end, dict):
                 return ToolEvent(name, arguments, end)
             return ToolEvent(name, arguments, {"ok": True}, ends_call=True)
+        if name == TAKE_MESSAGE:
+            message = _parse(TakeMessageArgs, arguments)
+            if isinstance(message, dict):
+                return ToolEvent(name, arguments, message)
+            return take_message(self.dialplan, self.context, arguments, message)
         if name == OPT_OUT:
             args = _parse(OptOutArgs, arguments)
             if isinstance(args, dict):

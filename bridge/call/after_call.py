@@ -26,7 +26,7 @@ from bridge.call.llm_writer import LlmWriter
 from bridge.call.wrap_up import wrap_up
 from bridge.dialplan.loader import DialplanSet
 from bridge.observability import metrics
-from bridge.records import CallRecord, WrapUp, usage_of, utcnow
+from bridge.records import CallRecord, WrapUp, messages_of, usage_of, utcnow
 from bridge.store.base import CallStore
 from bridge.store.outbox import Delivery, SqlOutbox
 
@@ -51,6 +51,7 @@ def payload(record: CallRecord, notes: WrapUp, recording_url: str | None) -> str
             "summary": notes.summary,
             "disposition": notes.disposition,
             "fields": notes.fields,
+            "messages": [m.model_dump(mode="json") for m in messages_of(record)],
             "outcome": record.status,
             "usage": usage_of(record).model_dump(),
             "recording_url": recording_url,

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from bridge.call.llm_writer import LlmWriter
 from bridge.call.transfer_brief import conversation_text, said_lines
 from bridge.dialplan.models import AfterCallSettings, Dialplan
-from bridge.records import CallRecord, WrapUp
+from bridge.records import CallRecord, WrapUp, messages_of
 
 WRAP_UP_SYSTEM = (
     "You write the notes of a phone call between a caller and an automated assistant, for "
@@ -37,12 +37,15 @@ def summary(record: CallRecord) -> str:
 
 
 def disposition(record: CallRecord, choices: list[str]) -> str:
-    """By rules, one of the dialplan's `dispositions`: transferred, abandoned or resolved when
-    the list has them, else its first."""
+    """By rules, one of the dialplan's `dispositions`: transferred, callback, message,
+    resolved or abandoned when the list has it, else its first."""
     transferred = record.status == "transferred" or any(
         leg.status in ("accepted", "completed", "answered") for leg in record.legs
     )
     wanted = "transferred" if transferred else "resolved" if said_lines(record) else "abandoned"
+    taken = messages_of(record)
+    if taken and not transferred:  # the call ended with a message: say so, if listed
+        wanted = "callback" if any(m.kind == "callback" for m in taken) else "message"
     return wanted if wanted in choices else choices[0]
 
 

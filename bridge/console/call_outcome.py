@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bridge.console.html import esc, when
-from bridge.records import CallLeg, CallUsage, WrapUp
+from bridge.records import CallerMessage, CallLeg, CallUsage, WrapUp
 
 LEG_KINDS = {"dial": "Dialled", "warm": "Warm transfer", "agent": "Back with the agent"}
 
@@ -61,3 +61,21 @@ def usage_html(usage: CallUsage) -> str:
     ]
     items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
     return f'<dl class="summary usage">{items}</dl>'
+
+
+def messages_html(taken: list[CallerMessage]) -> str:
+    if not taken:
+        return '<p class="muted">No message taken.</p>'
+    return f'<ul class="messages">{"".join(_message(m) for m in taken)}</ul>'
+
+
+def _message(message: CallerMessage) -> str:
+    parts = [f"<li><strong>{esc(message.kind)}</strong>"]
+    if message.department:
+        parts.append(f" for {esc(message.department)}")
+    if message.kind == "callback":
+        parts.append(f" · call back {esc(message.callback_number or '—')}")
+        if message.callback_when:
+            parts.append(f" ({esc(message.callback_when)})")
+    parts.append(f": {esc(message.message)}</li>")
+    return "".join(parts)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bridge.console.call_outcome import legs_html, usage_html, wrap_up_html
+from bridge.console.call_outcome import legs_html, messages_html, usage_html, wrap_up_html
 from bridge.console.html import esc, when
 from bridge.console.waterfall import waterfall_svg
-from bridge.records import CallRecord, TurnRecord, TwilioAction, usage_of
+from bridge.records import CallRecord, TurnRecord, TwilioAction, messages_of, usage_of
 
 
 def call_detail(record: CallRecord, recording_url: str | None) -> str:
@@ -19,6 +19,7 @@ def call_detail(record: CallRecord, recording_url: str | None) -> str:
             _summary(record),
             _recording(recording_url),
             _section("After the call", wrap_up_html(record.wrap_up), "wrap-up"),
+            _section("Messages", messages_html(messages_of(record)), "messages"),
             _section("Usage", usage_html(usage_of(record)), "usage"),
             _section("Transcript", _transcript(record.turns), "transcript"),
             _section("Transfers", legs_html(record.legs), "transfers"),

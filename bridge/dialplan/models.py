@@ -305,6 +305,8 @@ class Dialplan(Strict):
         ),
         min_length=1,
     )
+    # The agent may take a message or a call-back request (the `take_message` tool).
+    take_messages: bool = True
     # What outbound calls from this dialplan are for; None: it places no calls.
     outbound: OutboundSettings | None = None
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bridge.records import (
+    CallerMessage,
     CallLeg,
     CallRecord,
     CallUsage,
@@ -15,6 +16,7 @@ from bridge.records import (
     TurnUsage,
     TwilioAction,
     WrapUp,
+    messages_of,
     usage_of,
 )
 from bridge.store.base import CallSummary
@@ -121,6 +123,15 @@ def _wrap_up(notes: WrapUp) -> list[str]:
     return lines
 
 
+def _message(message: CallerMessage) -> str:
+    to = f" for {message.department}" if message.department else ""
+    back = ""
+    if message.kind == "callback":
+        back = f" (call back {message.callback_number or '?'}"
+        back += f", {message.callback_when})" if message.callback_when else ")"
+    return f"  {message.at.strftime('%H:%M:%S')} {message.kind}{to}{back}: {message.message}"
+
+
 def usage_line(usage: CallUsage) -> str:
     """Minutes, speaking time and the LLM's tokens and dollars, on one line."""
     return (
@@ -168,4 +179,6 @@ def transcript(call: CallRecord) -> str:
         ]
     if call.legs:
         lines += ["", "Transfers:", *(_leg(leg) for leg in call.legs)]
+    if taken := messages_of(call):
+        lines += ["", "Messages:", *(_message(message) for message in taken)]
     return "\n".join(lines)

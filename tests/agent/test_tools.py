@@ -34,7 +34,7 @@ def executor(
 
 def test_specs_offer_the_dialplan_departments_as_an_enum() -> None:
     specs = {spec.name: spec for spec in tool_specs(ACME)}
-    assert set(specs) == {"transfer_call", "check_order_status", "end_call"}
+    assert set(specs) == {"transfer_call", "check_order_status", "take_message", "end_call"}
     schema = specs["transfer_call"].json_schema()
     assert schema["properties"]["department"]["enum"] == ["sales", "support", "billing"]
     assert schema["required"] == ["department"]
@@ -45,7 +45,7 @@ def test_specs_offer_the_dialplan_departments_as_an_enum() -> None:
 
 
 def test_specs_leave_out_tools_the_line_cannot_serve() -> None:
-    bare = Dialplan(name="bare")
+    bare = Dialplan(name="bare", take_messages=False)
     assert [spec.name for spec in tool_specs(bare)] == ["end_call"]
 
 
