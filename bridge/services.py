@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from twilio.rest import Client
@@ -29,7 +30,7 @@ from bridge.call.recorder import CallRecorder, RecordedCall, RecordingSink
 from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
-from bridge.campaign.dialer import Dialer
+from bridge.campaign.dialer import Dialer, check_call
 from bridge.campaign.verdicts import VerdictRelay
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
@@ -105,7 +106,12 @@ class Services:
             writer,
             self.courier.call_over,
         )
-        self.dialer = Dialer(self.store.campaigns, self.dial, self.instance_id)
+        self.dialer = Dialer(
+            self.store.campaigns,
+            self.dial,
+            self.instance_id,
+            check=partial(check_call, self.twilio, self.store),
+        )
         self.verdicts = VerdictRelay(self.store, lambda: self.awaiting_verdict, self._verdict)
 
     def _closed(self, call_sid: str) -> None:

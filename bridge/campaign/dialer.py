@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from twilio.rest import Client
+
 from bridge.campaign.models import (
     CampaignInputError,
     CampaignSettings,
@@ -24,16 +26,31 @@ from bridge.campaign.models import (
 )
 from bridge.dialplan.loader import DialplanSet
 from bridge.records import CallRecord, utcnow
+from bridge.store.base import CallStore
 from bridge.store.campaigns import Decision, SqlCampaigns
 from bridge.store.database import Row
-from bridge.twilio.outbound import OutboundError
+from bridge.twilio.outbound import OutboundError, fetch_status
+from bridge.twilio.webhooks import record_final_status
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = {"no_answer", "busy", "failed"}
 TICK_S = 0.05
+# A placed call still ringing this long after it was placed, with no final status, is asked
+# of Twilio (its status callback may have been lost), then again every RECHECK at most.
+STALE_AFTER = timedelta(minutes=2)
+RECHECK = timedelta(minutes=1)
 
 Dial = Callable[[str, str, dict[str, str]], Awaitable[CallRecord]]
+CheckCall = Callable[[str], Awaitable[None]]
+
+
+async def check_call(client: Client, store: CallStore, call_sid: str) -> None:
+    """A placed call whose final status never reached us: asked of Twilio, and recorded as
+    its callback would have been (so its contact is settled and its place freed)."""
+    status = await fetch_status(client, call_sid)
+    if status is not None and await record_final_status(store, call_sid, status):
+        log.warning("call %s: its final status (%s) never came; asked Twilio", call_sid, status)
 
 
 def create_campaign_rows(
@@ -71,12 +88,15 @@ class Dialer:
         *,
         clock: Callable[[], datetime] = utcnow,
         tick_s: float = TICK_S,
+        check: CheckCall | None = None,
     ) -> None:
         self._campaigns = campaigns
         self._dial = dial
         self._instance = instance_id
         self._clock = clock
         self._tick_s = tick_s
+        self._check = check
+        self._checked: dict[str, datetime] = {}  # when each unfinished call was last asked
         self.dials: list[tuple[datetime, str]] = []  # (when, campaign) of each call placed
 
     async def run(self) -> None:
@@ -97,11 +117,22 @@ class Dialer:
             await self._campaigns.finish_if_done(campaign_id)
 
     async def _settle(self, campaign_id: str, settings: CampaignSettings) -> None:
+        await self._check_unfinished(campaign_id)
         for ended in await self._campaigns.ended_calls(campaign_id):
             await self._attempt_ended(
                 campaign_id, settings, int(ended["row_no"]), int(ended["attempts"]),
                 str(ended["outcome"]),
             )  # fmt: skip
+
+    async def _check_unfinished(self, campaign_id: str) -> None:
+        if self._check is None:
+            return
+        now = self._clock()
+        self._checked = {sid: at for sid, at in self._checked.items() if now - at < RECHECK}
+        for call_sid in await self._campaigns.unfinished_calls(campaign_id, now - STALE_AFTER):
+            if call_sid not in self._checked:
+                self._checked[call_sid] = now
+                await self._check(call_sid)
 
     async def _attempt_ended(
         self, campaign_id: str, settings: CampaignSettings, row: int, attempts: int, outcome: str

@@ -75,6 +75,7 @@ class FakeTwilioApi(LocalServer):
     def _routes(self, router: web.UrlDispatcher) -> None:
         router.add_post(_CALLS_PATH, self._create_call)
         router.add_post(_CALL_PATH, self._update_call)
+        router.add_get(_CALL_PATH, self._fetch_call)
         router.add_get("/_actions", self._list_actions)
 
     async def close(self) -> None:
@@ -131,6 +132,15 @@ class FakeTwilioApi(LocalServer):
         finally:
             if waiter in self._waiters[call_sid]:
                 self._waiters[call_sid].remove(waiter)
+
+    async def _fetch_call(self, request: web.Request) -> web.Response:
+        """`calls(sid).fetch()`: a placed call's status as the callee left it."""
+        if not self._authorised(request):
+            return _error(401, 20003, "Authenticate")
+        placed = self.placed.get(request.match_info["call"])
+        if placed is None or request.match_info["account"] != self._account_sid:
+            return _error(404, 20404, f"The requested resource {request.path} was not found")
+        return web.json_response(self._call_json(self._account_sid, placed.call_sid, placed.status))
 
     async def _update_call(self, request: web.Request) -> web.Response:
         params = {key: str(value) for key, value in (await request.post()).items()}

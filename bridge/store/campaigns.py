@@ -224,6 +224,19 @@ class SqlCampaigns:
             for row in rows
         ]
 
+    async def unfinished_calls(self, campaign_id: str, placed_before: datetime) -> list[str]:
+        """Live contacts' calls placed before `placed_before` that never reached a stream and
+        are still open: their final status should have come long ago."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await self._fetch(
+                tx,
+                "SELECT k.call_sid FROM campaign_contacts c JOIN calls k ON k.call_sid = c.call_sid"
+                " WHERE c.campaign_id = ? AND c.state = 'live' AND k.status = 'active'"
+                " AND k.stream_sid = '' AND k.started_at < ?",
+                (campaign_id, self._d.ts(placed_before)),
+            )
+        return [str(row["call_sid"]) for row in rows]
+
     async def settle(
         self, campaign_id: str, row_no: int, outcome: str, retry_at: datetime | None
     ) -> None:

@@ -42,6 +42,19 @@ FINAL_OUTCOMES = {
 Verdict = Literal["person", "machine", "fax", "wait"]
 
 
+async def fetch_status(client: Client, call_sid: str) -> str | None:
+    """Twilio's CallStatus for a call we placed, asked over REST; None when it cannot say."""
+    try:
+        call = await client.calls(call_sid).fetch_async()
+    except TwilioRestException as exc:
+        log.warning("status of call %s not known: HTTP %s, %s", call_sid, exc.status, exc.msg)
+        return None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        log.warning("status of call %s not known: %s", call_sid, exc)
+        return None
+    return str(call.status)
+
+
 def verdict(answered_by: str) -> Verdict:
     """What the bridge does with an AnsweredBy: `unknown` counts as a person; `machine_start`
     (only sent without DetectMessageEnd) waits for the greeting's end."""

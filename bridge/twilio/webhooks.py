@@ -238,23 +238,8 @@ class TwilioWebhooks:
         """`POST /twilio/status`: a call status callback; a final status closes the record."""
         fields = await signed_fields(self._settings, request, "status callback")
         update = _parsed(StatusRequest, fields)
-        final = FINAL_STATUSES.get(update.call_status)
-        if final is not None:
-            await self._store.close_call(update.call_sid, final, f"twilio: {update.call_status}")
-            await self._outbound_ended(update)
-            await self._store.set_twilio_status(update.call_sid, update.call_status)
+        await record_final_status(self._store, update.call_sid, update.call_status)
         return web.Response(status=204)
-
-    async def _outbound_ended(self, update: StatusRequest) -> None:
-        """An outbound call with no outcome yet gets one from its final status: answered and
-        streamed with no verdict (AMD timed out, `unknown`) counts as a person."""
-        outcome = FINAL_OUTCOMES.get(update.call_status)
-        if outcome is None:
-            record = await self._store.get(update.call_sid)
-            if record is None or record.direction != "outbound" or record.outcome:
-                return
-            outcome = "human" if record.stream_sid else "no_answer"
-        await self._store.set_outcome(update.call_sid, outcome)
 
     async def amd(self, request: web.Request) -> web.Response:
         """`POST /twilio/amd`: the async answering-machine verdict, acted on mid-call."""
@@ -262,6 +247,25 @@ class TwilioWebhooks:
         verdict = _parsed(AmdRequest, fields)
         await self._on_answered_by(verdict.call_sid, verdict.answered_by)
         return web.Response(status=204)
+
+
+async def record_final_status(store: CallStore, call_sid: str, call_status: str) -> bool:
+    """A final CallStatus (from its callback, or asked of Twilio when that never came) closes
+    the record; an outbound call with no outcome yet gets one from it: answered and streamed
+    with no verdict (AMD timed out, `unknown`) counts as a person. False: not a final status."""
+    final = FINAL_STATUSES.get(call_status)
+    if final is None:
+        return False
+    await store.close_call(call_sid, final, f"twilio: {call_status}")
+    outcome = FINAL_OUTCOMES.get(call_status)
+    if outcome is None:
+        record = await store.get(call_sid)
+        if record is not None and record.direction == "outbound" and not record.outcome:
+            outcome = "human" if record.stream_sid else "no_answer"
+    if outcome is not None:
+        await store.set_outcome(call_sid, outcome)
+    await store.set_twilio_status(call_sid, call_status)
+    return True
 
 
 def _parsed(model: type[Fields], fields: dict[str, str]) -> Fields:
