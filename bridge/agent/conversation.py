@@ -25,6 +25,15 @@ def system_prompt(dialplan: Dialplan, context: CallContext) -> str:
     if dialplan.departments:
         parts.append("Departments you can transfer to: " + ", ".join(dialplan.departments) + ".")
     parts.append(f"The caller's number is {context.caller or 'unknown'}.")
+    if dialplan.orders is not None:
+        # The keypad beats speech for digits; and "order number" in the question puts the
+        # caller's answer in digits mode (call/digits_mode.py).
+        key = {"#": "pound", "*": "star"}.get(terminator := dialplan.dtmf.order_id_terminator)
+        parts.append(
+            "When you ask for an order number or a ZIP code, say the words 'order number' or "
+            "'ZIP code', and tell the caller they can also key it in on the phone's keypad, "
+            f"then press {key or terminator}."
+        )
     language = dialplan.recognition.language
     if language == "auto":
         parts.append("Answer in the language the caller speaks.")

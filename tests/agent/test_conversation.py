@@ -6,6 +6,7 @@ from bridge.agent.base import Message, ToolCall
 from bridge.agent.conversation import system_prompt, window
 from bridge.agent.llm.anthropic_provider import CALL_CONNECTED, to_anthropic_messages
 from bridge.agent.llm.openai_provider import to_openai_messages
+from bridge.dialplan.models import RecognitionSettings
 from tests.agent.llm_rig import ACME, CONTEXT
 
 
@@ -22,6 +23,19 @@ def test_system_prompt_is_voice_first_with_business_and_caller() -> None:
     assert "one question at a time" in prompt
     assert "Acme Outfitters" in prompt and "Portland" in prompt
     assert CONTEXT.caller in prompt
+    assert "key it in on the phone's keypad, then press pound" in prompt  # DTMF offered
+
+
+def test_system_prompt_names_the_callers_language() -> None:
+    spanish = ACME.model_copy(
+        update={"recognition": RecognitionSettings(model="base", language="es")}
+    )
+    assert "ISO 639-1 code 'es': answer in it" in system_prompt(spanish, CONTEXT)
+    auto = ACME.model_copy(
+        update={"recognition": RecognitionSettings(model="base", language="auto")}
+    )
+    assert "Answer in the language the caller speaks." in system_prompt(auto, CONTEXT)
+    assert "language" not in system_prompt(ACME, CONTEXT)
 
 
 def test_window_keeps_the_last_turns_and_starts_at_a_caller_message() -> None:
