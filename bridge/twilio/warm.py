@@ -62,6 +62,8 @@ TRANSFER_QUERY = "transfer"
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
 NOT_ANSWERED = ("no-answer", "busy", "failed", "canceled")
 ACCEPT_KEY = "1"
+BRIEF_WAIT_S = 3.0  # a human who answered before the LLM's brief was written waits this long
+BRIEF_POLL_S = 0.1
 DECLINED_GOODBYE = "Okay. The caller goes back to the assistant. Goodbye."
 GONE_GOODBYE = "Sorry, the caller is no longer waiting. Goodbye."
 
@@ -150,6 +152,20 @@ class WarmTransfers:
         brief, _ = await transfer_brief(self._writer, dialplan, record, transfer.department, reason)
         await self._store.warm.set_brief(transfer.transfer_id, brief)
 
+    async def _written_brief(self, transfer: WarmTransfer) -> str:
+        """The brief still being written when the human answered: waited for a moment when an
+        LLM writes it (the phone usually rings longer than that), else made by rules now."""
+        dialplan = self._dialplans.named(transfer.dialplan)
+        if self._writer is not None and dialplan is not None and self._writer.providers(dialplan):
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + BRIEF_WAIT_S
+            while loop.time() < deadline:
+                await asyncio.sleep(BRIEF_POLL_S)
+                written = await self._store.warm.get(transfer.transfer_id)
+                if written is not None and written.brief:
+                    return written.brief
+        return rules_brief(await self._store.get(transfer.call_sid), transfer.department, "")
+
     # -- the human's leg: Twilio's webhooks ------------------------------------------------
 
     async def answer(self, request: web.Request) -> web.Response:
@@ -163,9 +179,7 @@ class WarmTransfers:
             return twiml_response(hangup_twiml())
         if not await self._store.warm.move(transfer.transfer_id, "ringing", "answered"):
             return twiml_response(say_and_hang_up_twiml(GONE_GOODBYE))
-        brief = transfer.brief
-        if not brief:  # the LLM has not finished: the record says enough
-            brief = rules_brief(await self._store.get(transfer.call_sid), transfer.department, "")
+        brief = transfer.brief or await self._written_brief(transfer)
         department = self._department(transfer)
         accept_url = self._url(ACCEPT_PATH, transfer.transfer_id)
         return twiml_response(brief_twiml(brief, accept_url, department.accept_timeout_s))

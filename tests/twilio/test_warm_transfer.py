@@ -11,10 +11,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import aiohttp
+import pytest
+from pydantic import SecretStr
 
 from bridge.console.call_view import call_detail
 from bridge.demo.local import local_bridge
+from bridge.sim.fake_llm import FakeLlm, FakeReply
 from bridge.sim.fake_twilio_api import FakeTwilioApi
+from bridge.sim.fake_twilio_humans import HumanKind
 from bridge.sim.handshake import Stream, stream_of
 from bridge.store.report import transcript
 from tests.observability.conftest import REPO, instant_settings
@@ -115,3 +119,52 @@ async def test_a_declined_transfer_gives_the_caller_back_to_the_agent(tmp_path: 
         ("agent", "", "returned"),
     ]
     assert "warm transfer to sales: declined" in transcript(record)
+
+
+@pytest.mark.parametrize(("kind", "outcome"), [("machine", "machine"), ("no_answer", "no-answer")])
+async def test_a_machine_or_no_answer_gives_the_caller_back(
+    tmp_path: Path, kind: HumanKind, outcome: str
+) -> None:
+    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
+        api = bridge.twilio.api
+        api.humans.kinds[SALES] = kind
+        answered = await answer_call(bridge.twilio, http)
+        call_sid = answered.call_sid
+        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
+            await key("1")
+            await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        await caller_back(api, call_sid)
+        record = await record_when(bridge, call_sid, lambda r: r.status == "active")
+    assert human.heard == [] and human.joined == ""  # a machine hears no brief
+    assert [(leg.kind, leg.department, leg.status) for leg in record.legs] == [
+        ("warm", "sales", outcome)
+    ]
+
+
+async def test_the_brief_is_the_llms_when_one_is_configured(tmp_path: Path) -> None:
+    brief = "A customer wants to buy ten tents for a school trip and asks for a quote."
+    async with FakeLlm() as llm:
+        llm.script("openai", FakeReply(text=brief))
+        settings = instant_settings(tmp_path).model_copy(
+            update={
+                "dialplans_dir": warm_sales(tmp_path),
+                "openai_base_url": llm.openai_base_url,
+                "openai_api_key": SecretStr("sk-test"),
+            }
+        )
+        async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
+            api = bridge.twilio.api
+            api.humans.kinds[SALES] = "accept"
+            answered = await answer_call(bridge.twilio, http)
+            call_sid = answered.call_sid
+            sid, url, params = call_sid, answered.stream_url, answered.parameters
+            async with stream(bridge, http, sid, url, params) as key:
+                await key("1")
+                await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+            human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+            await asyncio.wait_for(human.done.wait(), WAIT_S)
+        asked = llm.requests[0][1]["messages"][-1]["content"]
+    assert human.heard[0] == brief and human.joined
+    assert "Transferred to: sales. Reason given: caller asked for sales." in asked
