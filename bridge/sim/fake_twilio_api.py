@@ -69,7 +69,8 @@ class FakeTwilioApi(LocalServer):
         self.created_at: list[float] = []  # loop time of each accepted `calls.create`
         self._callee_tasks: set[asyncio.Task[None]] = set()
         # Warm transfers: the humans called (by number) and the rooms callers wait in.
-        self.conferences = Conferences()
+        self.conferences = Conferences(self._post_later)
+        self._gone: set[str] = set()  # callers who hung up: their calls take no updates
         self.humans = HumanPlayer(account_sid, auth_token, self.conferences)
 
     def _routes(self, router: web.UrlDispatcher) -> None:
@@ -161,6 +162,8 @@ class FakeTwilioApi(LocalServer):
         account, call_sid = request.match_info["account"], request.match_info["call"]
         if account != self._account_sid:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
+        if call_sid in self._gone:
+            return _error(400, 21220, "Call is not in-progress. Cannot redirect.")
         status = params.get("Status")
         if status is not None and status not in _STATUSES:
             return _error(400, 21218, f"Invalid Status: {status}")
@@ -205,6 +208,22 @@ class FakeTwilioApi(LocalServer):
         body = self._call_json(self._account_sid, placed.call_sid, "queued")
         body.update({"to": params["To"], "from": params["From"], "direction": "outbound-api"})
         return web.json_response(body, status=201)
+
+    def caller_hangs_up(self, call_sid: str) -> None:
+        """The caller of `call_sid` hangs up: out of any conference, and no more updates."""
+        self._gone.add(call_sid)
+        self.conferences.leave(call_sid, "participant_hung_up")
+
+    def _post_later(self, url: str, fields: dict[str, str]) -> None:
+        """A signed callback to the bridge, as Twilio posts one, in its own task."""
+        form = {"AccountSid": self._account_sid, **fields}
+        self._own(self._post(url, form))
+
+    async def _post(self, url: str, form: dict[str, str]) -> None:
+        headers = {"X-Twilio-Signature": sign_request(self._auth_token, url, form)}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, data=form, headers=headers) as response:
+                await response.read()
 
     def _own(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,19 +48,28 @@ class HumanLeg:
 
 
 class Conferences:
-    """Who is in which room; a room starts when someone who starts it enters."""
+    """Who is in which room; a room starts when someone who starts it enters. A member who
+    entered with a `statusCallback` for `leave` has its leaving posted there (`notify`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notify: Callable[[str, dict[str, str]], None]) -> None:
         self.rooms: dict[str, set[str]] = defaultdict(set)
         self.started: set[str] = set()
         self.log: list[tuple[str, str, str]] = []  # (room, call sid, "hold"|"join"|"leave")
+        self._notify = notify
+        self._callbacks: dict[str, str] = {}  # call sid -> its participant-leave URL
 
     def follow(self, call_sid: str, twiml: str) -> None:
-        """A call's new TwiML: into the `<Dial><Conference>` room it names, or out of any."""
-        room = conference_of(twiml)
-        self.leave(call_sid)
-        if room is not None:
-            self.enter(room[0], call_sid, starts=room[1])
+        """A call's new TwiML (a REST update): into the room its `<Dial><Conference>` names,
+        or out of any."""
+        self.leave(call_sid, "participant_updated_via_api")
+        conference = conference_of(twiml)
+        if conference is None or not conference.text:
+            return
+        starts = conference.get("startConferenceOnEnter", "true") == "true"
+        self.enter(conference.text, call_sid, starts=starts)
+        events = (conference.get("statusCallbackEvent") or "").split()
+        if conference.get("statusCallback") and "leave" in events:
+            self._callbacks[call_sid] = conference.get("statusCallback", "")
 
     def enter(self, room: str, call_sid: str, *, starts: bool) -> None:
         self.rooms[room].add(call_sid)
@@ -67,26 +77,32 @@ class Conferences:
             self.started.add(room)
         self.log.append((room, call_sid, "join" if starts else "hold"))
 
-    def leave(self, call_sid: str) -> None:
+    def leave(self, call_sid: str, reason: str = "participant_hung_up") -> None:
         for room, members in self.rooms.items():
             if call_sid in members:
                 members.discard(call_sid)
                 self.log.append((room, call_sid, "leave"))
+                url = self._callbacks.pop(call_sid, "")
+                if url:
+                    fields = {
+                        "StatusCallbackEvent": "participant-leave",
+                        "CallSid": call_sid,
+                        "FriendlyName": room,
+                        "ReasonParticipantLeft": reason,
+                    }
+                    self._notify(url, fields)
 
     def room_of(self, call_sid: str) -> str | None:
         return next((room for room, calls in self.rooms.items() if call_sid in calls), None)
 
 
-def conference_of(twiml: str) -> tuple[str, bool] | None:
-    """The room of a TwiML's `<Dial><Conference>` and whether entering starts it."""
+def conference_of(twiml: str) -> ET.Element | None:
+    """A TwiML's `<Dial><Conference>`, if it has one."""
     try:
         root = ET.fromstring(twiml)
     except ET.ParseError:
         return None
-    conference = root.find("Dial/Conference")
-    if conference is None or not conference.text:
-        return None
-    return conference.text, conference.get("startConferenceOnEnter", "true") == "true"
+    return root.find("Dial/Conference")
 
 
 class HumanPlayer:
@@ -157,8 +173,9 @@ class HumanPlayer:
                     answer = await self._post(http, verb.get("action", ""), fields)
                     return await self._follow(http, leg, answer)
             elif verb.tag == "Dial" and (room := conference_of(twiml)) is not None:
-                leg.joined, leg.heard_before_joining = room[0], len(leg.heard)
-                self._conferences.enter(room[0], leg.call_sid, starts=room[1])
+                leg.joined, leg.heard_before_joining = room.text or "", len(leg.heard)
+                starts = room.get("startConferenceOnEnter", "true") == "true"
+                self._conferences.enter(leg.joined, leg.call_sid, starts=starts)
                 await asyncio.sleep(self.talk_s)
                 return max(1, round(self.talk_s))
             elif verb.tag == "Hangup":

@@ -188,13 +188,17 @@ class TwilioCallControl:
 
     async def end_leg(self, call_sid: str) -> None:
         """Stop a leg this call placed, ringing or answered (best effort: logged on failure)."""
+        path = f"/2010-04-01/Accounts/{self._client.account_sid}/Calls/{call_sid}.json"
         for status in ("canceled", "completed"):  # canceled ends a ringing call only
             try:
                 async with asyncio.timeout(self._attempt_timeout_s):
                     await self._client.calls(call_sid).update_async(status=status)
-                return
             except (TwilioRestException, aiohttp.ClientError, TimeoutError, OSError) as exc:
                 log.warning("ending leg %s as %s failed: %s", call_sid, status, _describe(exc))
+                self._report({"Status": status}, ok=False, error=_describe(exc), path=path)
+            else:
+                self._report({"Status": status}, ok=True, path=path)
+                return
 
     async def _update(self, wire_params: dict[str, str], **update: str) -> None:
         last_error = ""

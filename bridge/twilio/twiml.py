@@ -113,10 +113,13 @@ def transfer_twiml(
     return str(response)
 
 
-def hold_twiml(announcement: str, conference: str, wait_url: str | None) -> str:
+def hold_twiml(
+    announcement: str, conference: str, wait_url: str | None, left_url: str | None = None
+) -> str:
     """The caller, announced, waits in `conference` (hold audio from `wait_url`, Twilio's
     music when None) until a participant who starts it joins; when the caller leaves, the
-    conference ends (the human is not left talking to no one)."""
+    conference ends (the human is not left talking to no one), and `left_url` hears of it
+    (the conference's `participant-leave` status callback)."""
     response = VoiceResponse()
     if announcement:
         response.say(announcement)
@@ -128,6 +131,9 @@ def hold_twiml(announcement: str, conference: str, wait_url: str | None) -> str:
         wait_url=wait_url,
         wait_method="GET" if wait_url else None,
         beep=False,
+        status_callback=left_url,
+        status_callback_event="leave" if left_url else None,
+        status_callback_method="POST" if left_url else None,
     )
     response.append(dial)
     return str(response)

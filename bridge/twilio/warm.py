@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 ANSWER_PATH = "/twilio/warm/answer"
 ACCEPT_PATH = "/twilio/warm/accept"
 STATUS_PATH = "/twilio/warm/status"
+LEFT_PATH = "/twilio/warm/left"  # the hold conference's participant-leave callback
+# Why Twilio says a participant left when it was us who moved them (the caller given back).
+MOVED_BY_US = "participant_updated_via_api"
 TRANSFER_QUERY = "transfer"
 
 # AnsweredBy values that mean no person took the call (`unknown` is given the brief: a
@@ -92,6 +95,7 @@ class WarmTransfers:
         router.add_post(ANSWER_PATH, self.answer)
         router.add_post(ACCEPT_PATH, self.accept)
         router.add_post(STATUS_PATH, self.status)
+        router.add_post(LEFT_PATH, self.left)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -135,9 +139,14 @@ class WarmTransfers:
         )
         await self._store.warm.set_human(transfer_id, human)
         self._spawn(self._write_brief(transfer, reason), f"warm-brief-{call_sid}")
-        hold_music = self._department(transfer).hold_music_url
+        hold = hold_twiml(
+            announcement,
+            transfer.conference,
+            self._department(transfer).hold_music_url,
+            self._url(LEFT_PATH, transfer_id),
+        )
         try:
-            await control.update_twiml(hold_twiml(announcement, transfer.conference, hold_music))
+            await control.update_twiml(hold)
         except CallControlError:
             await self._store.warm.move(transfer_id, "ringing", "returned")
             await control.end_leg(human)
@@ -214,6 +223,37 @@ class WarmTransfers:
                 self._give_back(transfer, "answered", "declined")
         return web.Response(status=204)
 
+    async def left(self, request: web.Request) -> web.Response:
+        """`POST /twilio/warm/left?transfer=`: someone left the hold conference. The caller
+        hanging up before the human took the call: the human's leg is ended, the call too."""
+        fields = await signed_fields(self._settings, request, "warm transfer conference")
+        transfer = await self._transfer(request)
+        if (
+            fields.get("StatusCallbackEvent") != "participant-leave"
+            or fields.get("CallSid") != transfer.call_sid
+            or fields.get("ReasonParticipantLeft") == MOVED_BY_US
+        ):
+            return web.Response(status=204)
+        for before in ("ringing", "answered"):
+            if await self._store.warm.move(transfer.transfer_id, before, "ended"):
+                self._spawn(self._caller_left(transfer), f"warm-left-{transfer.call_sid}")
+                break
+        return web.Response(status=204)
+
+    async def _caller_left(self, transfer: WarmTransfer) -> None:
+        call_sid = transfer.call_sid
+        log.info("warm transfer %s: the caller hung up on hold", transfer.transfer_id)
+        await self._store.add_leg(call_sid, self._leg(transfer, "caller-left"))
+        # The stream's end closed it as transferred; it ended on hold instead.
+        if await self._store.reopen_call(call_sid):
+            await self._store.close_call(call_sid, "completed", "caller hung up while on hold")
+        actions: list[TwilioAction] = []
+        control = self._control(call_sid, actions)
+        await control.end_leg(transfer.human_call_sid)
+        for action in actions:
+            await self._store.add_action(call_sid, action)
+        self._call_over(call_sid)
+
     # -- the caller back with the agent ----------------------------------------------------
 
     def _give_back(self, transfer: WarmTransfer, before: WarmState, outcome: str) -> None:
@@ -230,12 +270,7 @@ class WarmTransfers:
             log.warning("warm transfer %s: the call is no longer waiting", transfer.transfer_id)
             return
         actions: list[TwilioAction] = []
-        control = TwilioCallControl(
-            self._client,
-            call_sid,
-            on_action=actions.append,
-            dial_action_url=self._settings.public_base_url + DIAL_ACTION_PATH,
-        )
+        control = self._control(call_sid, actions)
         try:
             await control.update_twiml(caller_stream_twiml(self._settings, self._tokens, identity))
         except CallControlError:
@@ -248,6 +283,15 @@ class WarmTransfers:
                 await self._store.add_action(call_sid, action)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _control(self, call_sid: str, actions: list[TwilioAction]) -> TwilioCallControl:
+        """REST requests about the caller's call, kept in `actions` for its record."""
+        return TwilioCallControl(
+            self._client,
+            call_sid,
+            on_action=actions.append,
+            dial_action_url=self._settings.public_base_url + DIAL_ACTION_PATH,
+        )
 
     async def _transfer(self, request: web.Request) -> WarmTransfer:
         transfer = await self._store.warm.get(request.query.get(TRANSFER_QUERY, ""))

@@ -168,3 +168,29 @@ async def test_the_brief_is_the_llms_when_one_is_configured(tmp_path: Path) -> N
         asked = llm.requests[0][1]["messages"][-1]["content"]
     assert human.heard[0] == brief and human.joined
     assert "Transferred to: sales. Reason given: caller asked for sales." in asked
+
+
+async def test_a_caller_who_hangs_up_on_hold_ends_the_humans_leg(tmp_path: Path) -> None:
+    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
+        api = bridge.twilio.api
+        api.humans.kinds[SALES] = "accept"
+        api.humans.ring_s = 1.0  # still ringing when the caller gives up
+        answered = await answer_call(bridge.twilio, http)
+        call_sid = answered.call_sid
+        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
+            await key("1")
+            await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        await record_when(bridge, call_sid, lambda r: r.status == "transferred")
+        api.caller_hangs_up(call_sid)
+        record = await record_when(bridge, call_sid, lambda r: r.status == "completed")
+        await asyncio.wait_for(human.done.wait(), WAIT_S)
+
+    assert record.end_reason == "caller hung up while on hold"
+    assert [(leg.kind, leg.status) for leg in record.legs] == [("warm", "caller-left")]
+    ended = [a for a in api.actions(human.call_sid) if a["params"].get("Status") == "canceled"]
+    assert len(ended) == 1  # the human's ringing leg was cancelled
+    assert human.joined == "" and human.heard == [
+        "Sorry, the caller is no longer waiting. Goodbye."
+    ]
