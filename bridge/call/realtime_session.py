@@ -118,6 +118,7 @@ class RealtimeSession:
         self._watchdog: asyncio.Task[None] | None = None
         self._status: CallStatus = "active"
         self._hangup_due = False
+        self._last_words = ""  # a tool's words to say as written before the hang-up
         self._closed = False
         self._usage = TurnUsage(provider=PROVIDER, model=link_config.model)  # the whole call
 
@@ -357,12 +358,16 @@ class RealtimeSession:
             self._status = "transferred"
         if event.ends_call:
             self._hangup_due = True
+            self._last_words = event.last_words
 
     async def _after_tools(self, runs: list[asyncio.Task[None]]) -> None:
         """Every tool of a response has answered: the model goes on (or the call ends)."""
         await asyncio.gather(*runs, return_exceptions=True)
+        words, self._last_words = self._last_words, ""
         if self._hangup_due and self._status == "active":
-            await self._hang_up()
+            # The hang-up then follows that response's end (`_response_done`).
+            if not words or not await self._ask(say_exactly(words)):
+                await self._hang_up()
         elif self._status == "active":
             await self._ask(None)
 

@@ -200,8 +200,9 @@ class _Conversation:
             await self.send({"type": "conversation.item.added", "item": item})
         elif kind == "response.create":
             said = SAY_EXACTLY.search((event.get("response") or {}).get("instructions") or "")
-            if said:
+            if said:  # fixed words are said as asked, even right after a tool's output
                 self._pending_reply = FakeReply(said.group(1))
+                self._tool_result = None
             self._start_response()
         elif kind == "response.cancel":
             await self._cancel(event)
