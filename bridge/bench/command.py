@@ -11,7 +11,7 @@ from pathlib import Path
 from bridge.bench.caller import CallPlan
 from bridge.bench.dialer import DialerLoad, render_dialer, run_dialer_bench
 from bridge.bench.dialplan import write_bench_dialplan
-from bridge.bench.hostile import is_loopback
+from bridge.bench.hostile import FLOOD_FROM, is_loopback
 from bridge.bench.plot import write_plot
 from bridge.bench.report import BenchReport, render
 from bridge.bench.runner import BenchRunner
@@ -84,6 +84,11 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     flood.add_argument(
         "--slow-clients", type=int, default=0, help="HTTP clients that never finish a request"
     )
+    flood.add_argument(
+        "--flood-from",
+        default=FLOOD_FROM,
+        help="the flood's loopback address (127.0.0.1: the same as the calls')",
+    )
     out = bench.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument("--plot", default="bench.png", help="PNG to write ('' for none)")
@@ -91,11 +96,15 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    if (args.idle_sockets or args.slow_clients) and args.url and not is_loopback(args.url):
+    flooding = args.idle_sockets or args.slow_clients
+    if flooding and args.url and not is_loopback(args.url):
         print("bridge bench: --idle-sockets and --slow-clients flood a loopback bridge only")
         return 2
     if args.campaign and args.url:
         print("bridge bench: --campaign spawns its own bridge; leave out --url")
+        return 2
+    if flooding and not is_loopback(f"http://{args.flood_from}"):
+        print("bridge bench: --flood-from must be a loopback address")
         return 2
     if args.generator_cpu and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu) for cpu in args.generator_cpu.split(",")})
@@ -171,7 +180,12 @@ async def _run(
                 idle_rss_mb=None,
             )
             runner = BenchRunner(
-                server, plan, args.speed, stand_in, (args.idle_sockets, args.slow_clients)
+                server,
+                plan,
+                args.speed,
+                stand_in,
+                (args.idle_sockets, args.slow_clients),
+                args.flood_from,
             )
             await runner.run(levels, args.ramp, args.sequential, args.concurrency, report)
         finally:

@@ -3,6 +3,9 @@ calls: signed media sockets that never send `start`, and HTTP clients that trick
 head and never end it. Each comes back as soon as the bridge closes or refuses it, so the
 pressure lasts the whole level; the level's frame lag then says what it cost the live calls.
 
+The flood runs in its own process, so its own work never delays the bench's calls on their
+way out (their lateness is then the bridge's), and from its own loopback address (FLOOD_FROM), as
+an attacker elsewhere would; `--flood-from 127.0.0.1` shares the calls' address instead.
 This is a flood: `bridge bench` runs it against a loopback bridge only.
 """
 
@@ -10,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import multiprocessing
+import os
+from multiprocessing.synchronize import Event
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -20,17 +26,20 @@ from bridge.sim.handshake import Target
 from bridge.twilio import messages
 from bridge.twilio.signature import sign_request
 
+FLOOD_FROM = "127.0.0.2"  # Linux answers on all of 127.0.0.0/8
 RETRY_S = 1.0  # after a refusal or a failed connect, before trying again
 TRICKLE_S = 2.0  # a slow client sends one more header byte this often
 OPEN_OVER_S = 2.0  # the flood's sockets open spread over this long
+STOP_GRACE_S = 30.0  # for the child to cancel its clients and report
 
 
 class HostileReport(BaseModel):
     idle_sockets: int
     slow_clients: int
     sockets_opened: int = 0
-    sockets_refused: int = 0  # 503 at the handshake: the cap on sockets waiting for `start`
-    sockets_closed: int = 0  # closed by the bridge: the `start` deadline
+    source: str = FLOOD_FROM  # the loopback address the flood comes from
+    sockets_refused: int = 0  # refused at the handshake (429: over the source's budget)
+    sockets_closed: int = 0  # closed by the bridge: the `start` deadline, or pushed out
     slow_opened: int = 0
     slow_closed: int = 0  # closed by the bridge: the request deadline
     failures: int = 0  # connects that failed otherwise (refused, reset)
@@ -45,19 +54,92 @@ def is_loopback(url: str) -> bool:
 
 
 class HostileLoad:
-    """`async with HostileLoad(...) as load:` floods until the block ends; `load.report`."""
+    """`async with HostileLoad(...) as load:` floods from a child process until the block
+    ends; then `load.report`."""
 
     def __init__(
-        self, http: aiohttp.ClientSession, target: Target, idle_sockets: int, slow_clients: int
+        self, target: Target, idle_sockets: int, slow_clients: int, source: str = FLOOD_FROM
     ) -> None:
-        if not is_loopback(target.base_url):
+        if not is_loopback(target.base_url) or not is_loopback(f"http://{source}"):
             raise ValueError("hostile clients run against a loopback bridge only")
-        self._http = http
         self._target = target
-        self.report = HostileReport(idle_sockets=idle_sockets, slow_clients=slow_clients)
-        self._tasks: list[asyncio.Task[None]] = []
+        self.report = HostileReport(
+            idle_sockets=idle_sockets, slow_clients=slow_clients, source=source
+        )
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._reports: multiprocessing.Queue[str] = context.Queue(maxsize=1)
+        self._process = context.Process(
+            target=_flood_process,
+            args=(target, idle_sockets, slow_clients, source, self._stop, self._reports),
+            name="bench flood",
+            daemon=True,
+        )
 
     async def __aenter__(self) -> HostileLoad:
+        self._process.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        try:
+            text = await asyncio.to_thread(self._reports.get, True, STOP_GRACE_S)
+            self.report = HostileReport.model_validate_json(text)
+        finally:
+            await asyncio.to_thread(self._process.join, STOP_GRACE_S)
+            if self._process.is_alive():
+                self._process.kill()
+
+
+def _flood_process(
+    target: Target,
+    idle_sockets: int,
+    slow_clients: int,
+    source: str,
+    stop: Event,
+    reports: multiprocessing.Queue[str],
+) -> None:
+    """The child: flood until `stop` is set, then send back the report. At the lowest CPU
+    priority: on a shared core the bench's own calls must still go out on time."""
+    os.nice(19)
+
+    async def flood() -> HostileReport:
+        connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0))
+        async with (
+            aiohttp.ClientSession(connector=connector) as http,
+            FloodClients(http, target, idle_sockets, slow_clients, source) as clients,
+        ):
+            await asyncio.to_thread(stop.wait)
+        return clients.report
+
+    reports.put(asyncio.run(flood()).model_dump_json())
+
+
+class FloodClients:
+    """The flood's clients, in the process that runs them."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        target: Target,
+        idle_sockets: int,
+        slow_clients: int,
+        source: str,
+    ) -> None:
+        self._http = http
+        self._target = target
+        self._source = source
+        self.report = HostileReport(
+            idle_sockets=idle_sockets, slow_clients=slow_clients, source=source
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> FloodClients:
         idle, slow = self.report.idle_sockets, self.report.slow_clients
         for n in range(idle):
             self._tasks.append(asyncio.create_task(self._idle_socket(n * OPEN_OVER_S / idle)))
@@ -92,7 +174,7 @@ class HostileLoad:
                     report.sockets_closed += 1
                     continue
             except aiohttp.WSServerHandshakeError as refused:
-                if refused.status == 503:
+                if refused.status in (429, 503):
                     report.sockets_refused += 1
                 else:
                     report.failures += 1
@@ -107,7 +189,9 @@ class HostileLoad:
         report = self.report
         while True:
             try:
-                reader, writer = await asyncio.open_connection(where.hostname, where.port)
+                reader, writer = await asyncio.open_connection(
+                    where.hostname, where.port, local_addr=(self._source, 0)
+                )
             except OSError:
                 report.failures += 1
                 await asyncio.sleep(RETRY_S)

@@ -155,9 +155,10 @@ def render(report: BenchReport) -> str:
         if level.hostile is not None:
             hostile = level.hostile
             lines.append(
-                f"  beside them: {hostile.idle_sockets} media sockets that never send start "
-                f"({hostile.sockets_opened} opened, {hostile.sockets_refused} refused at the cap, "
-                f"{hostile.sockets_closed} closed by the deadline) and {hostile.slow_clients} "
+                f"  beside them, from {hostile.source}: {hostile.idle_sockets} media sockets that "
+                f"never send start ({hostile.sockets_opened} opened, {hostile.sockets_refused} "
+                f"refused at the handshake, {hostile.sockets_closed} closed by the bridge) and "
+                f"{hostile.slow_clients} "
                 f"slow clients ({hostile.slow_opened} opened, {hostile.slow_closed} closed by the "
                 f"deadline); {hostile.failures} other connect failures"
             )

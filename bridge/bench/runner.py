@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bridge.bench.caller import BenchCall, CallPlan, CallResult, Pacer
-from bridge.bench.hostile import HostileLoad
+from bridge.bench.hostile import FLOOD_FROM, HostileLoad
 from bridge.bench.realtime import RealtimeFigures, RealtimeProbe
 from bridge.bench.report import (
     MB,
@@ -48,10 +48,12 @@ class BenchRunner:
         speed: float = 1.0,
         stand_in: FakeRealtime | None = None,
         hostile: tuple[int, int] = (0, 0),
+        flood_from: str = FLOOD_FROM,
     ) -> None:
         self._server = server
         # Beside each level's calls: this many idle media sockets and slow HTTP clients.
         self._hostile = hostile
+        self._flood_from = flood_from
         self._stand_in = stand_in  # realtime mode: the Realtime API stand-in, in this process
         self._plan = plan
         self._target = Target(server.url, server.account_sid, server.auth_token)
@@ -173,12 +175,7 @@ class BenchRunner:
         if not any(self._hostile):
             yield None
             return
-        # Its own client: no cap on its sockets, and none taken from the calls' pool.
-        connector = aiohttp.TCPConnector(limit=CONNECTION_LIMIT)
-        async with (
-            aiohttp.ClientSession(connector=connector) as http,
-            HostileLoad(http, self._target, *self._hostile) as load,
-        ):
+        async with HostileLoad(self._target, *self._hostile, source=self._flood_from) as load:
             yield load
 
     async def _sequential(
