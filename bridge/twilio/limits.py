@@ -28,6 +28,14 @@ class StreamLimits(BaseModel):
     # is closed, and at most this many sockets may be waiting for theirs at once.
     start_timeout_s: float = Field(default=10.0, gt=0)
     max_waiting_for_start: int = Field(default=200, ge=1)
+    # Per source (bridge/twilio/admission.py): sockets waiting for `start` (Twilio's wait
+    # milliseconds, so even hundreds of calls a second from one address keep a few waiting),
+    # and handshakes not followed by a valid `start`, sustained and at once.
+    waiting_per_source: int = Field(default=20, ge=1)
+    handshakes_per_s_per_source: float = Field(default=2.0, gt=0)
+    handshake_burst_per_source: int = Field(default=40, ge=1)
+    # Handshakes (signature check and upgrade) running at once, over all sources.
+    concurrent_handshakes: int = Field(default=4, ge=1)
 
 
 class TokenBucket:
@@ -43,13 +51,26 @@ class TokenBucket:
         self._last = clock()
 
     def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
-        self._last = now
+        self._refill()
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return True
         return False
+
+    def give_back(self) -> None:
+        """Return one spent token (never beyond the capacity)."""
+        self._refill()
+        self._tokens = min(self._capacity, self._tokens + 1.0)
+
+    @property
+    def full(self) -> bool:
+        self._refill()
+        return self._tokens >= self._capacity
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
+        self._last = now
 
 
 class StreamGuard:

@@ -18,6 +18,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from bridge.config import Settings
 from bridge.observability.logs import bind_call
+from bridge.twilio.admission import MediaAdmission, Waiter, source_of
 from bridge.twilio.limits import StreamGuard, StreamLimits
 from bridge.twilio.messages import (
     DtmfMessage,
@@ -111,33 +112,37 @@ class MediaStreamHandler:
         self._tokens = tokens
         self._start_call = start_call
         self._watch_stream = watch_stream
-        self._waiting = 0  # sockets open but without their `start` yet
-        self._refused = 0
+        self._admission = MediaAdmission(self._limits)
+        # A flood is logged a line per REFUSALS_PER_LOG_LINE sockets, not one per socket.
+        self._refusals = Tally()
+        self._closures = Tally()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if not verify_websocket(self._settings, request):
-            log.warning("media socket refused: bad or missing X-Twilio-Signature")
-            raise web.HTTPForbidden(text="invalid Twilio signature")
-        if self._waiting >= self._limits.max_waiting_for_start:
-            # The signature is the same for every call: it cannot tell a flood from Twilio.
-            self._refused += 1
-            if self._refused % REFUSALS_PER_LOG_LINE == 1:
-                log.warning(
-                    "media socket refused: %d sockets already wait for their start (%d so far)",
-                    self._waiting,
-                    self._refused,
-                )
-            raise web.HTTPServiceUnavailable(text="too many media sockets waiting to start")
+        # Cheapest first: the source's handshake budget, before the signature or the upgrade.
+        source = source_of(request.remote)
+        if not self._admission.take_handshake(source):
+            self._refusals.count("media sockets refused: over their source's handshake budget")
+            raise web.HTTPTooManyRequests(
+                text="too many media sockets from this address", headers={"Retry-After": "1"}
+            )
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
-        self._waiting += 1
-        waiting = True
+        async with self._admission.handshake():
+            if not verify_websocket(self._settings, request):
+                log.warning("media socket refused: bad or missing X-Twilio-Signature")
+                raise web.HTTPForbidden(text="invalid Twilio signature")
+            await ws.prepare(request)
         counters = StreamGuard(self._limits)
         watch = self._watch_stream() if self._watch_stream is not None else None
         call: MediaCall | None = None
+        waiter: Waiter | None = None
+        waiting = True
         reason = "socket closed"
         try:
-            await ws.prepare(request)
             async with asyncio.timeout(self._limits.start_timeout_s) as start_deadline:
+                loop = asyncio.get_running_loop()
+                waiter = self._admission.wait_for_start(
+                    source, lambda: start_deadline.reschedule(loop.time())
+                )
                 async for frame in ws:
                     if closing := counters.closing_reason:
                         log.warning("media socket closed: %s", closing)
@@ -170,10 +175,13 @@ class MediaStreamHandler:
                     if waiting and isinstance(message, StartMessage):
                         # The start arrived: no deadline from here, and a place is free.
                         start_deadline.reschedule(None)
-                        self._waiting -= 1
+                        self._admission.done_waiting(waiter)
                         waiting = False
                     try:
+                        started = call is None
                         call = await self._dispatch(message, call, ws, watch, counters)
+                        if started and call is not None:
+                            self._admission.give_back_handshake(source)
                     except StreamEnded as ended:
                         reason = ended.reason
                         break
@@ -181,16 +189,20 @@ class MediaStreamHandler:
                         # A bug in handling one frame must not hang up on the caller.
                         log.exception("handling a %s frame failed; the call goes on", message.event)
         except TimeoutError:
-            reason = "no start in time"
-            log.warning("media socket closed: no start within %.0f s", self._limits.start_timeout_s)
+            if waiter is not None and waiter.pushed_out:
+                reason = "pushed out"
+                self._closures.count("media sockets closed: pushed out by newer ones waiting")
+            else:
+                reason = "no start in time"
+                self._closures.count("media sockets closed: no start in time")
         finally:
-            if waiting:
-                self._waiting -= 1
+            if waiter is not None:
+                self._admission.done_waiting(waiter)
             if call is not None:
                 await call.close(reason)
             if counters.troubled:
                 log.warning("stream ended with %s", counters.summary())
-            policy = counters.closing_reason or reason == "no start in time"
+            policy = counters.closing_reason or reason in ("no start in time", "pushed out")
             await ws.close(code=WSCloseCode.POLICY_VIOLATION if policy else WSCloseCode.OK)
         return ws
 
@@ -257,6 +269,18 @@ class MediaStreamHandler:
             return CallIdentity(
                 start.call_sid, parameters.get("from", ""), parameters.get("to", ""), ""
             )
+
+
+class Tally:
+    """Counts one kind of event, logging the first and then one line per many."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def count(self, what: str) -> None:
+        n = self._counts[what] = self._counts.get(what, 0) + 1
+        if n % REFUSALS_PER_LOG_LINE == 1:
+            log.warning("%s (%d so far)", what, n)
 
 
 def _decode_payload(payload: str, counters: StreamGuard) -> bytes:

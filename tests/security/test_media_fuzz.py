@@ -1,6 +1,8 @@
 """Property: random and malformed frames on media sockets never crash the bridge nor disturb
 a real call running alongside. Hypothesis drives the sockets from a worker thread; the
-bridge, the real call and every fuzzed socket share the test's event loop."""
+bridge, the real call and every fuzzed socket share the test's event loop. Each fuzzed socket
+comes from its own address (through a trusted proxy): one address's handshake budget is
+test_media_flood.py's subject, not this test's."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.demo.local import LocalBridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.sim.calls import place_call
 from bridge.sim.script import Say
 from bridge.speech.factory import SpeechModels
-from tests.support.twilio_side import answer_call, open_media, send_start
+from tests.security.test_media_flood import open_from
+from tests.support.bridges import bridge_settings
+from tests.support.twilio_side import answer_call, send_start
 
 pytestmark = pytest.mark.models
 
@@ -69,11 +73,13 @@ _frame = st.one_of(
 )
 
 
-async def fuzz_socket(bridge: LocalBridge, frames: list[str | bytes], started: bool) -> None:
+async def fuzz_socket(
+    bridge: LocalBridge, frames: list[str | bytes], started: bool, client: str
+) -> None:
     """One socket: optionally a genuine call's start first, then the frames; then the bridge
     must still answer."""
     async with aiohttp.ClientSession() as http:
-        async with await open_media(bridge.twilio, http) as ws:
+        async with await open_from(bridge.twilio, http, client) as ws:
             if started:
                 await send_start(ws, bridge.twilio, await answer_call(bridge.twilio, http))
             for frame in frames:
@@ -91,8 +97,14 @@ async def fuzz_socket(bridge: LocalBridge, frames: list[str | bytes], started: b
 
 
 async def test_fuzzed_sockets_never_crash_the_bridge_or_disturb_a_real_call(
-    bridge: LocalBridge, speech: SpeechModels, tmp_path: Path
+    speech: SpeechModels, tmp_path: Path
 ) -> None:
+    behind_proxy = bridge_settings(tmp_path, TRUSTED_PROXIES="127.0.0.1")
+    async with local_bridge(behind_proxy, speech) as bridge:
+        await fuzz_beside_a_real_call(bridge, speech)
+
+
+async def fuzz_beside_a_real_call(bridge: LocalBridge, speech: SpeechModels) -> None:
     loop = asyncio.get_running_loop()
     real_call = asyncio.create_task(
         place_call(
@@ -119,8 +131,10 @@ async def test_fuzzed_sockets_never_crash_the_bridge_or_disturb_a_real_call(
     )
     @given(frames=st.lists(_frame, max_size=30), started=st.booleans())
     def fuzz(frames: list[str | bytes], started: bool) -> None:
+        client = f"198.51.100.{len(examples) % 250}"
         examples.append(not real_call.done())
-        asyncio.run_coroutine_threadsafe(fuzz_socket(bridge, frames, started), loop).result(30)
+        fuzzed = fuzz_socket(bridge, frames, started, client)
+        asyncio.run_coroutine_threadsafe(fuzzed, loop).result(30)
 
     await asyncio.to_thread(fuzz)
     report = await real_call

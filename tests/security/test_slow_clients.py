@@ -11,13 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
 from bridge.demo.local import LocalBridge, local_bridge
 from bridge.speech.factory import load_speech
 from tests.support.bridges import bridge_settings
-from tests.support.twilio_side import answer_call, open_media, send_start
+from tests.support.twilio_side import open_media
 
 # Far beyond the deadlines set below: a connection still open by then was never closed.
 GIVE_UP_S = 20
@@ -103,24 +102,3 @@ async def test_a_media_socket_that_never_sends_start_is_closed(tmp_path: Path) -
                 await ws.close()
     assert all(end.type is WSMsgType.CLOSE for end in ends)
     assert {end.data for end in ends} == {WSCloseCode.POLICY_VIOLATION}
-
-
-async def test_sockets_waiting_for_start_are_capped_and_a_call_still_starts_after(
-    tmp_path: Path,
-) -> None:
-    async with bridge_with(tmp_path, MEDIA_WAITING_LIMIT=5, MEDIA_START_TIMEOUT_S=1) as bridge:
-        async with aiohttp.ClientSession() as http:
-            idle = [await open_media(bridge.twilio, http) for _ in range(5)]
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await open_media(bridge.twilio, http)  # the sixth waits for nothing: refused
-            assert refused.value.status == 503
-            async with asyncio.timeout(GIVE_UP_S):
-                await asyncio.gather(*(ws.receive() for ws in idle))  # their deadline passed
-            for ws in idle:
-                await ws.close()
-            answered = await answer_call(bridge.twilio, http)
-            async with await open_media(bridge.twilio, http) as ws:
-                await send_start(ws, bridge.twilio, answered)
-                async with asyncio.timeout(GIVE_UP_S):
-                    first = await ws.receive()
-                assert first.type is WSMsgType.TEXT  # the call is up: its greeting streams

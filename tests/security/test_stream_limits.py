@@ -1,7 +1,9 @@
-"""The media socket's budget: a token bucket on a fake clock, and the closing thresholds."""
+"""The media socket's budget: a token bucket on a fake clock, and the closing thresholds;
+the sources that handshake budgets are kept for."""
 
 from __future__ import annotations
 
+from bridge.twilio.admission import MAX_SOURCES, MediaAdmission, source_of
 from bridge.twilio.limits import StreamGuard, StreamLimits, TokenBucket
 
 
@@ -53,3 +55,17 @@ def test_malformed_frames_close_past_the_threshold_only() -> None:
     assert guard.closing_reason is None
     guard.malformed = 4
     assert guard.closing_reason == "more than 3 malformed frames"
+
+
+def test_an_ipv6_client_is_one_source_for_its_whole_slash_64() -> None:
+    assert source_of("2001:db8:1:2::1") == source_of("2001:db8:1:2:ffff::9")
+    assert source_of("2001:db8:1:2::1") != source_of("2001:db8:1:3::1")
+    assert source_of("::ffff:203.0.113.7") == source_of("203.0.113.7") == "203.0.113.7"
+
+
+def test_past_the_table_of_sources_new_sources_share_one_budget() -> None:
+    admission = MediaAdmission(StreamLimits(handshake_burst_per_source=1), clock=Clock())
+    for n in range(MAX_SOURCES):
+        assert admission.take_handshake(f"10.0.{n // 256}.{n % 256}")  # each spends its one
+    assert admission.take_handshake("192.0.2.1")  # the crowd's one handshake...
+    assert not admission.take_handshake("192.0.2.2")  # ...is spent for every newcomer

@@ -1,0 +1,140 @@
+"""Who may open a media socket, before it has sent its `start`: per-source budgets.
+
+The upgrade's signature covers only the URL, the same for every call, so it cannot tell a flood
+from Twilio; only `start`'s single-use token can, and it comes after the handshake. So:
+
+- Each source (client address; an IPv6 client's /64) has a handshake budget, checked first,
+  before the signature or the upgrade costs anything; over it, 429. A socket whose `start`
+  redeems a valid token gives its handshake back, so the budget counts only sockets that did
+  not prove themselves: Twilio's, which send `start` within milliseconds, never spend it.
+- Sockets waiting for `start` are capped per source and in all, and at a cap the newcomer is
+  let in: the oldest waiting socket of that source (at the global cap, of the source holding
+  the most) is pushed out. A flood can only push out its own old sockets, never refuse a new
+  call; a real socket would be pushed out only if a cap's worth of newer ones from its source
+  arrived before its `start`, which the handshake budget does not allow.
+- At most a few handshakes run at once; each waits its turn on the event loop, so a burst of
+  them is spread over many loop turns and live calls' frames are read in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from ipaddress import IPv6Address, ip_address, ip_network
+
+from bridge.twilio.limits import StreamLimits, TokenBucket
+
+# Past this many sources with a budget, those whose budget has refilled are forgotten; sources
+# beyond it still (a flood from that many addresses) share one budget.
+MAX_SOURCES = 4096
+CROWD = "(many sources)"
+
+
+def source_of(remote: str | None) -> str:
+    """The budget key of a client address: IPv4 as is, IPv6 by its /64 (one host's share)."""
+    try:
+        address = ip_address(remote or "")
+    except ValueError:
+        return remote or ""
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class Waiter:
+    """One socket waiting for its `start`; `push_out` is how the admission ends its wait."""
+
+    __slots__ = ("push_out", "pushed_out", "source")
+
+    def __init__(self, source: str, push_out: Callable[[], None]) -> None:
+        self.source = source
+        self.push_out = push_out
+        self.pushed_out = False
+
+
+class MediaAdmission:
+    def __init__(self, limits: StreamLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._budgets: dict[str, TokenBucket] = {}
+        self._waiting: dict[str, OrderedDict[int, Waiter]] = {}
+        self._total_waiting = 0
+        self._handshakes = asyncio.Semaphore(limits.concurrent_handshakes)
+        self.pushed_out = 0
+
+    @property
+    def waiting(self) -> int:
+        return self._total_waiting
+
+    def take_handshake(self, source: str) -> bool:
+        """Spend one of the source's handshakes; False when it has none left."""
+        return self._budget(source).take()
+
+    def give_back_handshake(self, source: str) -> None:
+        """The socket proved itself (a redeemed token): its handshake was not the flood's."""
+        budget = self._budgets.get(source) or self._budgets.get(CROWD)
+        if budget is not None:
+            budget.give_back()
+
+    @asynccontextmanager
+    async def handshake(self) -> AsyncIterator[None]:
+        """Hold one of the few handshake places, entered on a later loop turn than the request
+        arrived on, so the frames already read are handled first."""
+        async with self._handshakes:
+            await asyncio.sleep(0)
+            yield
+
+    def wait_for_start(self, source: str, push_out: Callable[[], None]) -> Waiter:
+        """Count a socket as waiting, pushing out the oldest over a cap (never the newcomer)."""
+        mine = self._waiting.setdefault(source, OrderedDict())
+        if len(mine) >= self._limits.waiting_per_source:
+            self._push_out_oldest(source)
+        elif self._total_waiting >= self._limits.max_waiting_for_start:
+            self._push_out_oldest(max(self._waiting, key=lambda s: len(self._waiting[s])))
+        waiter = Waiter(source, push_out)
+        mine = self._waiting.setdefault(source, OrderedDict())
+        mine[id(waiter)] = waiter
+        self._total_waiting += 1
+        return waiter
+
+    def done_waiting(self, waiter: Waiter) -> None:
+        """The socket sent its `start`, or closed; idempotent."""
+        mine = self._waiting.get(waiter.source)
+        if mine is None or mine.pop(id(waiter), None) is None:
+            return
+        self._total_waiting -= 1
+        if not mine:
+            del self._waiting[waiter.source]
+
+    def _push_out_oldest(self, source: str) -> None:
+        mine = self._waiting.get(source)
+        if not mine:
+            return
+        oldest = next(iter(mine.values()))
+        self.done_waiting(oldest)
+        oldest.pushed_out = True
+        self.pushed_out += 1
+        oldest.push_out()
+
+    def _budget(self, source: str) -> TokenBucket:
+        budget = self._budgets.get(source)
+        if budget is not None:
+            return budget
+        if len(self._budgets) >= MAX_SOURCES:
+            self._budgets = {key: b for key, b in self._budgets.items() if not b.full}
+        if len(self._budgets) >= MAX_SOURCES:
+            source = CROWD
+            if CROWD in self._budgets:
+                return self._budgets[CROWD]
+        budget = TokenBucket(
+            self._limits.handshakes_per_s_per_source,
+            self._limits.handshake_burst_per_source,
+            self._clock,
+        )
+        self._budgets[source] = budget
+        return budget

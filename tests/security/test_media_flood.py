@@ -1,0 +1,134 @@
+"""A flood of media sockets that never send `start`, over HTTP against the real app.
+
+The attacker has a valid upgrade signature (it covers only the URL, the same for every call, so
+one seen anywhere can be replayed) but no call's token. Sources are told apart the way they are
+in production, behind a proxy named in TRUSTED_PROXIES that says who the client is."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+from aiohttp import WSCloseCode, WSMsgType
+
+from bridge.sim.calls import TwilioSide
+from bridge.twilio.limits import StreamLimits
+from bridge.twilio.signature import sign_request
+from tests.security.test_slow_clients import GIVE_UP_S, bridge_with
+from tests.support.twilio_side import answer_call, send_start
+
+ATTACKER = "203.0.113.7"
+TWILIO = "198.51.100.20"  # one of Twilio's media addresses
+BUDGET = StreamLimits().handshake_burst_per_source
+BEHIND_PROXY = {"TRUSTED_PROXIES": "127.0.0.1", "MEDIA_START_TIMEOUT_S": 60}
+
+
+def media_url(twilio: TwilioSide) -> str:
+    return twilio.bridge_url.replace("http://", "ws://") + "/twilio/media"
+
+
+async def open_from(
+    twilio: TwilioSide,
+    http: aiohttp.ClientSession,
+    client: str,
+    *,
+    signed: bool = True,
+    url: str | None = None,
+) -> aiohttp.ClientWebSocketResponse:
+    """A media socket as the proxy in front passes it on: the client's address forwarded."""
+    url = url or media_url(twilio)
+    headers = {"X-Forwarded-For": client}
+    if signed:
+        headers["X-Twilio-Signature"] = sign_request(twilio.auth_token, url, {})
+    return await http.ws_connect(url, headers=headers)
+
+
+async def handshake_status(twilio: TwilioSide, http: aiohttp.ClientSession, client: str) -> int:
+    """The status an unsigned upgrade gets (101 would mean it was let in)."""
+    try:
+        ws = await open_from(twilio, http, client, signed=False)
+    except aiohttp.WSServerHandshakeError as refused:
+        return refused.status
+    await ws.close()
+    return 101
+
+
+async def real_call_starts(twilio: TwilioSide, http: aiohttp.ClientSession) -> bool:
+    """A call answered by the webhook, its stream from Twilio's address: does it go live?"""
+    answered = await answer_call(twilio, http)
+    async with await open_from(twilio, http, TWILIO, url=answered.stream_url) as ws:
+        await send_start(ws, twilio, answered)
+        async with asyncio.timeout(GIVE_UP_S):
+            first = await ws.receive()
+        return first.type is WSMsgType.TEXT  # the greeting streams
+
+
+async def test_sockets_that_never_start_cannot_make_the_bridge_refuse_a_real_call(
+    tmp_path: Path,
+) -> None:
+    async with bridge_with(tmp_path, MEDIA_WAITING_LIMIT=5, **BEHIND_PROXY) as bridge:
+        async with aiohttp.ClientSession() as http:
+            # The attacker fills every place for sockets waiting for their `start`...
+            idle = [await open_from(bridge.twilio, http, ATTACKER) for _ in range(5)]
+            # ...and a real call still goes live: the flood's oldest socket makes way.
+            assert await real_call_starts(bridge.twilio, http)
+            async with asyncio.timeout(GIVE_UP_S):
+                pushed_out = await idle[0].receive()
+            for ws in idle:
+                await ws.close()
+    assert pushed_out.type is WSMsgType.CLOSE
+    assert pushed_out.data == WSCloseCode.POLICY_VIOLATION
+
+
+async def test_one_address_holds_only_its_share_of_sockets_waiting_for_start(
+    tmp_path: Path,
+) -> None:
+    share = StreamLimits().waiting_per_source
+    async with bridge_with(tmp_path, **BEHIND_PROXY) as bridge:
+        async with aiohttp.ClientSession() as http:
+            idle = [await open_from(bridge.twilio, http, ATTACKER) for _ in range(share + 3)]
+            async with asyncio.timeout(GIVE_UP_S):
+                ends = await asyncio.gather(*(ws.receive() for ws in idle[:3]))
+            for ws in idle:
+                await ws.close()
+    assert {(end.type, end.data) for end in ends} == {
+        (WSMsgType.CLOSE, WSCloseCode.POLICY_VIOLATION)
+    }
+
+
+async def test_handshakes_past_an_addresss_budget_are_refused_before_the_signature_check(
+    tmp_path: Path,
+) -> None:
+    async with bridge_with(tmp_path, **BEHIND_PROXY) as bridge:
+        async with aiohttp.ClientSession() as http:
+            statuses = [
+                await handshake_status(bridge.twilio, http, ATTACKER) for _ in range(BUDGET + 1)
+            ]
+            # Twilio, from its own address, is not held back by the attacker's spent budget.
+            assert await real_call_starts(bridge.twilio, http)
+    assert statuses[:BUDGET] == [403] * BUDGET  # the signature checked, and refused
+    assert statuses[BUDGET] == 429  # refused before any signature work
+
+
+async def test_a_forged_forwarded_for_from_an_untrusted_peer_buys_no_fresh_budget(
+    tmp_path: Path,
+) -> None:
+    async with bridge_with(tmp_path, MEDIA_START_TIMEOUT_S=60) as bridge:  # no trusted proxy
+        async with aiohttp.ClientSession() as http:
+            statuses = [
+                await handshake_status(bridge.twilio, http, f"192.0.2.{n}")
+                for n in range(BUDGET + 1)
+            ]
+    assert statuses[BUDGET] == 429
+
+
+async def test_real_calls_give_their_handshakes_back(tmp_path: Path) -> None:
+    async with bridge_with(tmp_path, **BEHIND_PROXY) as bridge:
+        async with aiohttp.ClientSession() as http:
+            # A whole budget's worth of real calls from Twilio's address...
+            for _ in range(BUDGET):
+                assert await real_call_starts(bridge.twilio, http)
+            # ...leaves that address its whole budget for handshakes that prove nothing.
+            statuses = [await handshake_status(bridge.twilio, http, TWILIO) for _ in range(BUDGET)]
+    assert statuses == [403] * BUDGET
