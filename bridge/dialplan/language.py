@@ -31,6 +31,11 @@ DEFAULT_TEXTS: dict[str, dict[str, Any]] = {
         "overflow.message": (
             "Lo sentimos, todas nuestras líneas están ocupadas. Vuelva a llamar en unos minutos."
         ),
+        # Without {outcome}: the outcomes are filled in English (call/returns.py).
+        "transfer_returned": (
+            "Lo siento, no he podido comunicarle con {department}. Puedo intentarlo con otro "
+            "departamento, tomar un mensaje o pedir que le llamen. ¿Qué prefiere?"
+        ),
         "recording.announcement": (
             "Esta llamada puede ser grabada por motivos de calidad y formación."
         ),

@@ -108,5 +108,6 @@ def test_a_spanish_line_starts_from_spanish_phrases_and_keeps_its_own() -> None:
     assert line.call.not_heard == "¿Cómo dice?"
     assert line.call.idle.reprompt == "¿Sigue ahí?"
     assert line.agent.fallback.hold.startswith("Lo siento")
+    assert line.transfer_returned.format(department="ventas").startswith("Lo siento, no he")
     english = Dialplan.model_validate({"name": "en"})
     assert english.greeting == "Hello, how can I help you?"
