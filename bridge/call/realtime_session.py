@@ -4,8 +4,8 @@ The media socket drives it exactly like the cascaded `CallSession` (`start`, `on
 `on_dtmf`, `on_mark`, `close`, `end_politely`), but the caller's mu-law goes straight to the
 model and the model's mu-law straight back to Twilio: no decoding, no resampling.
 
-1. Each chunk of the model's audio goes out as a `media` frame and a mark; the echoed marks
-   say how much of each item the caller heard (`AudioLedger`).
+1. Each chunk of the model's audio goes out as a `media` frame, with a mark every so often;
+   the echoed marks say how much of each item the caller heard (`ModelPlayout`).
 2. The model's VAD (or the bridge's own detector) says when the caller starts talking. Over
    the agent that is a barge-in: `clear` to Twilio, cancel the response, and truncate each
    item to what was heard, so the model remembers what the caller remembers.
@@ -22,7 +22,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from itertools import count
 
 from bridge.agent.base import CallControl, CallControlError, ToolEvent
 from bridge.agent.realtime.link import (
@@ -41,17 +40,15 @@ from bridge.agent.realtime.link import (
     ToolRequest,
 )
 from bridge.agent.tools import ToolExecutor
-from bridge.audio.codec import ulaw_to_pcm16
-from bridge.audio.framing import Framer
-from bridge.audio.turns import SpeechStarted, TurnEnded
-from bridge.audio.vad import TurnDetector
-from bridge.call.audio_ledger import AudioLedger
+from bridge.audio.turns import SpeechStarted, TurnEnded, TurnEvent
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.playback import MediaClock
-from bridge.call.realtime_turns import PROVIDER, RealtimeTurns, turn_usage
-from bridge.call.session import HANGUP_GRACE_S, ULAW_FRAME, CallSession
-from bridge.call.speaker import PHONE_RATE, REPLY_END_SUFFIX, AudioSink
+from bridge.call.realtime_caller_audio import CallerAudio
+from bridge.call.realtime_playout import ModelPlayout
+from bridge.call.realtime_turns import PROVIDER, RealtimeTurns, log_call_usage, turn_usage
+from bridge.call.session import HANGUP_GRACE_S, CallSession
+from bridge.call.speaker import AudioSink
 from bridge.call.tasks import CallTasks
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
@@ -59,10 +56,6 @@ from bridge.observability.lag import REALTIME_RELAY
 from bridge.records import CallStatus, TurnUsage
 
 log = logging.getLogger(__name__)
-
-# A mark closes every this much of the model's audio (and each item, and each response):
-# what a barge-in cut is then known from the last echo and the time since.
-MARK_EVERY_MS = 200.0
 
 
 def say_exactly(text: str) -> str:
@@ -92,26 +85,20 @@ class RealtimeSession:
         self._config = link_config
         self._tools = tools
         self._control = control
-        self._sink = sink
         self._journal = journal
         self._make_cascade = cascade
         self._on_closed = on_closed
 
         self._link: RealtimeLink | None = None
         self._cascade: CallSession | None = None  # set once the cascade took the call over
-        self._ledger = AudioLedger()
+        self._playout = ModelPlayout(sink)
         self._clock = MediaClock()
         self._tasks = CallTasks(call_sid)
         self._keypad = Keypad(dialplan.dtmf)
-        own_vad = self._settings.turn_detection == "bridge"
-        self._detector = TurnDetector(dialplan.turns) if own_vad else None
-        self._framer = Framer(ULAW_FRAME)
-        self._inbound = bytearray()  # caller audio not yet sent to the model
-        self._batch_bytes = PHONE_RATE * self._settings.audio_batch_ms // 1000
+        own_turns = dialplan.turns if self._settings.turn_detection == "bridge" else None
+        self._caller = CallerAudio(self._settings.audio_batch_ms, own_turns)
 
-        self._turns = RealtimeTurns(journal, self._ledger)
-        self._marks = count(1)
-        self._responses = count(1)
+        self._turns = RealtimeTurns(journal, self._playout.ledger)
         self._responding = False  # a response is being generated (cancel has something to do)
         self._response_audio = False  # the response in flight sent audio
         self._tool_runs: list[asyncio.Task[None]] = []
@@ -145,16 +132,13 @@ class RealtimeSession:
         self._clock.now_ms = timestamp_ms
         if self._link is None:
             return
-        # A few frames per message: each send costs far more than the bytes it carries.
-        self._inbound += ulaw
-        if len(self._inbound) >= self._batch_bytes and not await self._send_inbound():
+        if not await self._send_audio(self._caller.add(ulaw)):
             return
-        if self._detector is not None:
-            await self._own_vad(ulaw)
+        for event in self._caller.turn_events(ulaw):
+            await self._own_turn(event)
 
-    async def _send_inbound(self) -> bool:
-        """Send the caller audio held back; False when the link dropped (the cascade took over)."""
-        batch, self._inbound = bytes(self._inbound), bytearray()
+    async def _send_audio(self, batch: bytes) -> bool:
+        """Send a batch of caller audio; False when the link dropped (the cascade took over)."""
         return not batch or await self._call_link(lambda link: link.send_audio(batch))
 
     async def on_dtmf(self, digit: str) -> None:
@@ -181,7 +165,7 @@ class RealtimeSession:
         if self._cascade is not None:
             self._cascade.on_mark(name)
         else:
-            self._ledger.echoed(name, self._clock.now_ms)
+            self._playout.echoed(name, self._clock.now_ms)
 
     async def close(self, reason: str) -> None:
         """Tear the call down once: the model's session, every task, then the record."""
@@ -192,14 +176,7 @@ class RealtimeSession:
         await self._tasks.cancel_all()
         if self._link is not None:
             await self._link.close()
-        log.info(
-            "realtime: %d audio + %d text tokens in, %d audio + %d text out, about $%.4f",
-            self._usage.audio_prompt_tokens,
-            self._usage.prompt_tokens - self._usage.audio_prompt_tokens,
-            self._usage.audio_completion_tokens,
-            self._usage.completion_tokens - self._usage.audio_completion_tokens,
-            self._usage.cost_usd,
-        )
+        log_call_usage(self._usage)
         if self._cascade is not None:
             await self._cascade.close(reason)
             return
@@ -241,7 +218,7 @@ class RealtimeSession:
         elif isinstance(event, CallerWords):
             self._turns.caller_words(event.text)
         elif isinstance(event, AgentWords):
-            self._ledger.item(event.item_id).text = event.text
+            self._playout.ledger.item(event.item_id).text = event.text
             self._turns.agent_words(event.text)
         elif isinstance(event, ToolRequest):
             self._answered()
@@ -254,29 +231,15 @@ class RealtimeSession:
             log.log(level, "realtime error %s: %s", event.code, event.message)
 
     async def _play(self, audio: AudioOut) -> None:
-        """Pass the model's audio to Twilio as it is; a mark every MARK_EVERY_MS of it."""
+        """Pass the model's audio to Twilio as it is."""
         self._answered()
         if self._status == "transferred" or not audio.ulaw:
             return
-        open_segment = self._ledger.open_segment()
-        if open_segment is not None and open_segment[0] != audio.item_id:
-            await self._mark()
-        await self._sink.send_audio(audio.ulaw)
+        await self._playout.send(audio.item_id, audio.ulaw, self._clock.now_ms)
         if audio.received_at:
             REALTIME_RELAY.add((time.perf_counter() - audio.received_at) * 1000)
-        self._ledger.sent(audio.item_id, len(audio.ulaw) * 1000 / PHONE_RATE, self._clock.now_ms)
-        open_segment = self._ledger.open_segment()
-        if open_segment is not None and open_segment[1] >= MARK_EVERY_MS:
-            await self._mark()
         self._response_audio = True
         self._turns.audio_sent(audio.item_id)
-
-    async def _mark(self) -> None:
-        """Close the open segment with a mark: its echo says the segment has played."""
-        if self._ledger.open_segment() is not None:
-            mark = f"a{next(self._marks)}"
-            await self._sink.send_mark(mark)
-            self._ledger.marked(mark)
 
     async def _response_done(self, done: ResponseDone) -> None:
         self._answered()
@@ -288,14 +251,13 @@ class RealtimeSession:
             # Nothing said and nothing coming (a server error, a content filter): no dead air.
             await self._fall_back("a response failed")
             return
-        await self._mark()
+        await self._playout.mark()
         runs, self._tool_runs = self._tool_runs, []
         if done.status == "completed" and runs:
             self._tasks.own(self._after_tools(runs), "after-tools")
             return
         if self._response_audio:
-            # The caller's side (our simulator) learns from its echo that the agent finished.
-            await self._sink.send_mark(f"r{next(self._responses)}{REPLY_END_SUFFIX}")
+            await self._playout.reply_ended()
         self._response_audio = False
         if self._turns.current is not None:
             self._tasks.own(self._turns.settle(self._turns.current, self._played), "turn-record")
@@ -304,26 +266,22 @@ class RealtimeSession:
 
     # -- the caller's turns ---------------------------------------------------------------
 
-    async def _own_vad(self, ulaw: bytes) -> None:
+    async def _own_turn(self, event: TurnEvent) -> None:
         """The bridge's detector decides the turns (`turn_detection: bridge`)."""
-        assert self._detector is not None
-        for frame in self._framer.push(ulaw):
-            event = self._detector.push(ulaw_to_pcm16(frame))
-            if isinstance(event, SpeechStarted):
-                await self._caller_started()
-            elif isinstance(event, TurnEnded):
-                silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
-                self._caller_stopped(float(silence))
-                if await self._send_inbound():
-                    await self._call_link(lambda link: link.commit())
+        if isinstance(event, SpeechStarted):
+            await self._caller_started()
+        elif isinstance(event, TurnEnded):
+            silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
+            self._caller_stopped(float(silence))
+            if await self._send_audio(self._caller.take()):
+                await self._call_link(lambda link: link.commit())
 
     async def _caller_started(self) -> None:
         """The caller talks (or keys): over the agent, that is a barge-in."""
-        if not self._ledger.playing:
+        if not self._playout.playing:
             return
         metrics.barge_in()
-        await self._sink.clear()
-        cuts = self._ledger.interrupt(self._clock.now_ms)
+        cuts = await self._playout.clear(self._clock.now_ms)
         self._turns.interrupted()
         if self._link is None:
             return
@@ -375,7 +333,7 @@ class RealtimeSession:
         """Wait (bounded) until everything sent so far has played, by the marks."""
         try:
             async with asyncio.timeout(HANGUP_GRACE_S):
-                await self._ledger.drained()
+                await self._playout.drained()
         except TimeoutError:
             log.warning("the agent's audio did not finish playing; going on anyway")
 
@@ -430,9 +388,8 @@ class RealtimeSession:
         log.warning("realtime session failed (%s): the cascaded pipeline takes over", reason)
         metrics.realtime_fallback()
         self._answered()
-        if self._ledger.playing:
-            await self._sink.clear()
-            self._ledger.interrupt(self._clock.now_ms)
+        if self._playout.playing:
+            await self._playout.clear(self._clock.now_ms)
         self._turns.close()
         spoke = any(message.role == "agent" and message.text for message in self._turns.history)
         greeting = "" if self._dialplan.greet_in_twiml else self._dialplan.greeting

@@ -44,6 +44,17 @@ def turn_usage(model: str, usage: RealtimeUsage) -> TurnUsage:
     )
 
 
+def log_call_usage(usage: TurnUsage) -> None:
+    log.info(
+        "realtime: %d audio + %d text tokens in, %d audio + %d text out, about $%.4f",
+        usage.audio_prompt_tokens,
+        usage.prompt_tokens - usage.audio_prompt_tokens,
+        usage.audio_completion_tokens,
+        usage.completion_tokens - usage.audio_completion_tokens,
+        usage.cost_usd,
+    )
+
+
 @dataclass
 class OpenTurn:
     """A caller turn (or the greeting) and everything that answered it, until the next one."""
