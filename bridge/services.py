@@ -20,6 +20,7 @@ from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
 from bridge.agent.realtime.factory import link_config
 from bridge.agent.tools import ToolExecutor
+from bridge.audio.voice import warm_up as warm_up_voice
 from bridge.call.after_call import WebhookCourier
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
@@ -355,6 +356,7 @@ async def build_services(settings: Settings, speech: SpeechModels | None = None)
     if speech is None:
         speech = load_speech(settings)
         await speech.warm_up()
+    await asyncio.to_thread(warm_up_voice, [dialplan.turns for dialplan in dialplans])
     store = await open_store(settings)
     (settings.data_dir / "recordings").mkdir(parents=True, exist_ok=True, mode=0o700)
     instance_id = instance_name(settings)

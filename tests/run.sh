@@ -8,6 +8,9 @@ python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 # The turn-end model's file only (see bridge/speech/turn_model.py): pipecat's own
 # dependencies are not needed, so none are installed.
 python -m pip install --quiet --disable-pip-version-check --no-deps "pipecat-ai>=1.14"
+# The optional voice front ends, the same way (their wheels declare torch and plotting
+# libraries the bridge does not use): Silero VAD's ONNX file and RNNoise's library.
+python -m pip install --quiet --disable-pip-version-check --no-deps "silero-vad>=6.2" "pyrnnoise>=0.4.5"
 bash tests/support/install-system-deps.sh
 export HF_HUB_OFFLINE=1
 exec python -m pytest "$@"

@@ -1,11 +1,14 @@
-"""Finds the caller's turns in 20 ms frames of 8 kHz PCM16 with webrtcvad.
+"""Finds the caller's turns in 20 ms frames of 8 kHz PCM16.
 
-A frame counts as voiced when webrtcvad says speech AND its level stands clear of the line's
-noise floor. webrtcvad alone keeps saying "speech" for ~100 ms after any burst (its hangover),
-which would turn a 20 ms click into a confirmed onset; the level gate rejects those frames.
+A frame counts as voiced when the dialplan's voice detector (webrtcvad by default, or Silero;
+see `bridge/audio/voice.py`) says speech AND its level stands clear of the line's noise floor.
+webrtcvad alone keeps saying "speech" for ~100 ms after any burst (its hangover), which would
+turn a 20 ms click into a confirmed onset; the level gate rejects those frames. With noise
+suppression on, each frame is cleaned first, and the turn's audio is the cleaned audio.
 
-Plain synchronous code called once per frame on the hot path: one webrtcvad call and one RMS
-(a few microseconds), a few number updates, and an event object only when something happens.
+Plain synchronous code called once per frame on the hot path: with webrtcvad, one VAD call
+and one RMS (a few microseconds), a few number updates, and an event object only when
+something happens.
 """
 
 from __future__ import annotations
@@ -14,11 +17,9 @@ from collections import deque
 from enum import Enum
 from typing import Literal
 
-import webrtcvad
-
 from bridge.audio._audioop import audioop
 from bridge.audio.codec import SAMPLE_WIDTH
-from bridge.audio.phone import FRAME_MS, PCM_FRAME, PHONE_RATE
+from bridge.audio.phone import FRAME_MS, PCM_FRAME
 from bridge.audio.turns import (
     SilenceStarted,
     SpeechResumed,
@@ -27,6 +28,7 @@ from bridge.audio.turns import (
     TurnEnded,
     TurnEvent,
 )
+from bridge.audio.voice import frame_filter, voice_detector
 from bridge.dialplan.models import TurnSettings
 
 PREROLL_MS = 200  # audio kept from before the onset, so the first syllable isn't clipped
@@ -78,7 +80,8 @@ class TurnDetector:
 
     def __init__(self, settings: TurnSettings) -> None:
         self.settings = settings
-        self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
+        self._vad = voice_detector(settings)
+        self._filter = frame_filter(settings)
         self._floor = _NoiseFloor()
         self._onset_frames = _frames(settings.onset_ms)
         self._silence_frames = _frames(settings.silence_ms)
@@ -106,6 +109,8 @@ class TurnDetector:
         if len(frame) != PCM_FRAME:
             raise ValueError(f"a frame is {PCM_FRAME} bytes, got {len(frame)}")
         self._frame += 1
+        if self._filter is not None:
+            frame = self._filter.process(frame)
         voiced = self._voiced(frame)
         if self._state is _State.IDLE:
             return self._idle(frame, voiced)
@@ -140,7 +145,7 @@ class TurnDetector:
 
     def _voiced(self, frame: bytes) -> bool:
         rms = audioop.rms(frame, SAMPLE_WIDTH)
-        speech = self._vad.is_speech(frame, PHONE_RATE)
+        speech = self._vad.is_speech(frame)
         if not speech or self._floor.level is None:
             self._floor.learn(rms)
             return False

@@ -50,7 +50,13 @@ class Department(Strict):
 class TurnSettings(Strict):
     """How the caller's turns are found in the audio."""
 
-    vad_aggressiveness: int = Field(default=2, ge=0, le=3)
+    # Who hears voice in a frame: webrtcvad (a few us a frame) or Silero VAD (an ONNX model,
+    # ~30x the CPU; `pip install --no-deps silero-vad`). See README, "Hearing the caller".
+    vad: Literal["webrtc", "silero"] = "webrtc"
+    vad_aggressiveness: int = Field(default=2, ge=0, le=3)  # webrtc's mode
+    vad_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)  # silero's speech probability
+    # Noise suppression before the VAD and the recogniser (`pip install --no-deps pyrnnoise`).
+    noise_suppression: Literal["off", "rnnoise"] = "off"
     onset_ms: int = Field(default=60, ge=20, le=1000)  # speech this long starts a turn
     # model: the turn-end model and the words so far choose between complete_ms and
     # incomplete_ms at every pause; silence (or no model installed): silence_ms, always.

@@ -9,7 +9,9 @@ import soxr
 from scipy.signal import butter, sosfilt
 
 from bridge.audio.codec import pcm16_to_ulaw, ulaw_to_pcm16
-from bridge.audio.phone import PHONE_RATE
+from bridge.audio.phone import PCM_FRAME, PHONE_RATE
+from bridge.audio.voice import FILTERS
+from bridge.dialplan.models import TurnSettings
 
 BAND_HZ = (300.0, 3400.0)
 Noise = Literal["clean", "white", "babble"]
@@ -73,3 +75,16 @@ def babble_from(voices: list[np.ndarray], rate: int, talkers: int = 4) -> np.nda
     speech = np.concatenate([soxr.resample(v.astype(np.float64), rate, PHONE_RATE) for v in voices])
     mix = sum(np.roll(speech, k * len(speech) // talkers) for k in range(talkers))
     return np.asarray(mix)
+
+
+def suppressed(line: bytes, suppression: str = "off") -> bytes:
+    """The line after `turns.noise_suppression` ("off": as it is), run 20 ms at a time as the
+    turn detector runs it (the last part frame padded with silence). A suppressor that is not
+    installed raises VoiceModelMissing: a benchmark must not quietly measure "off" instead."""
+    if suppression == "off":
+        return line
+    denoiser = FILTERS[suppression](TurnSettings.model_validate({"noise_suppression": suppression}))
+    padded = line + bytes(-len(line) % PCM_FRAME)
+    return b"".join(
+        denoiser.process(padded[i : i + PCM_FRAME]) for i in range(0, len(padded), PCM_FRAME)
+    )

@@ -21,7 +21,7 @@ from bridge.speech.hints import hints_for
 from bridge.speech.pool import ModelWorkerPool
 from bridge.speech.whisper_stt import WhisperOptions, WhisperSTT
 from bridge.speech_eval.corpus import CLIP_RATE, Clip, read_clip
-from bridge.speech_eval.phone_line import Noise, babble_from, phone_line
+from bridge.speech_eval.phone_line import Noise, babble_from, phone_line, suppressed
 from bridge.speech_eval.wer import wer
 
 # Named decode and front-end settings to compare. "before" is how the bridge decoded before
@@ -58,6 +58,7 @@ class Score(BaseModel):
     model: str
     setting: str
     noise: str
+    suppression: str = "off"  # noise suppression before the recogniser (turns.noise_suppression)
     wer_human: float | None
     wer_tts: float | None
     digits_exact: float | None
@@ -139,9 +140,10 @@ async def score_setting(
 
 
 def phone_lines(
-    clips: list[Clip], noises: list[Noise], snr_db: float
+    clips: list[Clip], noises: list[Noise], snr_db: float, suppression: str = "off"
 ) -> dict[tuple[str, str], bytes]:
-    """Every clip through the phone line under every condition (the same for every setting).
+    """Every clip through the phone line under every condition (the same for every setting),
+    then through `suppression` as the turn detector runs it for the recogniser.
     Babble is the real read speech of the corpus, less the clip itself."""
     audio = {clip.id: read_clip(clip) for clip in clips}
     talkers = [c.id for c in clips if c.kind == "read" and c.voice == "human"]
@@ -151,9 +153,8 @@ def phone_lines(
         if "babble" in noises:
             babble = babble_from([audio[i] for i in talkers if i != clip.id], CLIP_RATE)
         for noise in noises:
-            lines[(clip.id, noise)] = phone_line(
-                audio[clip.id], CLIP_RATE, noise, snr_db, seed=n, babble=babble
-            )
+            line = phone_line(audio[clip.id], CLIP_RATE, noise, snr_db, seed=n, babble=babble)
+            lines[(clip.id, noise)] = suppressed(line, suppression)
     return lines
 
 
@@ -165,9 +166,11 @@ async def evaluate(
     snr_db: float,
     threads: int,
     progress: Callable[[Score], None] = lambda _: None,
+    suppressions: tuple[str, ...] = ("off",),
 ) -> list[Score]:
-    """Scores for every model x setting x condition (the clips are all of one language)."""
-    lines = phone_lines(clips, noises, snr_db)
+    """Scores for every model x setting x suppression x condition (the clips are all of one
+    language)."""
+    heard_lines = {name: phone_lines(clips, noises, snr_db, name) for name in suppressions}
     scores = []
     for model_name, model_path in models.items():
         for setting in settings:
@@ -182,12 +185,14 @@ async def evaluate(
                 digits_stt = None
                 if setting in DIGITS_MODE_SETTINGS:
                     digits_stt = stt.for_call(hints.model_copy(update={"digits": True}))
-                for noise in noises:
-                    score = await score_setting(
-                        clips, lines, stt, model_name, setting, noise, digits_stt
-                    )
-                    progress(score)
-                    scores.append(score)
+                for suppression, lines in heard_lines.items():
+                    for noise in noises:
+                        score = await score_setting(
+                            clips, lines, stt, model_name, setting, noise, digits_stt
+                        )
+                        score = score.model_copy(update={"suppression": suppression})
+                        progress(score)
+                        scores.append(score)
             finally:
                 pool.close()
     return scores
@@ -201,5 +206,8 @@ def run(
     snr_db: float,
     threads: int,
     progress: Callable[[Score], None] = lambda _: None,
+    suppressions: tuple[str, ...] = ("off",),
 ) -> list[Score]:
-    return asyncio.run(evaluate(clips, models, settings, noises, snr_db, threads, progress))
+    return asyncio.run(
+        evaluate(clips, models, settings, noises, snr_db, threads, progress, suppressions)
+    )
