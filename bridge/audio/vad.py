@@ -4,7 +4,8 @@ A frame counts as voiced when the dialplan's voice detector (webrtcvad by defaul
 see `bridge/audio/voice.py`) says speech AND its level stands clear of the line's noise floor.
 webrtcvad alone keeps saying "speech" for ~100 ms after any burst (its hangover), which would
 turn a 20 ms click into a confirmed onset; the level gate rejects those frames. With noise
-suppression on, each frame is cleaned first, and the turn's audio is the cleaned audio.
+suppression on, the VAD and the gate hear each frame cleaned; the turn's audio (what the
+recogniser hears) is the line as it came, unless `suppress_for: vad_and_stt`.
 
 Plain synchronous code called once per frame on the hot path: with webrtcvad, one VAD call
 and one RMS (a few microseconds), a few number updates, and an event object only when
@@ -82,6 +83,7 @@ class TurnDetector:
         self.settings = settings
         self._vad = voice_detector(settings)
         self._filter = frame_filter(settings)
+        self._stt_hears_filtered = settings.suppress_for == "vad_and_stt"
         self._floor = _NoiseFloor()
         self._onset_frames = _frames(settings.onset_ms)
         self._silence_frames = _frames(settings.silence_ms)
@@ -109,9 +111,10 @@ class TurnDetector:
         if len(frame) != PCM_FRAME:
             raise ValueError(f"a frame is {PCM_FRAME} bytes, got {len(frame)}")
         self._frame += 1
-        if self._filter is not None:
-            frame = self._filter.process(frame)
-        voiced = self._voiced(frame)
+        heard = frame if self._filter is None else self._filter.process(frame)
+        if self._stt_hears_filtered:
+            frame = heard
+        voiced = self._voiced(heard)
         if self._state is _State.IDLE:
             return self._idle(frame, voiced)
         self._audio += frame

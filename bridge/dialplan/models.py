@@ -55,8 +55,10 @@ class TurnSettings(Strict):
     vad: Literal["webrtc", "silero"] = "webrtc"
     vad_aggressiveness: int = Field(default=2, ge=0, le=3)  # webrtc's mode
     vad_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)  # silero's speech probability
-    # Noise suppression before the VAD and the recogniser (`pip install --no-deps pyrnnoise`).
+    # Noise suppression (`pip install --no-deps pyrnnoise`), for the VAD only (measured: it
+    # helps webrtcvad hear speech in loud hiss) or for the recogniser too (measured: worse).
     noise_suppression: Literal["off", "rnnoise"] = "off"
+    suppress_for: Literal["vad", "vad_and_stt"] = "vad"
     onset_ms: int = Field(default=60, ge=20, le=1000)  # speech this long starts a turn
     # model: the turn-end model and the words so far choose between complete_ms and
     # incomplete_ms at every pause; silence (or no model installed): silence_ms, always.

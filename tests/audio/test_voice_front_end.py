@@ -103,3 +103,20 @@ def test_rnnoise_keeps_frames_whole_and_takes_the_hiss_out(spoken_sentence_8k: b
     settled = hiss_out[25:]  # after half a second
     assert _rms(settled) < _rms(_frames(hiss[25 * 160 :])) / 5
     assert _rms(speech_out) > _rms(speech_in) / 3  # the voice stays
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("suppress_for", ["vad", "vad_and_stt"])
+def test_the_recogniser_hears_the_line_as_it_came_unless_asked(
+    spoken_sentence_8k: bytes, suppress_for: str
+):
+    rng = np.random.default_rng(9)
+    speech = np.frombuffer(spoken_sentence_8k, dtype="<i2").astype(np.float64)
+    line = np.concatenate([np.zeros(8000), speech, np.zeros(12000)])
+    frames = _frames(line + rng.normal(0, 300, line.size))
+    settings = TurnSettings(noise_suppression="rnnoise", suppress_for=suppress_for)
+    detector = TurnDetector(settings)
+    ends = [e for e in map(detector.push, frames) if isinstance(e, TurnEnded)]
+    assert len(ends) == 1
+    as_it_came = ends[0].audio in b"".join(frames)
+    assert as_it_came is (suppress_for == "vad")
