@@ -8,7 +8,8 @@ frames and brought back down. The up- and downsampling use an IIR low-pass below
 its state carried from frame to frame: soxr's streaming resampler holds back 70-270 ms of
 audio before its first output, which would delay every onset by as much.
 
-Each call has its own RNNoise state, freed when the filter is collected. ~250 us a frame.
+Each call has its own RNNoise state, freed when the filter is collected. About 1 ms of CPU a
+frame (RNNoise itself ~0.5 ms per 10 ms on real audio): a few dozen calls per core.
 """
 
 from __future__ import annotations

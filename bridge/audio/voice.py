@@ -7,7 +7,8 @@ frame per call, so their CPU per frame decides how many calls a core holds.
 
 - `webrtc` (default): webrtcvad, ~1.5 us a frame.
 - `silero`: Silero VAD's ONNX model (`bridge/audio/silero.py`), ~60-100 us a frame.
-- noise suppression `rnnoise`: RNNoise (`bridge/audio/rnnoise.py`), ~250 us a frame.
+- noise suppression `rnnoise`: RNNoise (`bridge/audio/rnnoise.py`), ~1 ms a frame: off by
+  default, and measured to help the VAD in loud hiss but to hurt the recogniser.
 
 A model that is not installed is a warning and the cheap default, never a failed call.
 Loading one takes up to a second or two (onnxruntime, scipy, a 14 MB library): `warm_up`

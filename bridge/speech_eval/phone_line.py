@@ -79,8 +79,9 @@ def babble_from(voices: list[np.ndarray], rate: int, talkers: int = 4) -> np.nda
 
 def suppressed(line: bytes, suppression: str = "off") -> bytes:
     """The line after `turns.noise_suppression` ("off": as it is), run 20 ms at a time as the
-    turn detector runs it with `suppress_for: vad_and_stt` (the last part frame padded with silence). A suppressor that is not
-    installed raises VoiceModelMissing: a benchmark must not quietly measure "off" instead."""
+    turn detector runs it with `suppress_for: vad_and_stt` (the last part frame padded with
+    silence). A suppressor that is not installed raises VoiceModelMissing: a benchmark must
+    not quietly measure "off" instead."""
     if suppression == "off":
         return line
     denoiser = FILTERS[suppression](TurnSettings.model_validate({"noise_suppression": suppression}))
