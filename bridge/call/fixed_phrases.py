@@ -19,6 +19,7 @@ def fixed_pieces(dialplan: Dialplan) -> list[str]:
         dialplan.goodbye,
         dialplan.reprompt,
         *call.fillers,
+        *call.keepalives,
         call.not_heard,
         call.voice_failed,
         call.idle.reprompt,

@@ -6,7 +6,10 @@
   apologises, once a reply. A voice that stalled is not waited for again in that reply: each
   piece would cost the caller another `voice_timeout_ms` of silence.
 - When nothing of the reply plays `filler_after_ms` after the caller stopped speaking (the
-  endpointing wait counts: the caller hears that silence too), a filler does, once a reply.
+  endpointing wait counts: the caller hears that silence too), a filler does, once a reply;
+  then a keep-alive each `keepalive_after_ms` after the last was heard, at most
+  `max_keepalives`: while a turn is answered no silence reaches 2 s. Fillers never set back
+  the reply: its audio waits at most for the phrase already on the line.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class ReplyVoice:
         self._tracker = tracker
         self._settings = settings
         self._fillers = itertools.cycle(settings.fillers)
+        self._keepalives = itertools.cycle(settings.keepalives)
 
     async def say(self, reply: ReplyState, text: str | None, clock: TurnClock) -> None:
         """Speak one piece of `reply`; after a false interruption, first what the caller missed."""
@@ -92,12 +96,39 @@ class ReplyVoice:
                 return
             await self.say(reply, None, clock)
 
-    async def fill_silence(self, reply: ReplyState, clock: TurnClock) -> None:
-        """Nothing of the reply playing `filler_after_ms` after the caller stopped speaking:
-        a filler, once."""
-        if not self._settings.filler_after_ms:
+    async def fill_silence(self, reply: ReplyState) -> None:
+        """Keep the caller company until the reply's own audio starts: a filler
+        `filler_after_ms` after the caller stopped speaking, then a keep-alive each
+        `keepalive_after_ms` after the last phrase was heard, at most `max_keepalives`."""
+        settings = self._settings
+        if not settings.filler_after_ms:
             return
-        due = reply.turn.waiting_since + self._settings.filler_after_ms / 1000
-        await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
-        if not reply.spoke and not self._tracker.playing:
-            await self.say(reply, next(self._fillers), clock)
+        phrases = [next(self._fillers)]
+        if settings.keepalive_after_ms:
+            phrases += [next(self._keepalives) for _ in range(settings.max_keepalives)]
+        loop = asyncio.get_running_loop()
+        due = reply.turn.waiting_since + settings.filler_after_ms / 1000
+        while phrases:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if reply.spoke:
+                return
+            if self._tracker.playing:  # other audio on the line: wait for its end, then count
+                await self._tracker.drained()
+            elif not await self._keep_company(reply, phrases.pop(0)):
+                return
+            else:
+                await self._tracker.drained()
+            due = loop.time() + settings.keepalive_after_ms / 1000
+
+    async def _keep_company(self, reply: ReplyState, text: str) -> bool:
+        """Say a kept phrase in `reply`'s name (it is heard, so it is in the history), unless
+        the reply's own audio got the line first. Not the reply's first audio: its latency is
+        the reply's, and its pieces wait at most for the phrase on the line to finish."""
+        await reply.released.wait()
+        try:
+            return await self._speaker.say(
+                reply.id, text, reply.speaking, wanted=lambda: not reply.spoke
+            )
+        except Exception:  # a kept phrase should not fail; the reply's own fallbacks remain
+            log.exception("could not say %r while the reply was slow", text)
+            return False

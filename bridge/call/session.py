@@ -305,11 +305,9 @@ class CallSession:
         turn = reply.turn
         clock = TurnClock(turn.endpointing_ms)
         record = self._call.new_turn(turn.source, turn.caller, turn.speech_ms)
-        # Nothing of the reply heard a while after the turn ended: a filler plays (once).
+        # Nothing of the reply heard a while after the turn ended: a filler, then keep-alives.
         filler = (
-            None
-            if turn.scripted
-            else self._tasks.own(self._voice.fill_silence(reply, clock), "filler")
+            None if turn.scripted else self._tasks.own(self._voice.fill_silence(reply), "filler")
         )
         try:
             text, scripted, confidence, language = turn.text, turn.scripted, 1.0, ""

@@ -61,12 +61,15 @@ class Speaker:
         line: asyncio.Lock,
         on_first_audio: Callable[[], None] = lambda: None,
         on_first_media: Callable[[], None] = lambda: None,
+        wanted: Callable[[], bool] = lambda: True,
     ) -> bool:
         """Speak one piece; True once its audio and mark are on the wire, False when the caller
         started talking over it (then the rest of its audio was never sent).
 
         `line` is held from the piece's first audio to its end, not while the voice is still
-        silent: a filler (kept audio) can play meanwhile, and never inside another piece."""
+        silent: a filler (kept audio) can play meanwhile, and never inside another piece.
+        A piece no longer `wanted` once it has the line is dropped unsaid (a filler whose
+        reply began while it waited)."""
         spoken = make_speakable(text)
         if not spoken.strip():
             return True
@@ -81,6 +84,8 @@ class Speaker:
                     if not holding:
                         await line.acquire()
                         holding = True
+                        if not wanted():
+                            return True
                     if not self._floor_free.is_set():
                         return False
                     on_first_audio()

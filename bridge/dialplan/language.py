@@ -18,6 +18,7 @@ DEFAULT_TEXTS: dict[str, dict[str, Any]] = {
             "Perdone, puedo informarle del estado de un pedido o comunicarle con un departamento."
         ),
         "call.fillers": ["Un momento."],
+        "call.keepalives": ["Gracias por esperar, sigo con ello."],
         "call.not_heard": "Perdone, no le he entendido. ¿Puede repetirlo?",
         "call.voice_failed": "Lo siento, tengo problemas para hablar en este momento.",
         "call.idle.reprompt": "¿Sigue ahí?",

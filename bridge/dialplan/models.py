@@ -214,6 +214,14 @@ class CallSettings(Strict):
     # No agent audio this long after the caller stopped speaking: a filler plays (once a turn).
     filler_after_ms: int = Field(default=1500, ge=0, le=10000)  # 0: never
     fillers: list[str] = Field(default_factory=lambda: ["One moment."], min_length=1)
+    # Still no reply audio this long after the filler (or the last keep-alive) was heard: a
+    # keep-alive plays, at most `max_keepalives` times a turn; then the agent's own deadlines
+    # and fallbacks have the line. With the filler's 1500 ms, no silence reaches 2 s meanwhile.
+    keepalive_after_ms: int = Field(default=1500, ge=0, le=10000)  # 0: never
+    max_keepalives: int = Field(default=2, ge=0, le=10)
+    keepalives: list[str] = Field(
+        default_factory=lambda: ["Thanks for waiting, I'm still on it."], min_length=1
+    )
     # A recogniser with no words this long after the caller stopped speaking (endpointing
     # included) has failed: `not_heard`. A guard against a hung vendor, not a latency target:
     # on a CPU-starved machine local transcripts take seconds, and asking again costs more.

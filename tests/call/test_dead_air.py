@@ -13,12 +13,15 @@ async def asked(call: Call, text: str = "where is my order") -> None:
     await call.wait_until(lambda: len(call.turns) == 1)
 
 
-def test_a_slow_agent_gets_one_filler_which_stays_in_the_history() -> None:
+KEEPALIVE = "Thanks for waiting, I'm still on it."
+
+
+def test_a_slow_agent_gets_a_filler_and_a_keepalive_which_stay_in_the_history() -> None:
     call = run_call(asked, replies=[[Think(6000), "It ships today."]])
 
-    assert call.twilio.heard() == ["One moment.", "It ships today."]
-    assert call.turns[0].heard == "One moment. It ships today."
-    assert call.history[-1].text == "One moment. It ships today."
+    assert call.twilio.heard() == ["One moment.", KEEPALIVE, "It ships today."]
+    assert call.turns[0].heard == f"One moment. {KEEPALIVE} It ships today."
+    assert call.history[-1].text == f"One moment. {KEEPALIVE} It ships today."
 
 
 def test_a_quick_agent_gets_no_filler() -> None:
@@ -161,3 +164,57 @@ def test_a_recogniser_that_hangs_is_given_up_and_the_caller_asked_again(silence_
     ]
     assert call.agent.turns == []
     assert silence_after_the_caller(call) <= DEAD_AIR_MS
+
+
+# -- keep-alives: the filler is not the last word while a turn is being answered ------------
+
+HOLD = "I'm sorry, I'm having trouble right now. Please hold on a moment."
+
+
+def test_a_hung_agent_gets_the_filler_keepalives_then_its_fallback_never_2_s_of_silence() -> None:
+    # The agent's turn budget (8 s) runs out and its fallback chain says the "hold" tier.
+    call = run_call(asked_and_answered, replies=[[Think(8000), HOLD]])
+
+    assert call.twilio.heard() == [
+        "One moment.",
+        KEEPALIVE,
+        KEEPALIVE,
+        "I'm sorry, I'm having trouble right now.",
+        "Please hold on a moment.",
+    ]
+    assert call.turns[0].heard == f"One moment. {KEEPALIVE} {KEEPALIVE} {HOLD}"
+    assert silence_after_the_caller(call) <= DEAD_AIR_MS
+
+
+@pytest.mark.parametrize("most", [0, 1, 3])
+def test_keepalives_stop_at_the_dialplans_limit(most: int) -> None:
+    plan = line(call={"max_keepalives": most})
+    call = run_call(asked_and_answered, dialplan=plan, replies=[[Think(20000), "Found it."]])
+
+    assert call.twilio.heard() == ["One moment.", *[KEEPALIVE] * most, "Found it."]
+
+
+def test_a_reply_ready_during_a_keepalive_plays_right_after_it_uncut() -> None:
+    # Ready 4.7 s after the last word: the keep-alive (from 3.6 s, 2.1 s long) is on the line.
+    call = run_call(asked_and_answered, replies=[[Think(4000), "It ships today."]])
+
+    keepalive, reply = call.twilio.played[1:]
+    assert [keepalive.text, reply.text] == [KEEPALIVE, "It ships today."]
+    assert not keepalive.cut
+    assert reply.start_ms == keepalive.end_ms
+
+
+def test_no_keepalive_once_the_reply_is_speaking() -> None:
+    # The reply starts after the filler and talks for longer than the keep-alive wait.
+    reply = "It ships today. It should arrive on Friday before noon. Anything else I can do?"
+    call = run_call(asked_and_answered, replies=[[Think(2000), reply]])
+
+    assert KEEPALIVE not in call.twilio.heard()
+    assert call.twilio.heard()[0] == "One moment."
+
+
+def test_keepalives_are_spoken_in_the_lines_language() -> None:
+    plan = line(recognition={"language": "es", "model": "base"})
+    call = run_call(asked_and_answered, dialplan=plan, replies=[[Think(5000), "Ya está."]])
+
+    assert call.twilio.heard() == ["Un momento.", "Gracias por esperar, sigo con ello.", "Ya está."]
