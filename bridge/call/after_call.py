@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 6
 POLL_S = 1.0
 POST_TIMEOUT_S = 10.0
 ENDED_QUEUE = 256  # calls ended and not yet put in the outbox
+WRITING_AT_ONCE = 8  # calls whose notes are written together (an LLM may take seconds each)
 
 
 def signature(key: str, timestamp: int, body: str) -> str:
@@ -81,6 +82,7 @@ class WebhookCourier:
         self._poll_s = poll_s  # how often retries that fell due are looked for
         self._ended: asyncio.Queue[tuple[str, bool]] = asyncio.Queue(ENDED_QUEUE)
         self._wake = asyncio.Event()
+        self._writing: set[asyncio.Task[None]] = set()
 
     def call_over(self, call_sid: str, unless_transferred: bool = False) -> None:
         """The call is over: its webhook goes out (if its dialplan has one). A stream's end
@@ -98,14 +100,15 @@ class WebhookCourier:
             yield
         finally:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for writing in self._writing:
+                writing.cancel()
+            await asyncio.gather(task, *self._writing, return_exceptions=True)
 
     async def _loop(self) -> None:
         async with aiohttp.ClientSession() as http:
             while True:
                 try:
-                    while not self._ended.empty():
-                        await self._enqueue(*self._ended.get_nowait())
+                    self._start_writing()
                     await deliver_due(self._store.outbox, http, self._backoff_s)
                 except Exception:
                     log.exception("after-call webhooks: a round failed; trying again")
@@ -115,6 +118,26 @@ class WebhookCourier:
                         await self._wake.wait()
                 except TimeoutError:
                     pass
+
+    def _start_writing(self) -> None:
+        """Each ended call's notes (and webhook) in a task of its own, a few at a time."""
+        while len(self._writing) < WRITING_AT_ONCE and not self._ended.empty():
+            call_sid, unless_transferred = self._ended.get_nowait()
+            task = asyncio.create_task(
+                self._after(call_sid, unless_transferred), name=f"after-call-{call_sid}"
+            )
+            self._writing.add(task)
+            task.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self._writing.discard(task)
+        self._wake.set()  # its webhook is due, and the next call may start
+
+    async def _after(self, call_sid: str, unless_transferred: bool) -> None:
+        try:
+            await self._enqueue(call_sid, unless_transferred)
+        except Exception:
+            log.exception("after the call %s: the notes or the webhook failed", call_sid)
 
     async def _enqueue(self, call_sid: str, unless_transferred: bool) -> None:
         record = await self._store.get(call_sid)

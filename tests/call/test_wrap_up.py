@@ -146,3 +146,33 @@ async def test_without_an_llm_the_rules_write_the_notes(tmp_path: Path, store: C
     wrap = record.wrap_up
     assert wrap is not None and wrap.by == "rules" and wrap.problems == []
     assert wrap.fields == {"order_id": "4572"} and wrap.usage is None
+
+
+async def test_a_slow_llm_does_not_hold_up_the_next_calls_notes(
+    tmp_path: Path, store: CallStore, fake: FakeLlm
+) -> None:
+    await ended_call(store)
+    other = "CA" + "8" * 32
+    await store.open_call(CallRecord(call_sid=other, dialplan="crm"))
+    await store.close_call(other, "completed", "caller hung up")
+    quick = {"summary": "Nothing said.", "disposition": "other", "fields": {"order_id": "1"}}
+    fake.script("openai", FakeReply(stall_s=8.0), FakeReply(text=json.dumps(quick)))
+    (tmp_path / "plans").mkdir(exist_ok=True)
+    (tmp_path / "plans" / "crm.yaml").write_text(PLAN)
+    courier = WebhookCourier(store, load_dialplans(tmp_path / "plans"), str, writer_on(fake))
+    running = courier.run(None)
+    await anext(running)
+    try:
+        courier.call_over(CALL)  # its LLM stalls
+        async with asyncio.timeout(6):
+            while not fake.requests:  # noqa: ASYNC110 (the fake has no signal)
+                await asyncio.sleep(0.05)
+        courier.call_over(other)
+        async with asyncio.timeout(6):
+            while (record := await store.get(other)) is None or record.wrap_up is None:  # noqa: ASYNC110 (no change signal)
+                await asyncio.sleep(0.05)
+        first = await store.get(CALL)
+    finally:
+        await running.aclose()
+    assert record.wrap_up.by == "llm" and record.wrap_up.summary == "Nothing said."
+    assert first is not None and first.wrap_up is None  # still being written
