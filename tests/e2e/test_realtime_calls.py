@@ -105,6 +105,7 @@ async def test_a_realtime_call_checks_an_order_and_transfers_through_our_tools(
         "transfer_call",
         "check_order_status",
         "end_call",
+        "take_message",  # acme takes messages (`take_messages` defaults to true)
     }
     assert "Acme Outfitters" in session["instructions"]
 
