@@ -43,7 +43,7 @@ def create_app(services: Services) -> web.Application:
         services.tokens,
         services.store,
         services.accepting_calls,
-        services.answered_by,
+        services.verdicts.received,
         services.courier.call_over,
     )
     app.cleanup_ctx.append(services.courier.run)

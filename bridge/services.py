@@ -14,7 +14,7 @@ from pathlib import Path
 
 from twilio.rest import Client
 
-from bridge.agent.base import CallContext, CallControlError
+from bridge.agent.base import CallContext
 from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
@@ -32,11 +32,11 @@ from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_trans
 from bridge.call.session import CallSession
 from bridge.call.speaker import AudioSink
 from bridge.campaign.dialer import Dialer, check_call
-from bridge.campaign.verdicts import VerdictRelay
+from bridge.campaign.verdicts import AmdVerdicts
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet, load_dialplans
 from bridge.dialplan.models import Dialplan
-from bridge.dialplan.outbound import OutboundSettings, outbound_dialplan
+from bridge.dialplan.outbound import outbound_dialplan
 from bridge.observability import metrics
 from bridge.records import CallDirection, CallLeg, CallRecord, TwilioAction, utcnow
 from bridge.speech.counted import CountedSTT, CountedTTS
@@ -46,7 +46,7 @@ from bridge.speech.pool import background
 from bridge.store import CallStore, open_store
 from bridge.twilio.media import MediaCall
 from bridge.twilio.messages import StartInfo
-from bridge.twilio.outbound import check_request, place_call, verdict
+from bridge.twilio.outbound import check_request, place_call
 from bridge.twilio.rest import TwilioCallControl, close_twilio_client, make_twilio_client
 from bridge.twilio.tokens import CallIdentity, CallTokens
 from bridge.twilio.twiml import DIAL_ACTION_PATH
@@ -82,12 +82,8 @@ class Services:
     instance_id: str = ""
     courier: WebhookCourier = field(init=False)
     warming_phrases: asyncio.Task[None] | None = None  # see `build_services`
-    # Live outbound calls' settings (rendered for the call), and those of them whose AMD
-    # verdict is still to be acted on (it may reach any instance: see `verdicts`).
-    outbound: dict[str, OutboundSettings] = field(default_factory=dict)
-    awaiting_verdict: set[str] = field(default_factory=set)
     dialer: Dialer = field(init=False)
-    verdicts: VerdictRelay = field(init=False)
+    verdicts: AmdVerdicts = field(init=False)  # on the outbound calls live here
     warm: WarmTransfers = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,14 +109,13 @@ class Services:
             self.instance_id,
             check=partial(check_call, self.twilio, self.store),
         )
-        self.verdicts = VerdictRelay(self.store, lambda: self.awaiting_verdict, self._verdict)
+        self.verdicts = AmdVerdicts(self.store, self.twilio, self.live.get)
 
     def _closed(self, call_sid: str) -> None:
         """A call's stream ended: it is no longer live, and unless it was transferred (its
         outcome is still to come), what happens after the call starts."""
         self.live.pop(call_sid, None)
-        self.outbound.pop(call_sid, None)
-        self.awaiting_verdict.discard(call_sid)
+        self.verdicts.closed(call_sid)
         self.courier.call_over(call_sid, unless_transferred=True)
 
     def accepting_calls(self) -> bool:
@@ -182,16 +177,10 @@ class Services:
         self.live[start.call_sid] = session
         call: MediaCall = session if recorder is None else RecordedCall(session, recorder)
         call = MeteredCall(call, meter, self.store, start.call_sid)
-        if dialplan.outbound is not None and placed is not None:
-            self.outbound[start.call_sid] = dialplan.outbound
-            self.awaiting_verdict.add(start.call_sid)
         if returned is None:
             await session.start()
-            if start.call_sid in self.awaiting_verdict:
-                # A verdict that came before the stream, to any instance, is in the store.
-                known = await self.store.answered_by_of([start.call_sid])
-                for call_sid, answered_by in known.items():
-                    await self._verdict(call_sid, answered_by)
+            if dialplan.outbound is not None and placed is not None:
+                await self.verdicts.stream_started(start.call_sid, dialplan.outbound)
             return call
         # The caller is back from a transfer nobody answered: same conversation, new stream.
         journal.leg(CallLeg(kind="agent", status="returned", sid=start.stream_sid))
@@ -208,44 +197,6 @@ class Services:
         """Place one outbound call; OutboundError says what is wrong with the request."""
         dialplan = check_request(self.dialplans, dialplan_name, to, variables)
         return await place_call(self.twilio, self.settings, self.store, dialplan, to, variables)
-
-    async def answered_by(self, call_sid: str, answered_by: str) -> None:
-        """Twilio's AMD verdict on an outbound call, to whichever instance: kept in the shared
-        store, and acted on in the middle of the call by the instance holding its stream (this
-        one at once; another when its `verdicts` relay finds it there)."""
-        await self.store.set_answered_by(call_sid, answered_by)
-        await self._verdict(call_sid, answered_by)
-
-    async def _verdict(self, call_sid: str, answered_by: str) -> None:
-        """Act, once, on the verdict on an outbound call whose stream this instance holds."""
-        session = self.live.get(call_sid)
-        if session is None or call_sid not in self.awaiting_verdict:
-            return
-        log.info("call %s answered by %s", call_sid, answered_by)
-        if verdict(answered_by) == "wait":
-            return
-        self.awaiting_verdict.discard(call_sid)
-        await self._act_on_verdict(call_sid, session, answered_by)
-
-    async def _act_on_verdict(self, call_sid: str, session: LiveCall, answered_by: str) -> None:
-        """A person goes on talking to the agent; a machine, past its beep, gets the voicemail
-        message, then the hang-up; a fax, the hang-up."""
-        outbound = self.outbound.get(call_sid)
-        kind = verdict(answered_by)
-        if outbound is None:
-            return
-        if kind == "person":
-            await self.store.set_outcome(call_sid, "human")
-        elif kind == "machine" and outbound.voicemail_message:
-            await self.store.set_outcome(call_sid, "voicemail_left")
-            await session.end_politely(outbound.voicemail_message)
-        else:
-            await self.store.set_outcome(call_sid, "fax" if kind == "fax" else "machine")
-            control = TwilioCallControl(self.twilio, call_sid, on_action=metrics.twilio_action)
-            try:
-                await control.hang_up()
-            except CallControlError:
-                log.exception("hang-up of call %s answered by %s failed", call_sid, answered_by)
 
     def _dialplan_of(self, identity: CallIdentity) -> Dialplan:
         """The dialplan the webhook chose; instances must share dialplans to share calls."""
