@@ -101,9 +101,11 @@ async def test_a_realtime_call_checks_an_order_and_transfers_through_our_tools(
     assert len(report.twilio_actions) == 1 and "+15555550130" in str(report.twilio_actions[0])
     session = fake.sessions[-1]
     assert session["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    # The cascaded agent's tools, messages included (the line takes them by default).
     assert {tool["name"] for tool in session["tools"]} == {
         "transfer_call",
         "check_order_status",
+        "take_message",
         "end_call",
         "take_message",  # acme takes messages (`take_messages` defaults to true)
     }
