@@ -127,16 +127,11 @@ class WarmTransfers:
             conference=f"warm-{transfer_id}",  # no caller data in a conference's name
         )
         await self._store.warm.add(transfer)
-        human = await control.create_leg(
-            to=target,
-            from_=caller_id,
-            url=self._url(ANSWER_PATH, transfer_id),
-            method="POST",
-            status_callback=self._url(STATUS_PATH, transfer_id),
-            status_callback_method="POST",
-            machine_detection="Enable",
-            timeout=ring_timeout_s,
-        )
+        try:
+            human = await self._ring(control, transfer, ring_timeout_s, caller_id)
+        except CallControlError:
+            await self._store.warm.move(transfer_id, "ringing", "returned")
+            raise  # the agent keeps the caller (then `transfer_fallback`)
         await self._store.warm.set_human(transfer_id, human)
         self._spawn(self._write_brief(transfer, reason), f"warm-brief-{call_sid}")
         hold = hold_twiml(
@@ -152,6 +147,26 @@ class WarmTransfers:
             await control.end_leg(human)
             raise
         log.info("warm transfer %s: ringing %s, the caller holds", transfer_id, department)
+
+    async def _ring(
+        self,
+        control: TwilioCallControl,
+        transfer: WarmTransfer,
+        ring_timeout_s: int,
+        caller_id: str | None,
+    ) -> str:
+        """Place the human's leg; its CallSid."""
+        transfer_id = transfer.transfer_id
+        return await control.create_leg(
+            to=transfer.target,
+            from_=caller_id,
+            url=self._url(ANSWER_PATH, transfer_id),
+            method="POST",
+            status_callback=self._url(STATUS_PATH, transfer_id),
+            status_callback_method="POST",
+            machine_detection="Enable",
+            timeout=ring_timeout_s,
+        )
 
     async def _write_brief(self, transfer: WarmTransfer, reason: str) -> None:
         record = await self._store.get(transfer.call_sid)

@@ -194,3 +194,25 @@ async def test_a_caller_who_hangs_up_on_hold_ends_the_humans_leg(tmp_path: Path)
     assert human.joined == "" and human.heard == [
         "Sorry, the caller is no longer waiting. Goodbye."
     ]
+
+
+async def test_a_human_leg_twilio_refuses_leaves_the_caller_with_the_agent(tmp_path: Path) -> None:
+    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
+        api = bridge.twilio.api
+        api.humans.kinds[SALES] = "accept"
+        api.fail_next(1)  # the calls.create of the human's leg answers 500 (never retried)
+        answered = await answer_call(bridge.twilio, http)
+        call_sid = answered.call_sid
+        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
+            await key("1")
+            record = await record_when(
+                bridge,
+                call_sid,
+                lambda r: any(t.name == "transfer_call" for turn in r.turns for t in turn.tools),
+            )
+            assert record.status == "active"  # still talking to the agent
+    [tool] = [t for turn in record.turns for t in turn.tools if t.name == "transfer_call"]
+    assert tool.result["error"].startswith("transfer failed: placing a call failed: HTTP 500")
+    assert api.actions(call_sid) == [] and api.humans.legs == {}
+    assert [a.ok for a in record.twilio_actions] == [False]  # the one calls.create, recorded
