@@ -107,7 +107,6 @@ async def test_a_realtime_call_checks_an_order_and_transfers_through_our_tools(
         "check_order_status",
         "take_message",
         "end_call",
-        "take_message",  # acme takes messages (`take_messages` defaults to true)
     }
     assert "Acme Outfitters" in session["instructions"]
 
