@@ -1,11 +1,24 @@
-"""Never dead air (issue 11, item 3): fillers, and kept phrases when speech fails."""
+"""Never dead air (issue 11, item 3): fillers, keep-alives, and kept phrases when speech fails."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bridge.call.playback import MediaClock, PlaybackTracker
+from bridge.call.speaker import Speaker
 from bridge.speech.phrases import PhraseCache
-from tests.call.timeline import Call, FakeTTS, Think, Voice, line, run_call, run_virtual
+from tests.call.timeline import (
+    Call,
+    FakeTTS,
+    FakeTwilio,
+    Think,
+    Voice,
+    line,
+    run_call,
+    run_virtual,
+)
 
 
 async def asked(call: Call, text: str = "where is my order") -> None:
@@ -218,3 +231,25 @@ def test_keepalives_are_spoken_in_the_lines_language() -> None:
     call = run_call(asked_and_answered, dialplan=plan, replies=[[Think(5000), "Ya está."]])
 
     assert call.twilio.heard() == ["Un momento.", "Gracias por esperar, sigo con ello.", "Ya está."]
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_filler_that_gets_the_line_after_the_reply_began_is_dropped(guarded: bool) -> None:
+    # A voice slow on both (a filler not in the cache): the reply's audio comes first.
+    async def race() -> list[str]:
+        voice = Voice()
+        twilio = FakeTwilio(voice)
+        floor_free = asyncio.Event()
+        floor_free.set()
+        tts = FakeTTS(voice, tts_ms=500)
+        speaker = Speaker(tts, twilio, PlaybackTracker(), MediaClock(), floor_free)
+        speaking, began = asyncio.Lock(), asyncio.Event()
+        reply = speaker.say(1, "It ships today.", speaking, began.set)
+        wanted = (lambda: not began.is_set()) if guarded else (lambda: True)
+        await asyncio.gather(reply, speaker.say(1, "One moment.", speaking, wanted=wanted))
+        return twilio.heard()
+
+    heard = run_virtual(race())
+
+    expected = ["It ships today."] if guarded else ["It ships today.", "One moment."]
+    assert heard == expected
