@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from bridge.agent.instant import INSTANT_REPLY
 from bridge.bench.caller import CallPlan
 from bridge.bench.dialer import DialerLoad, render_dialer, run_dialer_bench
 from bridge.bench.dialplan import write_bench_dialplan
@@ -19,8 +20,10 @@ from bridge.bench.server import ServerUnderTest, spawn_server
 from bridge.bench.voice import caller_line
 from bridge.config import Settings
 from bridge.sim.calls import fresh_credentials
+from bridge.sim.fake_llm import FakeReply
 from bridge.sim.fake_realtime import FakeRealtime
 from bridge.sim.fake_twilio_api import FakeTwilioApi
+from bridge.speech.instant import MS_PER_CHAR
 
 # SQLite fsyncs every committed turn; on a slow disk those flushes stall both processes and
 # the bench would measure the disk. The store's figures belong to its own tests.
@@ -134,6 +137,10 @@ async def run_bench(args: argparse.Namespace) -> BenchReport:
     if args.realtime:
         stand_in = FakeRealtime(delay_s=args.stand_in_delay_ms / 1000)
         stand_in.stamp_audio = True
+        # The instant agent's words and as much audio as instant TTS makes of them: both
+        # modes then play the caller the same reply, and their figures compare.
+        stand_in.reply = FakeReply(INSTANT_REPLY)
+        stand_in.ms_per_word = len(INSTANT_REPLY) * MS_PER_CHAR // len(INSTANT_REPLY.split())
         stand_in.audio_pace = args.stand_in_pace
         await stand_in.start()
     try:

@@ -80,6 +80,8 @@ class FakeRealtime(LocalServer):
         # Audio sent at this many times real time (0: all at once, the worst case for a client).
         self.audio_pace = 0.0
         self.stt: SpeechToText | None = None  # hears caller turns when none is scripted
+        self.reply: FakeReply | None = None  # answers every unscripted turn so (the bench)
+        self.ms_per_word = MS_PER_WORD  # the tone's length per word
         self.tts: TextToSpeech | None = None  # speaks replies; None: a tone
         self.refuse = False  # answer the upgrade with HTTP 500
         self.drop_after_responses: int | None = None  # close the socket after this many
@@ -273,6 +275,8 @@ class _Conversation:
         pending = self._pending_reply
         if pending is not None and self._tool_result is None:
             return pending
+        if self._server.reply is not None:
+            return self._server.reply
         tools = {tool["name"] for tool in self._session.get("tools", [])}
         departments: list[str] = []
         for tool in self._session.get("tools", []):
@@ -380,7 +384,7 @@ class _Conversation:
     async def _speech(self, text: str) -> AsyncIterator[bytes]:
         tts = self._server.tts
         if tts is None:
-            yield tone(MS_PER_WORD * len(text.split()))
+            yield tone(self._server.ms_per_word * len(text.split()))
             return
         resampler = Resampler(tts.sample_rate, PHONE_RATE)
         async for pcm in tts.synthesize(text):
