@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -70,6 +71,9 @@ class SimulatedCaller:
         self._ended_by_bridge = call_ended_by_bridge or asyncio.Event()
         self._recordings_dir = recordings_dir
         self._print = on_print
+        # A plain function, not a bound method: the media state keeps it, and a method would
+        # tie the caller and its media into a cycle that outlives the call.
+        self._show = partial(_show, on_print)
         self.call_sid = self._call.call_sid
         self._media = CallerMedia(
             self._call.stream_sid, self.call_sid, self._call.account_sid, speed, self._show
@@ -257,9 +261,10 @@ class SimulatedCaller:
         await self._media.await_reply(since_ms=self._line.now_ms)
         line.reply_ms = self._media.latency_after(speech_end_ms)
 
-    def _show(self, text: str) -> None:
-        if self._print is not None:
-            self._print(text)
+
+def _show(on_print: Callable[[str], None] | None, text: str) -> None:
+    if on_print is not None:
+        on_print(text)
 
 
 def _save_recording(path: Path, stereo: bytes) -> None:
