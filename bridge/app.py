@@ -14,6 +14,7 @@ from bridge.http_limits import body_deadline
 from bridge.proxies import forwarded_client
 from bridge.services import Services
 from bridge.stats import LagProbe
+from bridge.twilio.admission import MEDIA_ADMISSION
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.media import MediaStreamHandler
 from bridge.twilio.twiml import DIAL_ACTION_PATH
@@ -60,6 +61,7 @@ def create_app(services: Services) -> web.Application:
     )
     media = MediaStreamHandler(settings, services.tokens, services.start_call, probe.stream, limits)
     app.router.add_get(MEDIA_PATH, media.handle)
+    app[MEDIA_ADMISSION] = media.admission  # for the runner's AcceptGate
     app.router.add_get("/api/stats", probe.handler)
     app.cleanup_ctx.append(probe.watch_loop)
     calls_api = CallsApi(settings, services.store, services.recordings_dir, services.dial)

@@ -17,6 +17,7 @@ from bridge.http_limits import runner_options
 from bridge.logmask import NOT_CALLER_DATA
 from bridge.preflight import configuration_problems
 from bridge.services import build_services
+from bridge.twilio.admission import GatedAppRunner
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,14 @@ async def _serve_until_stopped(settings: Settings) -> None:
     gc.set_threshold(*FULL_PASS_RARELY)
     app = create_app(services)
     register_console(app, services)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, **runner_options(settings))
+    # A source just refused its media handshakes is shut out as connections are accepted.
+    runner = GatedAppRunner(
+        app,
+        settings.trusted_proxy_networks,
+        access_log=None,
+        shutdown_timeout=5.0,
+        **runner_options(settings),
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.bridge_host, settings.bridge_port)
     await site.start()

@@ -19,6 +19,7 @@ from bridge.services import Services, build_services
 from bridge.sim.calls import TwilioSide, fresh_credentials
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.speech.factory import SpeechModels
+from bridge.twilio.admission import GatedAppRunner
 
 
 @dataclass
@@ -59,7 +60,9 @@ async def local_bridge(
         services = await build_services(settings, speech)
         app = create_app(services)
         register_console(app, services)
-        runner = web.AppRunner(app, handle_signals=False, **runner_options(settings))
+        runner = GatedAppRunner(
+            app, settings.trusted_proxy_networks, handle_signals=False, **runner_options(settings)
+        )
         await runner.setup()
         await web.SockSite(runner, sock).start()
         yield LocalBridge(TwilioSide(url, account_sid, auth_token, admin_token, api), services)

@@ -117,6 +117,10 @@ class MediaStreamHandler:
         self._refusals = Tally()
         self._closures = Tally()
 
+    @property
+    def admission(self) -> MediaAdmission:
+        return self._admission
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         # Cheapest first: the source's handshake budget, before the signature or the upgrade.
         source = source_of(request.remote)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import WSCloseCode, WSMsgType
 
 from bridge.sim.calls import TwilioSide
+from bridge.twilio.admission import MediaAdmission
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.signature import sign_request
 from tests.security.test_slow_clients import GIVE_UP_S, bridge_with
@@ -132,3 +134,39 @@ async def test_real_calls_give_their_handshakes_back(tmp_path: Path) -> None:
             # ...leaves that address its whole budget for handshakes that prove nothing.
             statuses = [await handshake_status(bridge.twilio, http, TWILIO) for _ in range(BUDGET)]
     assert statuses == [403] * BUDGET
+
+
+async def test_an_address_refused_for_its_flood_is_shut_out_before_any_request_is_read(
+    tmp_path: Path,
+) -> None:
+    """A flood that reconnects the moment it is refused cost the bridge a request parsed and a
+    429 answered per connection; refused once, its next connections are closed unread."""
+    async with bridge_with(tmp_path, MEDIA_START_TIMEOUT_S=60) as bridge:  # the direct peer
+        async with aiohttp.ClientSession() as http:
+            statuses = [
+                await handshake_status(bridge.twilio, http, ATTACKER) for _ in range(BUDGET + 1)
+            ]
+        url = urlsplit(bridge.twilio.bridge_url)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: bridge\r\n\r\n")
+        try:
+            async with asyncio.timeout(GIVE_UP_S):
+                answer = await reader.read()
+        finally:
+            writer.close()
+    assert statuses[BUDGET] == 429
+    assert answer == b""  # closed without a byte of HTTP
+
+
+def test_a_refused_source_is_shut_out_only_until_its_budget_refills() -> None:
+    now = [0.0]
+    limits = StreamLimits(handshake_burst_per_source=1, handshakes_per_s_per_source=2.0)
+    admission = MediaAdmission(limits, clock=lambda: now[0])
+    assert admission.take_handshake(ATTACKER)
+    assert not admission.in_penalty(ATTACKER)  # spent its budget, but was never refused
+    assert not admission.take_handshake(ATTACKER)
+    assert admission.in_penalty(ATTACKER)
+    assert not admission.in_penalty(TWILIO)
+    now[0] = 0.5  # one handshake refilled
+    assert not admission.in_penalty(ATTACKER)
+    assert admission.take_handshake(ATTACKER)
