@@ -14,8 +14,8 @@ from Twilio; only `start`'s single-use token can, and it comes after the handsha
   arrived before its `start`, which the handshake budget does not allow.
 - At most a few handshakes run at once; each waits its turn on the event loop, so a burst of
   them is spread over many loop turns and live calls' frames are read in between.
-- A source just refused is in penalty until its budget has a handshake again: its new
-  connections are closed as they are accepted (`AcceptGate`), before aiohttp reads a byte, since
+- A source just refused is in penalty for the 429's Retry-After: its new connections are
+  closed as they are accepted (`AcceptGate`), before aiohttp reads a byte, since
   a flood that reconnects at once spent most of its cost in request parsing and the 429. Only
   a direct peer is shut out so: a trusted proxy speaks for many clients and is always heard.
 """
@@ -38,6 +38,9 @@ from bridge.twilio.limits import StreamLimits, TokenBucket
 # beyond it still (a flood from that many addresses) share one budget.
 MAX_SOURCES = 4096
 CROWD = "(many sources)"
+# A refused source is told to come back after this long (429's Retry-After); until then its
+# connections are closed as they are accepted. Its budget refills meanwhile as always.
+RETRY_AFTER_S = 2
 
 
 def source_of(remote: str | None) -> str:
@@ -87,12 +90,11 @@ class MediaAdmission:
             now = self._clock()
             self._penalty_until = {k: t for k, t in self._penalty_until.items() if t > now}
         if len(self._penalty_until) < MAX_SOURCES:
-            refill_s = 1.0 / self._limits.handshakes_per_s_per_source
-            self._penalty_until[source] = self._clock() + refill_s
+            self._penalty_until[source] = self._clock() + RETRY_AFTER_S
         return False
 
     def in_penalty(self, source: str) -> bool:
-        """Refused a handshake, and none refilled since: its connections are not worth reading."""
+        """Refused a handshake under RETRY_AFTER_S ago: its connections are not worth reading."""
         until = self._penalty_until.get(source)
         if until is None:
             return False

@@ -18,7 +18,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from bridge.config import Settings
 from bridge.observability.logs import bind_call
-from bridge.twilio.admission import MediaAdmission, Waiter, source_of
+from bridge.twilio.admission import RETRY_AFTER_S, MediaAdmission, Waiter, source_of
 from bridge.twilio.limits import StreamGuard, StreamLimits
 from bridge.twilio.messages import (
     DtmfMessage,
@@ -126,9 +126,13 @@ class MediaStreamHandler:
         source = source_of(request.remote)
         if not self._admission.take_handshake(source):
             self._refusals.count("media sockets refused: over their source's handshake budget")
-            raise web.HTTPTooManyRequests(
-                text="too many media sockets from this address", headers={"Retry-After": "1"}
+            refused = web.HTTPTooManyRequests(
+                text="too many media sockets from this address",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
             )
+            # Its next try must come on a new connection, which the accept gate turns away.
+            refused.force_close()
+            raise refused
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
         async with self._admission.handshake():
             if not verify_websocket(self._settings, request):

@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType
 
 from bridge.sim.calls import TwilioSide
-from bridge.twilio.admission import MediaAdmission
+from bridge.twilio.admission import RETRY_AFTER_S, MediaAdmission
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.signature import sign_request
 from tests.security.test_slow_clients import GIVE_UP_S, bridge_with
@@ -141,24 +141,45 @@ async def test_an_address_refused_for_its_flood_is_shut_out_before_any_request_i
 ) -> None:
     """A flood that reconnects the moment it is refused cost the bridge a request parsed and a
     429 answered per connection; refused once, its next connections are closed unread."""
-    async with bridge_with(tmp_path, MEDIA_START_TIMEOUT_S=60) as bridge:  # the direct peer
+    # The direct peer is the source; idle connections would be kept open past GIVE_UP_S.
+    async with bridge_with(tmp_path, MEDIA_START_TIMEOUT_S=60, REQUEST_TIMEOUT_S=60) as bridge:
+        url = urlsplit(bridge.twilio.bridge_url)
+        # A connection opened early, to be kept alive and reused once the address is refused.
+        early = await asyncio.open_connection(url.hostname, url.port)
         async with aiohttp.ClientSession() as http:
             statuses = [
-                await handshake_status(bridge.twilio, http, ATTACKER) for _ in range(BUDGET + 1)
+                await handshake_status(bridge.twilio, http, ATTACKER) for _ in range(BUDGET)
             ]
-        url = urlsplit(bridge.twilio.bridge_url)
-        reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        writer.write(b"GET /healthz HTTP/1.1\r\nHost: bridge\r\n\r\n")
-        try:
-            async with asyncio.timeout(GIVE_UP_S):
-                answer = await reader.read()
-        finally:
-            writer.close()
-    assert statuses[BUDGET] == 429
-    assert answer == b""  # closed without a byte of HTTP
+        refused_on_early = await answer_and_close(early, UPGRADE)
+        fresh = await asyncio.open_connection(url.hostname, url.port)
+        answer_on_fresh = await answer_and_close(fresh, b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n")
+    assert statuses == [403] * BUDGET
+    # The refusal ends its connection (read to the end: not kept alive for the next try)...
+    assert refused_on_early.startswith(b"HTTP/1.1 429")
+    # ...and the next connection is closed without a byte of HTTP.
+    assert answer_on_fresh == b""
 
 
-def test_a_refused_source_is_shut_out_only_until_its_budget_refills() -> None:
+UPGRADE = (
+    b"GET /twilio/media HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
+
+
+async def answer_and_close(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
+) -> bytes:
+    """Send one request; everything the server sends until it closes the connection."""
+    reader, writer = connection
+    writer.write(request)
+    try:
+        async with asyncio.timeout(GIVE_UP_S):
+            return await reader.read()
+    finally:
+        writer.close()
+
+
+def test_a_refused_source_is_shut_out_only_until_its_retry_after() -> None:
     now = [0.0]
     limits = StreamLimits(handshake_burst_per_source=1, handshakes_per_s_per_source=2.0)
     admission = MediaAdmission(limits, clock=lambda: now[0])
@@ -167,6 +188,8 @@ def test_a_refused_source_is_shut_out_only_until_its_budget_refills() -> None:
     assert not admission.take_handshake(ATTACKER)
     assert admission.in_penalty(ATTACKER)
     assert not admission.in_penalty(TWILIO)
-    now[0] = 0.5  # one handshake refilled
+    now[0] = RETRY_AFTER_S - 0.1  # its budget refilled meanwhile, but it was told to wait
+    assert admission.in_penalty(ATTACKER)
+    now[0] = RETRY_AFTER_S
     assert not admission.in_penalty(ATTACKER)
     assert admission.take_handshake(ATTACKER)
