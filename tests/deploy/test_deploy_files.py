@@ -70,3 +70,8 @@ def test_production_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     checked = subprocess.run([nginx, "-t", "-c", str(main)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
+    # A flood from one address is held at nginx: requests and connections limited per client.
+    assert "limit_req_zone $binary_remote_addr" in site
+    assert "limit_conn_zone $binary_remote_addr" in site
+    assert re.search(r"^\s+limit_req zone=bridge_requests ", site, re.MULTILINE)
+    assert re.search(r"^\s+limit_conn bridge_connections \d+;", site, re.MULTILINE)
