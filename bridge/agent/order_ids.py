@@ -42,13 +42,17 @@ def order_id_candidates(
     text: str, min_digits: int = DEFAULT_MIN_DIGITS, max_digits: int = DEFAULT_MAX_DIGITS
 ) -> list[str]:
     """Digit strings that may be an order id, most likely first, without repeats."""
+    tokens = _TOKEN.findall(text.lower())
     candidates: list[str] = []
-    for groups in _digit_runs(_TOKEN.findall(text.lower())):
-        # Joined first; then each group, in case two numbers were said back to back.
-        options = ["".join(groups), *groups] if len(groups) > 1 else groups
-        for option in options:
-            if min_digits <= len(option) <= max_digits and option not in candidates:
-                candidates.append(option)
+    # A "to"/"for" right after the digits may be their last digit ("order 457 to shipped"
+    # for "4 5 7 2 shipped"): those readings come last, after the digits as written.
+    for trailing in (False, True):
+        for groups in _digit_runs(tokens, trailing_soundalikes=trailing):
+            # Joined first; then each group, in case two numbers were said back to back.
+            options = ["".join(groups), *groups] if len(groups) > 1 else groups
+            for option in options:
+                if min_digits <= len(option) <= max_digits and option not in candidates:
+                    candidates.append(option)
     return candidates
 
 
@@ -58,7 +62,7 @@ def keyed_order_id(keys: str) -> str | None:
     return digits or None
 
 
-def _digit_runs(tokens: list[str]) -> list[list[str]]:
+def _digit_runs(tokens: list[str], trailing_soundalikes: bool = False) -> list[list[str]]:
     """Each run of adjacent numbers, as the digit groups it was said in."""
     runs: list[list[str]] = []
     current: list[str] = []
@@ -76,7 +80,9 @@ def _digit_runs(tokens: list[str]) -> list[list[str]]:
             # Whisper puts full stops between digits said slowly ("7.2. Double 5").
             i += 1
             continue
-        if token in _SOUNDALIKES and _soundalike_is_digit(tokens, i, current):
+        if token in _SOUNDALIKES and (
+            _soundalike_is_digit(tokens, i, current) or (trailing_soundalikes and current)
+        ):
             current.append(_SOUNDALIKES[token])
             i += 1
             continue

@@ -133,3 +133,16 @@ def test_ids_read_the_way_the_recogniser_writes_them(heard: str, order_id: str) 
 )
 def test_for_and_to_stay_words_outside_a_digit_string(heard: str) -> None:
     assert order_id_candidates(heard) == []
+
+
+@pytest.mark.parametrize(
+    ("heard", "candidates"),
+    [
+        ("Has order 457 to shipped yet.", ["457", "4572"]),  # "4 5 7 2 shipped"
+        ("It's 813 for you.", ["813", "8134"]),
+    ],
+)
+def test_a_to_or_for_after_the_digits_is_tried_as_their_last_digit_after_them(
+    heard: str, candidates: list[str]
+) -> None:
+    assert order_id_candidates(heard) == candidates
