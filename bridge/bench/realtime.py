@@ -6,7 +6,11 @@ the `media` frame it receives and times the bridge's relay. The stand-in also ke
 sent `speech_started` and every truncate, per connection; a caller learns its connection from
 the first stamp it sees. That gives, besides the usual figures:
 
-- relay: stand-in audio delta sent -> `media` frame received (the bridge's added latency),
+- relay: stand-in audio delta sent -> `media` frame read here: the bridge's added latency
+  (including the wait for the server's loop to read the delta, which the server's own figure
+  leaves out) plus the wait for this process's loop to read the frame (the stand-in and every
+  call's pacer share it: keep the generator well below a core for this figure to be the
+  bridge's),
 - clear: stand-in `speech_started` sent -> `clear` received,
 - truncate error: the truncate's `audio_end_ms` against the audio the caller had actually
   played of that reply when `clear` came.
