@@ -10,6 +10,7 @@ of the sentence it cut. Anything else is the caller taking the floor: the reply 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -32,15 +33,21 @@ def _words(text: str) -> list[str]:
     return _NOT_A_WORD.sub(" ", text.lower()).split()
 
 
+@functools.lru_cache(maxsize=64)
+def _backchannel_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each phrase as words, longest first, so "uh-huh" is set aside before "uh". Kept per
+    list of phrases: every call of a dialplan shares them (each call built its own)."""
+    return tuple(
+        sorted(
+            {tuple(_words(phrase)) for phrase in phrases if _words(phrase)}, key=len, reverse=True
+        )
+    )
+
+
 class InterruptionJudge:
     def __init__(self, settings: InterruptionSettings) -> None:
         self.settings = settings
-        # Longest phrases first, so "uh-huh" is set aside before "uh".
-        self._backchannels = sorted(
-            {tuple(_words(phrase)) for phrase in settings.backchannels if _words(phrase)},
-            key=len,
-            reverse=True,
-        )
+        self._backchannels = _backchannel_phrases(tuple(settings.backchannels))
 
     def is_false(self, text: str, speech_ms: int | None = None) -> bool:
         """True when `text` (said for `speech_ms`) does not take the floor from the agent."""
