@@ -25,11 +25,12 @@ from bridge.call.after_call import WebhookCourier
 from bridge.call.fixed_phrases import fixed_pieces
 from bridge.call.journal import CallJournal, open_journal
 from bridge.call.llm_writer import LlmWriter
-from bridge.call.meter import MeteredCall, MeteredSink, SpeechMeter
+from bridge.call.meter import MeteredCall, SpeechMeter
 from bridge.call.realtime_session import RealtimeSession
-from bridge.call.recorder import CallRecorder, RecordedCall, RecordingSink
+from bridge.call.recorder import CallRecorder, RecordedCall
 from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_transfer
 from bridge.call.session import CallSession
+from bridge.call.sink_tap import TappedSink
 from bridge.call.speaker import AudioSink
 from bridge.campaign.dialer import Dialer, check_call
 from bridge.campaign.verdicts import AmdVerdicts
@@ -160,12 +161,12 @@ class Services:
         recorder: CallRecorder | None = None
         if dialplan.recording.enabled:
             recorder = CallRecorder(self.recordings_dir / f"{start.call_sid}.wav")
-            sink = RecordingSink(sink, recorder)
+            sink = TappedSink(sink, recorder)
             if returned is None:  # the consent announcement comes first, in the recording
                 greeting = f"{dialplan.recording.announcement} {dialplan.greeting}".strip()
                 dialplan = dialplan.model_copy(update={"greeting": greeting})
         meter = SpeechMeter()  # how long the agent is heard
-        sink = MeteredSink(sink, meter)
+        sink = TappedSink(sink, meter)
         try:
             session = self._new_session(start, dialplan, context, journal, sink, returned)
         except BaseException:

@@ -12,7 +12,6 @@ import logging
 
 from bridge.audio.phone import PHONE_RATE
 from bridge.call.recorder import LiveCall
-from bridge.call.speaker import AudioSink
 from bridge.store.base import CallStore
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ class SpeechMeter:
     def tick(self, timestamp_ms: float) -> None:
         self._now_ms = timestamp_ms
 
-    def sent(self, ulaw: bytes) -> None:
+    def agent(self, ulaw: bytes) -> None:
         ms = len(ulaw) / ULAW_BYTES_PER_MS
         self._played_until_ms = max(self._played_until_ms, self._now_ms) + ms
         self._sent_ms += ms
@@ -43,23 +42,6 @@ class SpeechMeter:
 
     def _unplayed_ms(self) -> float:
         return max(0.0, self._played_until_ms - self._now_ms)
-
-
-class MeteredSink:
-    def __init__(self, sink: AudioSink, meter: SpeechMeter) -> None:
-        self._sink = sink
-        self._meter = meter
-
-    async def send_audio(self, ulaw: bytes) -> None:
-        self._meter.sent(ulaw)
-        await self._sink.send_audio(ulaw)
-
-    async def send_mark(self, name: str) -> None:
-        await self._sink.send_mark(name)
-
-    async def clear(self) -> None:
-        self._meter.cleared()
-        await self._sink.clear()
 
 
 class MeteredCall:

@@ -7,7 +7,7 @@ so what a barge-in cut off is not in the recording. Once the stream's time has p
 it cannot change any more; it is written out then, a second at a time, by a writer task that
 does the file I/O in a thread; memory stays at a few seconds plus the agent audio sent ahead.
 
-`RecordedCall` and `RecordingSink` wrap a live call and its sink, so the session itself does
+`RecordedCall` and a `TappedSink` wrap a live call and its sink, so the session itself does
 not know it is recorded.
 """
 
@@ -22,7 +22,6 @@ from bridge.audio.codec import ulaw_to_pcm16
 from bridge.audio.phone import PHONE_RATE
 from bridge.audio.wav import interleave_stereo
 from bridge.audio.wav_stream import WavAppender
-from bridge.call.speaker import AudioSink
 
 log = logging.getLogger(__name__)
 
@@ -126,25 +125,6 @@ def _place(track: bytearray, offset: int, pcm: bytes) -> None:
     if len(track) < offset:
         track.extend(bytes(offset - len(track)))
     track[offset : offset + len(pcm)] = pcm
-
-
-class RecordingSink:
-    """The call's sink, telling the recorder what the agent sent and when Twilio cleared it."""
-
-    def __init__(self, sink: AudioSink, recorder: CallRecorder) -> None:
-        self._sink = sink
-        self._recorder = recorder
-
-    async def send_audio(self, ulaw: bytes) -> None:
-        self._recorder.agent(ulaw)
-        await self._sink.send_audio(ulaw)
-
-    async def send_mark(self, name: str) -> None:
-        await self._sink.send_mark(name)
-
-    async def clear(self) -> None:
-        self._recorder.cleared()
-        await self._sink.clear()
 
 
 class LiveCall(Protocol):

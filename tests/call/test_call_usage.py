@@ -27,13 +27,13 @@ SILENCE = bytes([0xFF] * 160)  # 20 ms of mu-law silence
 
 def test_the_meter_counts_what_played_before_a_clear_and_the_streams_end() -> None:
     meter = SpeechMeter()
-    meter.sent(bytes(8000))  # one second, sent at 0 ms
+    meter.agent(bytes(8000))  # one second, sent at 0 ms
     meter.tick(400)
     meter.cleared()  # 600 ms never played
     assert meter.heard_ms() == 400
     meter.tick(500)
-    meter.sent(bytes(1600))  # 200 ms from 500 ms
-    meter.sent(bytes(1600))  # queued behind it: 700 to 900 ms
+    meter.agent(bytes(1600))  # 200 ms from 500 ms
+    meter.agent(bytes(1600))  # queued behind it: 700 to 900 ms
     meter.tick(800)
     assert meter.heard_ms() == 400 + 300  # 100 ms of it still to play at the stream's end
     meter.tick(2000)
