@@ -39,6 +39,11 @@ def json_lines() -> Iterator[JsonLines]:
     handler = JsonLines()
     root = logging.getLogger()
     level = root.level
+    # A CLI test earlier in the run may have quietened the chatty libraries (configure_logging
+    # does); their lines, logged inside the call's tasks, are part of what is checked here.
+    chatty = {name: logging.getLogger(name).level for name in CHATTY_LIBRARIES}
+    for name in chatty:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
@@ -46,6 +51,8 @@ def json_lines() -> Iterator[JsonLines]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        for name, chatty_level in chatty.items():
+            logging.getLogger(name).setLevel(chatty_level)
 
 
 async def test_every_log_line_about_a_call_carries_its_call_sid(
