@@ -212,9 +212,12 @@ class RealtimeSession:
         if isinstance(event, AudioOut):
             await self._play(event)
         elif isinstance(event, CallerSpeechStarted):
+            self._turns.caller_speaking(event.audio_start_ms)
             await self._caller_started()
         elif isinstance(event, CallerSpeechStopped):
-            self._caller_stopped(float(self._settings.silence_ms))
+            silence_ms = self._settings.silence_ms
+            speech_ms = self._turns.caller_spoke_until(event.audio_end_ms, silence_ms)
+            self._caller_stopped(float(silence_ms), speech_ms)
         elif isinstance(event, CallerWords):
             self._turns.caller_words(event.text)
         elif isinstance(event, AgentWords):
@@ -272,7 +275,7 @@ class RealtimeSession:
             await self._caller_started()
         elif isinstance(event, TurnEnded):
             silence = self._dialplan.turns.silence_ms if event.reason == "silence" else 0
-            self._caller_stopped(float(silence))
+            self._caller_stopped(float(silence), event.duration_ms)
             if await self._send_audio(self._caller.take()):
                 await self._call_link(lambda link: link.commit())
 
@@ -293,9 +296,9 @@ class RealtimeSession:
         except LinkClosed as exc:
             await self._fall_back(str(exc))
 
-    def _caller_stopped(self, endpointing_ms: float) -> None:
+    def _caller_stopped(self, endpointing_ms: float, speech_ms: int) -> None:
         """A caller turn ended: the model answers it (its VAD asked already, or we commit)."""
-        self._turns.open("speech", endpointing_ms=endpointing_ms)
+        self._turns.open("speech", endpointing_ms=endpointing_ms, speech_ms=speech_ms)
         self._responding = True
         self._expect_answer()
 

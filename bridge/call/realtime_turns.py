@@ -74,6 +74,7 @@ class RealtimeTurns:
         self.history: list[Message] = []
         self.current: OpenTurn | None = None
         self._index = count(0)
+        self._speech_start_ms: int | None = None  # the model's VAD: where the caller began
 
     def next_index(self) -> int:
         """The index a turn after this call's last one would get (a cascade taking over)."""
@@ -84,13 +85,27 @@ class RealtimeTurns:
         source: Literal["speech", "dtmf", "greeting"] = "speech",
         caller: str = "",
         endpointing_ms: float | None = None,
+        speech_ms: int = 0,
     ) -> OpenTurn:
         self.close()
-        record = TurnRecord(index=next(self._index), source=source, caller=caller)
+        record = TurnRecord(
+            index=next(self._index), source=source, caller=caller, speech_ms=speech_ms
+        )
         turn = self.current = OpenTurn(record, TurnClock(endpointing_ms))
         if source != "speech":
             turn.transcribed.set()
         return turn
+
+    def caller_speaking(self, audio_start_ms: int | None) -> None:
+        self._speech_start_ms = audio_start_ms
+
+    def caller_spoke_until(self, audio_end_ms: int | None, silence_ms: int) -> int:
+        """How long the caller spoke, by the model's VAD (0 when it did not say): its end
+        includes the silence window that ended the turn (as OpenAI documents it)."""
+        start, self._speech_start_ms = self._speech_start_ms, None
+        if start is None or audio_end_ms is None:
+            return 0
+        return max(0, audio_end_ms - silence_ms - start)
 
     def caller_words(self, text: str) -> None:
         turn = self.current or self.open()

@@ -96,6 +96,7 @@ async def test_a_realtime_call_checks_an_order_and_transfers_through_our_tools(
     assert order.usage.cost_usd > 0
     assert "audio)" in order.usage.summary()  # `bridge calls show` and the console print it
     assert order.latency_ms.first_media is not None and order.latency_ms.endpointing == 500
+    assert 800 <= order.speech_ms <= 1000  # the 900 ms line, by the model's VAD
     assert [t.name for t in transfer.tools] == ["transfer_call"]
     assert report.status == "transferred"
     assert len(report.twilio_actions) == 1 and "+15555550130" in str(report.twilio_actions[0])
@@ -180,6 +181,7 @@ async def test_with_the_bridges_own_turn_detection_the_bridge_commits_each_turn(
     assert [event["type"] for event in fake.client_events].count("input_audio_buffer.commit") == 1
     assert [t.name for t in report.turns[-1].tools] == ["check_order_status"]
     assert report.turns[-1].latency_ms.endpointing == 600  # the dialplan's turns.silence_ms
+    assert 800 <= report.turns[-1].speech_ms <= 1000  # the 900 ms line, by our detector
 
 
 async def test_a_keyed_order_number_reaches_the_model_as_the_callers_turn(

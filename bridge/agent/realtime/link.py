@@ -33,10 +33,14 @@ class AgentWords:
 class CallerSpeechStarted:
     """The model's VAD heard the caller start talking: the barge-in signal."""
 
+    audio_start_ms: int | None = None  # on the clock of the audio sent to the model
+
 
 @dataclass(frozen=True, slots=True)
 class CallerSpeechStopped:
     """The model's VAD heard the caller stop: a response is on its way."""
+
+    audio_end_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

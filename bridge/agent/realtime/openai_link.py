@@ -184,9 +184,9 @@ def translate(event: dict[str, Any], received_at: float = 0.0) -> LinkEvent | No
     if kind in ("response.output_audio_transcript.done", "response.audio_transcript.done"):
         return AgentWords(event["item_id"], event.get("transcript", ""))
     if kind == "input_audio_buffer.speech_started":
-        return CallerSpeechStarted()
+        return CallerSpeechStarted(event.get("audio_start_ms"))
     if kind == "input_audio_buffer.speech_stopped":
-        return CallerSpeechStopped()
+        return CallerSpeechStopped(event.get("audio_end_ms"))
     if kind == "conversation.item.input_audio_transcription.completed":
         return CallerWords(event.get("transcript", ""))
     if kind == "response.function_call_arguments.done":
