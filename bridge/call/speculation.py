@@ -9,11 +9,16 @@ is used when the final audio starts with exactly the audio it heard.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
+from typing import Protocol
 
 from bridge.speech.base import SpeechToText, Transcript
 
-OwnTask = Callable[[Coroutine[object, object, Transcript], str], "asyncio.Task[Transcript]"]
+
+class OwnTask(Protocol):
+    def __call__(
+        self, coro: Coroutine[object, object, Transcript], name: str, *, awaited: bool
+    ) -> asyncio.Task[Transcript]: ...
 
 
 class SpeculativeTranscriber:
@@ -29,7 +34,10 @@ class SpeculativeTranscriber:
         """The caller fell silent: transcribe what the turn holds so far."""
         self.discard()
         self._audio = audio
-        self._task = self._own(self._stt.transcribe(audio, self._rate), "speculative-stt")
+        # Its failure is the turn's: `hear` reports it when it takes the transcript.
+        self._task = self._own(
+            self._stt.transcribe(audio, self._rate), "speculative-stt", awaited=True
+        )
         return self._task
 
     def discard(self) -> None:

@@ -26,11 +26,15 @@ class CallTasks:
         """Tasks still running."""
         return len(self._tasks)
 
-    def own(self, coro: Coroutine[object, object, T], name: str) -> asyncio.Task[T]:
+    def own(
+        self, coro: Coroutine[object, object, T], name: str, *, awaited: bool = False
+    ) -> asyncio.Task[T]:
+        """`awaited`: whoever takes the task's result reports its failure (a speculative
+        transcript's is the turn's), so it is not logged here a second time."""
         task = asyncio.create_task(coro, name=f"{name}-{self._owner}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
+        task.add_done_callback(_retrieve_failure if awaited else _log_failure)
         return task
 
     async def cancel_all(self) -> None:
@@ -44,3 +48,9 @@ class CallTasks:
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+
+def _retrieve_failure(task: asyncio.Task[Any]) -> None:
+    # A failed task thrown away unawaited must not be reported by asyncio at exit either.
+    if not task.cancelled():
+        task.exception()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -52,7 +53,9 @@ def test_when_the_voice_fails_a_kept_phrase_says_so() -> None:
     assert call.turns[0].heard == "Sorry, I'm having trouble speaking right now."
 
 
-def test_when_speech_recognition_fails_the_caller_is_asked_again() -> None:
+def test_when_speech_recognition_fails_the_caller_is_asked_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def scenario(call: Call) -> None:
         call.stt.broken = True
         await asked(call)
@@ -61,6 +64,9 @@ def test_when_speech_recognition_fails_the_caller_is_asked_again() -> None:
 
     assert call.twilio.heard() == ["Sorry, I didn't catch that.", "Could you say it again?"]
     assert call.agent.turns == []
+    # Reported once, by the turn that lacked the words, not again by its speculative task.
+    failures = [r.name for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failures == ["bridge.call.hearing"]
 
 
 def test_the_greeting_is_synthesized_once_for_every_call_of_the_process() -> None:
