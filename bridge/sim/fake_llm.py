@@ -16,7 +16,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +26,8 @@ from bridge.sim.local_server import LocalServer
 
 Api = Literal["openai", "anthropic"]
 _TOKEN = re.compile(r"\s*\S+")
+_STREAM = web.RequestKey("stream", web.StreamResponse)  # the request's event stream, once open
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,8 @@ class FakeLlm(LocalServer):
         return self.url
 
     def _routes(self, router: web.UrlDispatcher) -> None:
-        router.add_post("/v1/chat/completions", self._openai)
-        router.add_post("/v1/messages", self._anthropic)
+        router.add_post("/v1/chat/completions", _until_the_client_leaves(self._openai))
+        router.add_post("/v1/messages", _until_the_client_leaves(self._anthropic))
 
     def _next_reply(self, api: Api, body: dict[str, Any]) -> FakeReply:
         self.requests.append((api, body))
@@ -347,7 +349,21 @@ async def _sse(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
+    request[_STREAM] = response
     return response
+
+
+def _until_the_client_leaves(handler: Handler) -> Handler:
+    """A client that gives up on a stream (the bridge's first-token deadline) ends it, as a
+    real server's would end: not with an error logged for the write that found it gone."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ConnectionResetError:
+            return request[_STREAM]
+
+    return handle
 
 
 async def _send(response: web.StreamResponse, event: str | None, data: dict[str, Any]) -> None:
