@@ -22,7 +22,8 @@ from bridge.agent.realtime.link import (
 )
 from bridge.agent.realtime.openai_link import OpenAIRealtimeConnector, OpenAIRealtimeLink
 from bridge.sim.fake_llm import FakeReply, FakeToolCall
-from bridge.sim.fake_realtime import FakeRealtime, RealtimeTurn, tone
+from bridge.sim.fake_realtime import FakeRealtime, RealtimeTurn
+from bridge.sim.fake_realtime_conversation import tone
 
 SILENCE = b"\xff" * 160
 ORDER_TOOL = {
