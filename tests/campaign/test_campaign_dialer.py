@@ -16,15 +16,9 @@ from bridge.campaign.dialer import Dialer, create_campaign
 from bridge.campaign.export import as_csv, results
 from bridge.campaign.models import CampaignInputError, CampaignSettings
 from bridge.demo.local import LocalBridge, local_bridge
-from bridge.dialplan.loader import load_dialplans
-from bridge.records import CallRecord
 from bridge.sim.callee import Callee, CalleePlayer
-from bridge.sim.calls import fresh_credentials
-from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.store import open_store
-from bridge.twilio.outbound import check_request, place_call
-from bridge.twilio.rest import close_twilio_client, make_twilio_client
-from tests.support.bridges import REPO, bridge_settings
+from tests.campaign.dialing import dialing
+from tests.support.bridges import bridge_settings
 
 KINDS = ("person", "voicemail", "no_answer", "busy")
 
@@ -110,48 +104,29 @@ async def test_bad_campaign_input_names_the_row_or_field(bridge: LocalBridge) ->
 async def test_calling_hours_in_the_callee_zone_and_the_do_not_call_list_on_a_set_clock(
     tmp_path: Path,
 ) -> None:
-    account_sid, auth_token = fresh_credentials()
-    async with FakeTwilioApi(account_sid, auth_token) as api:
-        settings = bridge_settings(
-            tmp_path,
-            PUBLIC_BASE_URL="https://bridge.example.com",
-            TWILIO_ACCOUNT_SID=account_sid,
-            TWILIO_AUTH_TOKEN=auth_token,
-            TWILIO_API_BASE_URL=api.url,
-        )
-        store = await open_store(settings)
-        client = make_twilio_client(settings)
-        dialplans = load_dialplans(REPO / "dialplans")
-
-        async def dial(name: str, to: str, variables: dict[str, str]) -> CallRecord:
-            plan = check_request(dialplans, name, to, variables)
-            return await place_call(client, settings, store, plan, to, variables)
-
+    async with dialing(tmp_path) as rig:
+        api, store, dialplans = rig.api, rig.store, rig.dialplans
         now = [datetime(2027, 1, 5, 13, 0, tzinfo=UTC)]  # New York 08:00, Los Angeles 05:00
-        dialer = Dialer(store.campaigns, dial, "test", clock=lambda: now[0])
+        dialer = Dialer(store.campaigns, rig.dial, "test", clock=lambda: now[0])
         new_york, los_angeles, london, blocked = (
             "+12125551000", "+13105551000", "+442071234567", "+12125551001",
         )  # fmt: skip
         await store.campaigns.add_do_not_call(blocked, "test")
         campaign = CampaignSettings(dialplan="acme", hours="09:00-17:00", rate_per_s=100)
         text = contacts_csv([new_york, los_angeles, london, blocked])
-        try:
-            assert not await dialer.step()  # nothing running: the dialer may look less often
-            campaign_id = await create_campaign(store.campaigns, dialplans, campaign, text)
-            dialled: list[list[str]] = []
-            for moment in (13, 14.5, 17.5):  # UTC hours: London, then New York, then LA open
-                now[0] = datetime(2027, 1, 5, tzinfo=UTC) + timedelta(hours=moment)
-                before = len(api.placed)
-                assert await dialer.step()
-                dialled.append([p.to for p in list(api.placed.values())[before:]])
-            assert dialled == [[london], [new_york], [los_angeles]]
-            contacts = {c["phone"]: c for c in await store.campaigns.contacts(campaign_id)}
-            assert (contacts[blocked]["state"], contacts[blocked]["outcome"]) == (
-                "done", "do_not_call",
-            )  # fmt: skip
-        finally:
-            await close_twilio_client(client)
-            await store.close()
+        assert not await dialer.step()  # nothing running: the dialer may look less often
+        campaign_id = await create_campaign(store.campaigns, dialplans, campaign, text)
+        dialled: list[list[str]] = []
+        for moment in (13, 14.5, 17.5):  # UTC hours: London, then New York, then LA open
+            now[0] = datetime(2027, 1, 5, tzinfo=UTC) + timedelta(hours=moment)
+            before = len(api.placed)
+            assert await dialer.step()
+            dialled.append([p.to for p in list(api.placed.values())[before:]])
+        assert dialled == [[london], [new_york], [los_angeles]]
+        contacts = {c["phone"]: c for c in await store.campaigns.contacts(campaign_id)}
+        assert (contacts[blocked]["state"], contacts[blocked]["outcome"]) == (
+            "done", "do_not_call",
+        )  # fmt: skip
 
 
 async def test_the_campaign_api_creates_pauses_cancels_and_exports(bridge: LocalBridge) -> None:

@@ -10,14 +10,7 @@ from pathlib import Path
 
 from bridge.campaign.dialer import Dialer, check_call, create_campaign
 from bridge.campaign.models import CampaignSettings
-from bridge.dialplan.loader import load_dialplans
-from bridge.records import CallRecord
-from bridge.sim.calls import fresh_credentials
-from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.store import open_store
-from bridge.twilio.outbound import check_request, place_call
-from bridge.twilio.rest import close_twilio_client, make_twilio_client
-from tests.support.bridges import REPO, bridge_settings
+from tests.campaign.dialing import dialing
 
 PHONE = "+12125551000"
 
@@ -25,61 +18,42 @@ PHONE = "+12125551000"
 async def test_a_lost_final_status_is_asked_of_twilio_and_the_contact_goes_on(
     tmp_path: Path,
 ) -> None:
-    account_sid, auth_token = fresh_credentials()
     # No callee plays the calls: Twilio's callbacks never reach the bridge.
-    async with FakeTwilioApi(account_sid, auth_token) as api:
-        settings = bridge_settings(
-            tmp_path,
-            PUBLIC_BASE_URL="https://bridge.example.com",
-            TWILIO_ACCOUNT_SID=account_sid,
-            TWILIO_AUTH_TOKEN=auth_token,
-            TWILIO_API_BASE_URL=api.url,
-        )
-        store = await open_store(settings)
-        client = make_twilio_client(settings)
-        dialplans = load_dialplans(REPO / "dialplans")
-
-        async def dial(name: str, to: str, variables: dict[str, str]) -> CallRecord:
-            plan = check_request(dialplans, name, to, variables)
-            return await place_call(client, settings, store, plan, to, variables)
-
+    async with dialing(tmp_path) as rig:
+        api, store, client, dialplans = rig.api, rig.store, rig.client, rig.dialplans
         now = [datetime.now(UTC)]
         dialer = Dialer(
-            store.campaigns, dial, "test", clock=lambda: now[0],
+            store.campaigns, rig.dial, "test", clock=lambda: now[0],
             check=partial(check_call, client, store),
         )  # fmt: skip
         campaign = CampaignSettings(
             dialplan="acme", hours="00:00-23:59", rate_per_s=100, retry_delay_s=0, max_attempts=2
         )
-        try:
-            campaign_id = await create_campaign(
-                store.campaigns, dialplans, campaign, f"phone,name,order_id\n{PHONE},Dana,1\n"
-            )
-            start = datetime.now(UTC)
+        campaign_id = await create_campaign(
+            store.campaigns, dialplans, campaign, f"phone,name,order_id\n{PHONE},Dana,1\n"
+        )
+        start = datetime.now(UTC)
 
-            async def step(after: timedelta) -> list[str]:
-                now[0] = start + after
-                await dialer.step()
-                return [p.call_sid for p in api.placed.values()]
+        async def step(after: timedelta) -> list[str]:
+            now[0] = start + after
+            await dialer.step()
+            return [p.call_sid for p in api.placed.values()]
 
-            (first,) = await step(timedelta(0))
-            api.placed[first].status = "no-answer"  # the call ended; its callback was lost
-            assert await step(timedelta(minutes=1)) == [first]  # not asked yet: it may ring
-            fetches = [a for a in api.actions(first) if a["method"] == "GET"]
-            assert fetches == []
-            first_again, second = await step(timedelta(minutes=3))
-            assert first_again == first  # asked, settled as no_answer, and retried at once
-            record = await store.get(first)
-            assert record is not None and (record.status, record.outcome) == ("failed", "no_answer")
-            api.placed[second].status = "busy"
-            await step(timedelta(minutes=6))
-            (contact,) = await store.campaigns.contacts(campaign_id)
-            assert (contact["state"], contact["outcome"], contact["attempts"]) == (
-                "done",
-                "busy",
-                2,
-            )
-            assert [c["status"] for c in await store.campaigns.all()] == ["done"]
-        finally:
-            await close_twilio_client(client)
-            await store.close()
+        (first,) = await step(timedelta(0))
+        api.placed[first].status = "no-answer"  # the call ended; its callback was lost
+        assert await step(timedelta(minutes=1)) == [first]  # not asked yet: it may ring
+        fetches = [a for a in api.actions(first) if a["method"] == "GET"]
+        assert fetches == []
+        first_again, second = await step(timedelta(minutes=3))
+        assert first_again == first  # asked, settled as no_answer, and retried at once
+        record = await store.get(first)
+        assert record is not None and (record.status, record.outcome) == ("failed", "no_answer")
+        api.placed[second].status = "busy"
+        await step(timedelta(minutes=6))
+        (contact,) = await store.campaigns.contacts(campaign_id)
+        assert (contact["state"], contact["outcome"], contact["attempts"]) == (
+            "done",
+            "busy",
+            2,
+        )
+        assert [c["status"] for c in await store.campaigns.all()] == ["done"]
