@@ -117,6 +117,15 @@ class CallLeg(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
+class Writing(BaseModel):
+    """LLM work done for a call outside its conversation, and what it cost: a warm
+    transfer's brief for the human (the notes after the call are on `WrapUp`)."""
+
+    purpose: Literal["transfer brief"]
+    usage: TurnUsage
+    at: datetime = Field(default_factory=utcnow)
+
+
 class WrapUp(BaseModel):
     """What the post-call step made of a call (its dialplan's `after_call`)."""
 
@@ -147,6 +156,7 @@ class CallRecord(BaseModel):
     turns: list[TurnRecord] = Field(default_factory=list)
     twilio_actions: list[TwilioAction] = Field(default_factory=list)
     legs: list[CallLeg] = Field(default_factory=list)
+    writings: list[Writing] = Field(default_factory=list)
     wrap_up: WrapUp | None = None  # once the call is over
     # How long the caller heard the agent: its audio on the stream's clock, less what a
     # barge-in's clear cut (every stream of the call together).
@@ -183,7 +193,7 @@ def messages_of(record: CallRecord) -> list[CallerMessage]:
 
 class CallUsage(BaseModel):
     """What a call used: its length, who spoke how long, and the LLM's tokens and dollars
-    (every turn, and the notes written after it)."""
+    (every turn, the briefs written for transfers, and the notes written after it)."""
 
     call_seconds: float = 0.0
     caller_speech_seconds: float = 0.0
@@ -203,6 +213,8 @@ def usage_of(record: CallRecord) -> CallUsage:
     for turn in record.turns:
         if turn.usage is not None:
             total.add(turn.usage)
+    for writing in record.writings:
+        total.add(writing.usage)
     if record.wrap_up is not None and record.wrap_up.usage is not None:
         total.add(record.wrap_up.usage)
     ended = record.ended_at or utcnow()

@@ -75,7 +75,7 @@ def turn_done(turn: TurnRecord) -> None:
         ms = getattr(turn.latency_ms, stage)
         if ms is not None:
             STAGE_SECONDS.labels(stage).observe(ms / 1000)
-    _tokens_used(turn.usage)
+    tokens_used(turn.usage)
 
 
 def call_used(usage: CallUsage, notes: TurnUsage | None) -> None:
@@ -84,10 +84,10 @@ def call_used(usage: CallUsage, notes: TurnUsage | None) -> None:
     CALL_SECONDS.inc(usage.call_seconds)
     SPEECH_SECONDS.labels("caller").inc(usage.caller_speech_seconds)
     SPEECH_SECONDS.labels("agent").inc(usage.agent_speech_seconds)
-    _tokens_used(notes)
+    tokens_used(notes)
 
 
-def _tokens_used(usage: TurnUsage | None) -> None:
+def tokens_used(usage: TurnUsage | None) -> None:
     if usage is not None and usage.provider:
         for kind, tokens in (
             ("text_in", usage.prompt_tokens - usage.audio_prompt_tokens),

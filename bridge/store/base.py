@@ -16,6 +16,7 @@ from bridge.records import (
     TurnRecord,
     TwilioAction,
     WrapUp,
+    Writing,
 )
 from bridge.store.campaigns import SqlCampaigns
 from bridge.store.outbox import SqlOutbox
@@ -99,6 +100,9 @@ class CallStore(Protocol):
 
     async def add_leg(self, call_sid: str, leg: CallLeg) -> None:
         """Keep one leg of the call (a `<Dial>`'s outcome, the caller back with the agent)."""
+
+    async def add_writing(self, call_sid: str, writing: Writing) -> None:
+        """Keep what an LLM wrote for the call outside its turns (a transfer's brief) cost."""
 
     async def reopen_call(self, call_sid: str) -> bool:
         """A "transferred" call back with the agent: active again with no stream, so a new

@@ -45,6 +45,10 @@ SELECT kind, department, target, status, sid, duration_s, at
 FROM call_legs WHERE call_sid = ? ORDER BY id
 """
 
+INSERT_WRITING = "INSERT INTO call_writings (call_sid, purpose, usage, at) VALUES (?, ?, ?, ?)"
+
+SELECT_WRITINGS = "SELECT purpose, usage, at FROM call_writings WHERE call_sid = ? ORDER BY id"
+
 # A transfer that was not answered gives the call back to the agent: active again, ready for
 # a new media stream (the token's spend needs an empty stream_sid).
 REOPEN_CALL = """

@@ -179,6 +179,7 @@ def transcript(call: CallRecord) -> str:
         ]
     if call.legs:
         lines += ["", "Transfers:", *(_leg(leg) for leg in call.legs)]
+    lines += [f"  {w.purpose} written by {w.usage.summary()}" for w in call.writings]
     if taken := messages_of(call):
         lines += ["", "Messages:", *(_message(message) for message in taken)]
     return "\n".join(lines)

@@ -254,4 +254,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE calls ADD COLUMN usage {json}",
         ),
     ),
+    Migration(
+        version=12,
+        statements=(
+            # LLM work for a call outside its turns (a warm transfer's brief), so its tokens
+            # count in the call's usage whichever instance wrote it.
+            """
+            CREATE TABLE call_writings (
+                id {id_pk},
+                call_sid TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+                purpose TEXT NOT NULL,
+                usage {json} NOT NULL,
+                at {ts} NOT NULL
+            )
+            """,
+            "CREATE INDEX call_writings_call ON call_writings (call_sid, id)",
+        ),
+    ),
 )

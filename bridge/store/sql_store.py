@@ -15,6 +15,7 @@ from bridge.records import (
     TurnRecord,
     TwilioAction,
     WrapUp,
+    Writing,
     utcnow,
 )
 from bridge.store import queries as q
@@ -112,6 +113,15 @@ class SqlCallStore:
             await self._require_call(tx, call_sid)
             await self._run(tx, q.INSERT_LEG, (*params, leg.duration_s, d.ts(leg.at)))
 
+    async def add_writing(self, call_sid: str, writing: Writing) -> None:
+        d = self._dialect
+        usage = d.json(writing.usage.model_dump(mode="json"))
+        async with self._db.transaction(write=True) as tx:
+            await self._require_call(tx, call_sid)
+            await self._run(
+                tx, q.INSERT_WRITING, (call_sid, writing.purpose, usage, d.ts(writing.at))
+            )
+
     async def reopen_call(self, call_sid: str) -> bool:
         async with self._db.transaction(write=True) as tx:
             return await self._run(tx, q.REOPEN_CALL, (call_sid,)) > 0
@@ -203,6 +213,7 @@ class SqlCallStore:
             turns = await self._fetch(tx, q.SELECT_TURNS, (call_sid,))
             actions = await self._fetch(tx, q.SELECT_ACTIONS, (call_sid,))
             legs = await self._fetch(tx, q.SELECT_LEGS, (call_sid,))
+            writings = await self._fetch(tx, q.SELECT_WRITINGS, (call_sid,))
         wrap_up = self._dialect.load_json(calls[0]["wrap_up"])
         return CallRecord.model_validate(
             {
@@ -211,6 +222,7 @@ class SqlCallStore:
                 "turns": [self._turn(row) for row in turns],
                 "twilio_actions": [self._action(row) for row in actions],
                 "legs": [CallLeg.model_validate(self._moments(row, "at")) for row in legs],
+                "writings": [self._writing(row) for row in writings],
             }
         )
 
@@ -312,6 +324,11 @@ class SqlCallStore:
         for column in ("tools", "latency_ms", "usage"):
             fields[column] = load(row[column])
         return TurnRecord.model_validate(fields)
+
+    def _writing(self, row: Row) -> Writing:
+        fields = self._moments(row, "at")
+        fields["usage"] = self._dialect.load_json(row["usage"])
+        return Writing.model_validate(fields)
 
     def _action(self, row: Row) -> TwilioAction:
         return TwilioAction.model_validate(

@@ -34,7 +34,8 @@ from bridge.call.transfer_brief import rules_brief, transfer_brief
 from bridge.config import Settings
 from bridge.dialplan.loader import DialplanSet
 from bridge.dialplan.models import Department
-from bridge.records import CallLeg, TwilioAction
+from bridge.observability import metrics
+from bridge.records import CallLeg, TwilioAction, Writing
 from bridge.store.base import CallStore
 from bridge.store.warm_transfers import WarmState, WarmTransfer
 from bridge.twilio.rest import TwilioCallControl
@@ -173,8 +174,15 @@ class WarmTransfers:
         dialplan = self._dialplans.named(transfer.dialplan)
         if dialplan is None:
             return
-        brief, _ = await transfer_brief(self._writer, dialplan, record, transfer.department, reason)
+        brief, usage = await transfer_brief(
+            self._writer, dialplan, record, transfer.department, reason
+        )
         await self._store.warm.set_brief(transfer.transfer_id, brief)
+        if usage is not None:
+            await self._store.add_writing(
+                transfer.call_sid, Writing(purpose="transfer brief", usage=usage)
+            )
+            metrics.tokens_used(usage)
 
     async def _written_brief(self, transfer: WarmTransfer) -> str:
         """The brief still being written when the human answered: waited for a moment when an

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bridge.console.call_view import call_detail
 from bridge.demo.local import local_bridge
+from bridge.records import usage_of
 from bridge.sim.fake_llm import FakeLlm, FakeReply
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.sim.fake_twilio_humans import HumanKind
@@ -143,7 +144,9 @@ async def test_a_machine_or_no_answer_gives_the_caller_back(
     ]
 
 
-async def test_the_brief_is_the_llms_when_one_is_configured(tmp_path: Path) -> None:
+async def test_the_brief_is_the_llms_when_one_is_configured_and_its_tokens_are_the_calls(
+    tmp_path: Path,
+) -> None:
     brief = "A customer wants to buy ten tents for a school trip and asks for a quote."
     async with FakeLlm() as llm:
         llm.script("openai", FakeReply(text=brief))
@@ -165,9 +168,15 @@ async def test_the_brief_is_the_llms_when_one_is_configured(tmp_path: Path) -> N
                 await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
             human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
             await asyncio.wait_for(human.done.wait(), WAIT_S)
+            record = await record_when(bridge, call_sid, lambda r: bool(r.writings))
         asked = llm.requests[0][1]["messages"][-1]["content"]
     assert human.heard[0] == brief and human.joined
     assert "Transferred to: sales. Reason given: caller asked for sales." in asked
+    assert [w.purpose for w in record.writings] == ["transfer brief"]
+    written = record.writings[0].usage
+    assert written.provider == "openai" and written.prompt_tokens > 0
+    assert usage_of(record).llm_prompt_tokens >= written.prompt_tokens  # the brief is counted
+    assert "transfer brief written by openai" in transcript(record)
 
 
 async def test_a_caller_who_hangs_up_on_hold_ends_the_humans_leg(tmp_path: Path) -> None:
