@@ -8,23 +8,25 @@ from __future__ import annotations
 import asyncio
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 from pydantic import SecretStr
 
+from bridge.config import Settings
 from bridge.console.call_view import call_detail
-from bridge.demo.local import local_bridge
+from bridge.demo.local import LocalBridge, local_bridge
 from bridge.records import usage_of
 from bridge.sim.fake_llm import FakeLlm, FakeReply
 from bridge.sim.fake_twilio_api import FakeTwilioApi
-from bridge.sim.fake_twilio_humans import HumanKind
+from bridge.sim.fake_twilio_humans import HumanKind, HumanLeg
 from bridge.sim.handshake import Stream, stream_of
 from bridge.store.report import transcript
 from tests.observability.conftest import REPO, instant_settings
 from tests.support.media_stream import WAIT_S, record_when, stream
-from tests.support.twilio_side import answer_call
+from tests.support.twilio_side import Answered, answer_call
 
 SALES = "+15555550110"
 
@@ -52,21 +54,46 @@ async def caller_back(api: FakeTwilioApi, call_sid: str) -> Stream:
             await asyncio.sleep(0.05)
 
 
+def warm_settings(tmp_path: Path, **extra: object) -> Settings:
+    return instant_settings(tmp_path).model_copy(
+        update={"dialplans_dir": warm_sales(tmp_path), **extra}
+    )
+
+
+@dataclass
+class OnHold:
+    answered: Answered
+    hold: dict[str, str]  # the REST update that moved the caller into the hold room
+    human: HumanLeg  # the leg placed to sales
+
+    @property
+    def call_sid(self) -> str:
+        return self.answered.call_sid
+
+
+async def caller_holds_for_sales(bridge: LocalBridge, http: aiohttp.ClientSession) -> OnHold:
+    """A caller presses 1 (acme: sales), is put on hold, and the human's leg is placed."""
+    api = bridge.twilio.api
+    answered = await answer_call(bridge.twilio, http)
+    call_sid = answered.call_sid
+    async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
+        await key("1")
+        hold = await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+    human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+    return OnHold(answered, hold, human)
+
+
 async def test_the_human_hears_the_brief_then_joins_the_waiting_caller(tmp_path: Path) -> None:
-    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    settings = warm_settings(tmp_path)
     async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
         api = bridge.twilio.api
         api.humans.kinds[SALES] = "accept"
-        answered = await answer_call(bridge.twilio, http)
-        call_sid = answered.call_sid
-        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
-            await key("1")  # acme: key 1 transfers to sales
-            hold = await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
+        held = await caller_holds_for_sales(bridge, http)
+        call_sid, human = held.call_sid, held.human
 
-        room = ET.fromstring(hold["Twiml"]).find("Dial/Conference")
+        room = ET.fromstring(held.hold["Twiml"]).find("Dial/Conference")
         assert room is not None and room.text is not None
         assert room.get("startConferenceOnEnter") == "false"
-        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
         assert human.params["MachineDetection"] == "Enable"
         assert human.params["Url"].startswith(f"{bridge.twilio.bridge_url}/twilio/warm/answer?")
         await asyncio.wait_for(human.done.wait(), WAIT_S)
@@ -91,19 +118,15 @@ async def test_the_human_hears_the_brief_then_joins_the_waiting_caller(tmp_path:
 
 
 async def test_a_declined_transfer_gives_the_caller_back_to_the_agent(tmp_path: Path) -> None:
-    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    settings = warm_settings(tmp_path)
     async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
         api = bridge.twilio.api
         api.humans.kinds[SALES] = "decline"
-        answered = await answer_call(bridge.twilio, http)
-        call_sid = answered.call_sid
-        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
-            await key("1")
-            await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
-        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        held = await caller_holds_for_sales(bridge, http)
+        call_sid, human = held.call_sid, held.human
         await asyncio.wait_for(human.done.wait(), WAIT_S)
         back = await caller_back(api, call_sid)
-        assert back.parameters["token"] != answered.parameters["token"]
+        assert back.parameters["token"] != held.answered.parameters["token"]
         assert api.conferences.room_of(call_sid) is None  # out of the hold room
         async with stream(bridge, http, call_sid, back.url, back.parameters):
             await record_when(
@@ -126,16 +149,12 @@ async def test_a_declined_transfer_gives_the_caller_back_to_the_agent(tmp_path: 
 async def test_a_machine_or_no_answer_gives_the_caller_back(
     tmp_path: Path, kind: HumanKind, outcome: str
 ) -> None:
-    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    settings = warm_settings(tmp_path)
     async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
         api = bridge.twilio.api
         api.humans.kinds[SALES] = kind
-        answered = await answer_call(bridge.twilio, http)
-        call_sid = answered.call_sid
-        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
-            await key("1")
-            await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
-        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        held = await caller_holds_for_sales(bridge, http)
+        call_sid, human = held.call_sid, held.human
         await caller_back(api, call_sid)
         record = await record_when(bridge, call_sid, lambda r: r.status == "active")
     assert human.heard == [] and human.joined == ""  # a machine hears no brief
@@ -150,25 +169,15 @@ async def test_the_brief_is_the_llms_when_one_is_configured_and_its_tokens_are_t
     brief = "A customer wants to buy ten tents for a school trip and asks for a quote."
     async with FakeLlm() as llm:
         llm.script("openai", FakeReply(text=brief))
-        settings = instant_settings(tmp_path).model_copy(
-            update={
-                "dialplans_dir": warm_sales(tmp_path),
-                "openai_base_url": llm.openai_base_url,
-                "openai_api_key": SecretStr("sk-test"),
-            }
+        settings = warm_settings(
+            tmp_path, openai_base_url=llm.openai_base_url, openai_api_key=SecretStr("sk-test")
         )
         async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
-            api = bridge.twilio.api
-            api.humans.kinds[SALES] = "accept"
-            answered = await answer_call(bridge.twilio, http)
-            call_sid = answered.call_sid
-            sid, url, params = call_sid, answered.stream_url, answered.parameters
-            async with stream(bridge, http, sid, url, params) as key:
-                await key("1")
-                await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
-            human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+            bridge.twilio.api.humans.kinds[SALES] = "accept"
+            held = await caller_holds_for_sales(bridge, http)
+            human = held.human
             await asyncio.wait_for(human.done.wait(), WAIT_S)
-            record = await record_when(bridge, call_sid, lambda r: bool(r.writings))
+            record = await record_when(bridge, held.call_sid, lambda r: bool(r.writings))
         asked = llm.requests[0][1]["messages"][-1]["content"]
     assert human.heard[0] == brief and human.joined
     assert "Transferred to: sales. Reason given: caller asked for sales." in asked
@@ -180,17 +189,13 @@ async def test_the_brief_is_the_llms_when_one_is_configured_and_its_tokens_are_t
 
 
 async def test_a_caller_who_hangs_up_on_hold_ends_the_humans_leg(tmp_path: Path) -> None:
-    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    settings = warm_settings(tmp_path)
     async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
         api = bridge.twilio.api
         api.humans.kinds[SALES] = "accept"
         api.humans.ring_s = 1.0  # still ringing when the caller gives up
-        answered = await answer_call(bridge.twilio, http)
-        call_sid = answered.call_sid
-        async with stream(bridge, http, call_sid, answered.stream_url, answered.parameters) as key:
-            await key("1")
-            await asyncio.wait_for(api.wait_for_update(call_sid), WAIT_S)
-        human = await asyncio.wait_for(api.humans.leg_to(SALES), WAIT_S)
+        held = await caller_holds_for_sales(bridge, http)
+        call_sid, human = held.call_sid, held.human
         await record_when(bridge, call_sid, lambda r: r.status == "transferred")
         api.caller_hangs_up(call_sid)
         record = await record_when(bridge, call_sid, lambda r: r.status == "completed")
@@ -206,7 +211,7 @@ async def test_a_caller_who_hangs_up_on_hold_ends_the_humans_leg(tmp_path: Path)
 
 
 async def test_a_human_leg_twilio_refuses_leaves_the_caller_with_the_agent(tmp_path: Path) -> None:
-    settings = instant_settings(tmp_path).model_copy(update={"dialplans_dir": warm_sales(tmp_path)})
+    settings = warm_settings(tmp_path)
     async with local_bridge(settings) as bridge, aiohttp.ClientSession() as http:
         api = bridge.twilio.api
         api.humans.kinds[SALES] = "accept"
