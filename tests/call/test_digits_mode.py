@@ -4,17 +4,8 @@ inside the caller's turn, and that turn only."""
 from __future__ import annotations
 
 from bridge.agent.phrases import asks_for_digits
+from tests.call.digit_scenarios import digits_in_two_groups
 from tests.call.timeline import Call, line, run_call
-
-
-async def digits_in_two_groups(call: Call) -> None:
-    await call.wait_until(lambda: bool(call.turns))  # the greeting has been said
-    await call.caller.pause(500)
-    await call.caller.say("4 5", 700)
-    await call.caller.pause(1200)
-    await call.caller.say("7 2", 700)
-    await call.wait_until(lambda: len(call.turns) >= 2)
-    await call.caller.pause(3000)
 
 
 def test_after_the_agent_asks_for_digits_a_pause_between_groups_stays_in_the_turn() -> None:

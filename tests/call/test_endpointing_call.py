@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.call.digit_scenarios import digits_in_two_groups
 from tests.call.timeline import Call, line, run_call
 
 
@@ -102,16 +103,6 @@ def test_a_complete_turn_whose_words_arrive_in_time_ends_at_the_short_window() -
     )
 
     assert call.turns[0].latency_ms.endpointing == 260
-
-
-async def digits_in_two_groups(call: Call) -> None:
-    await call.wait_until(lambda: bool(call.turns))  # the greeting asked for the order number
-    await call.caller.pause(500)
-    await call.caller.say("4 5", 700)
-    await call.caller.pause(1200)
-    await call.caller.say("7 2", 700)
-    await call.wait_until(lambda: len(call.turns) >= 2)
-    await call.caller.pause(3000)
 
 
 def test_waiting_for_digits_the_model_ends_the_turn_once_the_whole_id_is_read() -> None:
