@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-BENCH = "import sys; from bridge.cli import main; sys.exit(main(sys.argv[1:]))"
+from tests.bench.run_bench import bench_report
 
 
 def test_bench_reports_latency_cpu_memory_and_writes_a_plot(tmp_path: Path) -> None:
     plot = tmp_path / "bench.png"
-    done = subprocess.run(
-        [
-            sys.executable, "-c", BENCH, "--env-file", os.devnull, "bench",
-            "--calls", "3", "--duration", "3", "--ramp", "0.3", "--speed", "4",
-            "--barge-every", "2", "--sequential", "4", "--concurrency", "2",
-            "--server-cpu", "", "--generator-cpu", "", "--json", "--plot", str(plot),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
+    report = bench_report(
+        tmp_path,
+        "--calls", "3", "--duration", "3", "--ramp", "0.3", "--speed", "4",
+        "--barge-every", "2", "--sequential", "4", "--concurrency", "2", "--plot", str(plot),
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
 
     (level,) = report["levels"]
     assert level["calls"] == 3 and level["calls_completed"] == 3
@@ -50,20 +38,11 @@ def test_bench_reports_latency_cpu_memory_and_writes_a_plot(tmp_path: Path) -> N
 def test_bench_in_realtime_mode_times_the_relay_the_clear_and_the_truncate(
     tmp_path: Path,
 ) -> None:
-    done = subprocess.run(
-        [
-            sys.executable, "-c", BENCH, "--env-file", os.devnull, "bench", "--realtime",
-            "--calls", "2", "--duration", "8", "--ramp", "0.3", "--speed", "2",
-            "--barge-every", "2", "--server-cpu", "", "--generator-cpu", "", "--json",
-            "--plot", "",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
+    report = bench_report(
+        tmp_path,
+        "--realtime", "--calls", "2", "--duration", "8", "--ramp", "0.3", "--speed", "2",
+        "--barge-every", "2", "--plot", "",
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
     assert report["agent_mode"] == "realtime"
     (level,) = report["levels"]
     assert level["calls_completed"] == 2 and level["errors"] == {}
@@ -78,21 +57,12 @@ def test_bench_floods_idle_media_sockets_and_slow_clients_beside_the_calls(
 ) -> None:
     # The spawned bridge inherits the environment: short deadlines, so the flood sees them.
     env = {**os.environ, "MEDIA_START_TIMEOUT_S": "1", "REQUEST_TIMEOUT_S": "1"}
-    done = subprocess.run(
-        [
-            sys.executable, "-c", BENCH, "--env-file", os.devnull, "bench",
-            "--calls", "2", "--duration", "4", "--ramp", "0.3", "--speed", "2",
-            "--idle-sockets", "30", "--slow-clients", "30",
-            "--server-cpu", "", "--generator-cpu", "", "--json", "--plot", "",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        env=env,
+    report = bench_report(
+        tmp_path,
+        "--calls", "2", "--duration", "4", "--ramp", "0.3", "--speed", "2",
+        "--idle-sockets", "30", "--slow-clients", "30", "--plot", "", env=env,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    (level,) = json.loads(done.stdout)["levels"]
+    (level,) = report["levels"]
     assert level["calls_completed"] == 2 and level["errors"] == {}
     hostile = level["hostile"]
     assert hostile["idle_sockets"] == 30 and hostile["slow_clients"] == 30
