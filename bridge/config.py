@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # A media socket must send `start` within this; at most this many may wait for it at once.
     media_start_timeout_s: float = Field(default=10.0, alias="MEDIA_START_TIMEOUT_S", gt=0)
     media_waiting_limit: int = Field(default=200, alias="MEDIA_WAITING_LIMIT", ge=1)
+    # A connection from an address refused for its media flood is held unread this long (0:
+    # reset at once), so the flood's reconnect loop waits on it.
+    tarpit_hold_s: float = Field(default=10.0, alias="TARPIT_HOLD_S", ge=0, le=300)
     log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     # "json": one JSON object per log line (with the CallSid), for log collectors.
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")

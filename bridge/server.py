@@ -8,8 +8,6 @@ import logging
 import os
 import signal
 
-from aiohttp import web
-
 from bridge.app import create_app
 from bridge.config import Settings
 from bridge.console import register_console
@@ -17,7 +15,7 @@ from bridge.http_limits import runner_options
 from bridge.logmask import NOT_CALLER_DATA
 from bridge.preflight import configuration_problems
 from bridge.services import build_services
-from bridge.twilio.admission import GatedAppRunner
+from bridge.twilio.accept import GatedAppRunner, GatedSite
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +67,13 @@ async def _serve_until_stopped(settings: Settings) -> None:
     runner = GatedAppRunner(
         app,
         settings.trusted_proxy_networks,
+        settings.tarpit_hold_s,
         access_log=None,
         shutdown_timeout=5.0,
         **runner_options(settings),
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.bridge_host, settings.bridge_port)
+    site = GatedSite(runner, settings.bridge_host, settings.bridge_port)
     await site.start()
     log.info("serving on %s:%d", settings.bridge_host, settings.bridge_port)
     stop = asyncio.Event()

@@ -16,7 +16,7 @@ from bridge.bench.hostile import FLOOD_FROM, is_loopback
 from bridge.bench.plot import write_plot
 from bridge.bench.report import BenchReport, render
 from bridge.bench.runner import BenchRunner
-from bridge.bench.server import ServerUnderTest, spawn_server
+from bridge.bench.server import ServerUnderTest, spawn_server, take_own_core
 from bridge.bench.voice import caller_line
 from bridge.config import Settings
 from bridge.sim.calls import fresh_credentials
@@ -43,6 +43,12 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     where.add_argument("--server-cpu", default="1", help="taskset cores for the server ('' none)")
     where.add_argument("--generator-cpu", default="0", help="cores for this process ('' none)")
     where.add_argument("--uvloop", action="store_true", help="run the server on uvloop")
+    where.add_argument(
+        "--own-cores",
+        action="store_true",
+        help="server and generator at real-time priority on their cores (root): a shared "
+        "machine's other programs then make no frame late; the flood stays at nice 19",
+    )
     where.add_argument(
         "--realtime",
         action="store_true",
@@ -111,6 +117,15 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.generator_cpu and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu) for cpu in args.generator_cpu.split(",")})
+    if args.own_cores:
+        if args.url or not (args.server_cpu and args.generator_cpu):
+            print("bridge bench: --own-cores needs a spawned server and both pinned to cores")
+            return 2
+        try:
+            take_own_core()
+        except (OSError, AttributeError) as exc:
+            print(f"bridge bench: --own-cores needs root or CAP_SYS_NICE on Linux ({exc})")
+            return 2
     if args.campaign:
         load = DialerLoad(args.campaign, args.cap, args.rate, args.call_ms)
         dialer = asyncio.run(
@@ -177,6 +192,7 @@ async def _run(
                 args.server_cpu or None,
                 args.uvloop,
                 stand_in.openai_base_url if stand_in is not None else "",
+                args.own_cores,
             )
         try:
             report = BenchReport(

@@ -15,6 +15,7 @@ import asyncio
 import ipaddress
 import multiprocessing
 import os
+import time
 from multiprocessing.synchronize import Event
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -42,7 +43,13 @@ class HostileReport(BaseModel):
     sockets_closed: int = 0  # closed by the bridge: the `start` deadline, or pushed out
     slow_opened: int = 0
     slow_closed: int = 0  # closed by the bridge: the request deadline
-    failures: int = 0  # connects that failed otherwise (refused, reset)
+    failures: int = 0  # connects that failed otherwise (refused, reset, held unanswered)
+    attempts: int = 0  # connections tried, in all
+    seconds: float = 0.0  # how long the flood lasted
+
+    @property
+    def attempts_per_s(self) -> float:
+        return self.attempts / self.seconds if self.seconds else 0.0
 
 
 def is_loopback(url: str) -> bool:
@@ -114,7 +121,9 @@ def _flood_process(
             aiohttp.ClientSession(connector=connector) as http,
             FloodClients(http, target, idle_sockets, slow_clients, source) as clients,
         ):
+            began = time.monotonic()
             await asyncio.to_thread(stop.wait)
+        clients.report.seconds = round(time.monotonic() - began, 2)
         return clients.report
 
     reports.put(asyncio.run(flood()).model_dump_json())
@@ -165,6 +174,7 @@ class FloodClients:
         headers = {"X-Twilio-Signature": sign_request(self._target.auth_token, url, {})}
         report = self.report
         while True:
+            report.attempts += 1
             try:
                 async with self._http.ws_connect(url, headers=headers, autoping=True) as ws:
                     report.sockets_opened += 1
@@ -188,6 +198,7 @@ class FloodClients:
         where = urlsplit(self._target.base_url)
         report = self.report
         while True:
+            report.attempts += 1
             try:
                 reader, writer = await asyncio.open_connection(
                     where.hostname, where.port, local_addr=(self._source, 0)

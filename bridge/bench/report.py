@@ -160,7 +160,8 @@ def render(report: BenchReport) -> str:
                 f"refused at the handshake, {hostile.sockets_closed} closed by the bridge) and "
                 f"{hostile.slow_clients} "
                 f"slow clients ({hostile.slow_opened} opened, {hostile.slow_closed} closed by the "
-                f"deadline); {hostile.failures} other connect failures"
+                f"deadline); {hostile.failures} other connect failures; "
+                f"{hostile.attempts} connections tried ({hostile.attempts_per_s:.0f}/s)"
             )
         if level.errors:
             lines.append(f"  errors: {level.errors}")

@@ -24,6 +24,17 @@ from bridge.stats import ServerStats
 START_TIMEOUT_S = 120.0  # local models load before the server answers
 STOP_TIMEOUT_S = 40.0
 _TICKS = os.sysconf("SC_CLK_TCK")
+# --own-cores: real-time priority (SCHED_FIFO) for the server and the load generator, each on
+# its pinned core, as if each had that core to itself: other programs on a shared machine then
+# cannot delay a frame, and what is left is the bridge's own. The flood is never raised so.
+OWN_CORE_PRIORITY = 10
+
+
+def take_own_core() -> None:
+    """This process at OWN_CORE_PRIORITY; processes it starts (the flood) at normal priority.
+    Raises OSError (PermissionError without root or CAP_SYS_NICE)."""
+    policy = os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
+    os.sched_setscheduler(0, policy, os.sched_param(OWN_CORE_PRIORITY))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -83,6 +94,7 @@ async def spawn_server(
     cpu: str | None,
     uvloop: bool,
     realtime_url: str = "",
+    own_core: bool = False,
 ) -> ServerUnderTest:
     """Start `bridge serve` in a new process and wait until it answers /healthz.
 
@@ -117,6 +129,11 @@ async def spawn_server(
         env["OPENAI_REALTIME_BASE_URL"] = realtime_url
     # uvloop.install() before the CLI runs makes aiohttp's run_app use uvloop's loop.
     boot = "import uvloop; uvloop.install(); " if uvloop else ""
+    if own_core:  # before any thread starts, so all of them inherit it
+        boot += (
+            "import os; os.sched_setscheduler(0, os.SCHED_FIFO, "
+            f"os.sched_param({OWN_CORE_PRIORITY})); "
+        )
     code = boot + "import sys; from bridge.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", code, "--env-file", os.devnull, "serve"]
     if cpu and shutil.which("taskset"):
@@ -135,7 +152,8 @@ async def spawn_server(
         process,
         f"spawned pid {process.pid}"
         + (f" on cpu {cpu}" if cpu else "")
-        + (", uvloop" if uvloop else ""),
+        + (", uvloop" if uvloop else "")
+        + (", SCHED_FIFO" if own_core else ""),
     )
     try:
         await _wait_healthy(url, process)

@@ -19,7 +19,7 @@ from bridge.services import Services, build_services
 from bridge.sim.calls import TwilioSide, fresh_credentials
 from bridge.sim.fake_twilio_api import FakeTwilioApi
 from bridge.speech.factory import SpeechModels
-from bridge.twilio.admission import GatedAppRunner
+from bridge.twilio.accept import GatedAppRunner, GatedSite
 
 
 @dataclass
@@ -61,10 +61,14 @@ async def local_bridge(
         app = create_app(services)
         register_console(app, services)
         runner = GatedAppRunner(
-            app, settings.trusted_proxy_networks, handle_signals=False, **runner_options(settings)
+            app,
+            settings.trusted_proxy_networks,
+            settings.tarpit_hold_s,
+            handle_signals=False,
+            **runner_options(settings),
         )
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await GatedSite(runner, sock=sock).start()
         yield LocalBridge(TwilioSide(url, account_sid, auth_token, admin_token, api), services)
     finally:
         if runner is not None:

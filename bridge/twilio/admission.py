@@ -14,10 +14,10 @@ from Twilio; only `start`'s single-use token can, and it comes after the handsha
   arrived before its `start`, which the handshake budget does not allow.
 - At most a few handshakes run at once; each waits its turn on the event loop, so a burst of
   them is spread over many loop turns and live calls' frames are read in between.
-- A source just refused is in penalty for the 429's Retry-After: its new connections are
-  closed as they are accepted (`AcceptGate`), before aiohttp reads a byte, since
-  a flood that reconnects at once spent most of its cost in request parsing and the 429. Only
-  a direct peer is shut out so: a trusted proxy speaks for many clients and is always heard.
+- A source just refused is in penalty for the 429's Retry-After: its new connections go to a
+  tarpit as they are accepted (`accept.py`), before aiohttp reads a byte, since a flood that
+  reconnects at once spent most of its cost in request parsing and the 429. Only a direct peer
+  is shut out so: a trusted proxy speaks for many clients and is always heard.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from typing import Any
+from ipaddress import IPv6Address, ip_address, ip_network
 
 from aiohttp import web
 
@@ -92,6 +91,11 @@ class MediaAdmission:
         if len(self._penalty_until) < MAX_SOURCES:
             self._penalty_until[source] = self._clock() + RETRY_AFTER_S
         return False
+
+    @property
+    def shutting_out(self) -> bool:
+        """Whether any source may be in penalty: else no connection needs looking at."""
+        return bool(self._penalty_until)
 
     def in_penalty(self, source: str) -> bool:
         """Refused a handshake under RETRY_AFTER_S ago: its connections are not worth reading."""
@@ -169,77 +173,3 @@ class MediaAdmission:
 
 
 MEDIA_ADMISSION = web.AppKey("media_admission", MediaAdmission)
-Networks = list[IPv4Network | IPv6Network]
-
-
-class AcceptGate:
-    """A protocol factory in front of aiohttp's: each connection is looked at as it is accepted,
-    and one from a source in penalty is closed there; any other is handed to aiohttp."""
-
-    def __init__(
-        self,
-        serve: Callable[[], asyncio.Protocol],
-        admission: MediaAdmission,
-        trusted_proxies: Networks,
-    ) -> None:
-        self._serve = serve
-        self._admission = admission
-        self._trusted = trusted_proxies
-        self.closed_at_accept = 0
-
-    def __call__(self) -> asyncio.Protocol:
-        return _Doorman(self)
-
-    def admits(self, peer: str) -> bool:
-        try:
-            address = ip_address(peer)
-        except ValueError:
-            return True
-        if any(address in network for network in self._trusted):
-            return True
-        return not self._admission.in_penalty(source_of(peer))
-
-    def hand_over(self, transport: asyncio.BaseTransport) -> None:
-        protocol = self._serve()
-        transport.set_protocol(protocol)
-        protocol.connection_made(transport)
-
-
-class _Doorman(asyncio.Protocol):
-    """Lives only for `connection_made`: closes the connection, or hands it to aiohttp."""
-
-    def __init__(self, gate: AcceptGate) -> None:
-        self._gate = gate
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple) and not self._gate.admits(str(peer[0])):
-            self._gate.closed_at_accept += 1
-            transport.abort()
-            return
-        self._gate.hand_over(transport)
-
-
-class GatedAppRunner(web.AppRunner):
-    """An `AppRunner` whose sites accept through an `AcceptGate` over the app's media admission
-    (the app must hold it under MEDIA_ADMISSION)."""
-
-    def __init__(self, app: web.Application, trusted_proxies: Networks, **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
-        self._trusted = trusted_proxies
-        self.gate: AcceptGate | None = None
-
-    @property
-    def server(self) -> Any:
-        # Sites build their listeners from this; shutdown still uses aiohttp's own server.
-        return self.gate
-
-    async def setup(self) -> None:
-        await super().setup()
-        served = super().server
-        assert served is not None
-        self.gate = AcceptGate(served, self.app[MEDIA_ADMISSION], self._trusted)
-
-    async def cleanup(self) -> None:
-        await super().cleanup()
-        self.gate = None

@@ -7,6 +7,7 @@ in production, behind a proxy named in TRUSTED_PROXIES that says who the client 
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType
 
 from bridge.sim.calls import TwilioSide
+from bridge.twilio.accept import Tarpit
 from bridge.twilio.admission import RETRY_AFTER_S, MediaAdmission
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.signature import sign_request
@@ -136,13 +138,17 @@ async def test_real_calls_give_their_handshakes_back(tmp_path: Path) -> None:
     assert statuses == [403] * BUDGET
 
 
-async def test_an_address_refused_for_its_flood_is_shut_out_before_any_request_is_read(
+async def test_an_address_refused_for_its_flood_waits_in_the_tarpit_unread(
     tmp_path: Path,
 ) -> None:
     """A flood that reconnects the moment it is refused cost the bridge a request parsed and a
-    429 answered per connection; refused once, its next connections are closed unread."""
+    429 answered per connection, then (closed at accept) an accept and a close hundreds of
+    times a second. Refused once, its next connections are held open and unread, so its
+    reconnect loop waits on them, while other addresses are served as before."""
     # The direct peer is the source; idle connections would be kept open past GIVE_UP_S.
-    async with bridge_with(tmp_path, MEDIA_START_TIMEOUT_S=60, REQUEST_TIMEOUT_S=60) as bridge:
+    async with bridge_with(
+        tmp_path, MEDIA_START_TIMEOUT_S=60, REQUEST_TIMEOUT_S=60, TARPIT_HOLD_S=60
+    ) as bridge:
         url = urlsplit(bridge.twilio.bridge_url)
         # A connection opened early, to be kept alive and reused once the address is refused.
         early = await asyncio.open_connection(url.hostname, url.port)
@@ -151,13 +157,28 @@ async def test_an_address_refused_for_its_flood_is_shut_out_before_any_request_i
                 await handshake_status(bridge.twilio, http, ATTACKER) for _ in range(BUDGET)
             ]
         refused_on_early = await answer_and_close(early, UPGRADE)
-        fresh = await asyncio.open_connection(url.hostname, url.port)
-        answer_on_fresh = await answer_and_close(fresh, b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n")
+        held_reader, held_writer = await asyncio.open_connection(url.hostname, url.port)
+        held_writer.write(UPGRADE)
+        # Accepted after it, a request from another address is answered...
+        elsewhere = await asyncio.open_connection(url.hostname, url.port, local_addr=(OTHER, 0))
+        answer_elsewhere = await answer_and_close(elsewhere, HEALTHZ)
+        # ...while the refused address's connection has had no byte back, and is still open.
+        try:
+            async with asyncio.timeout(0.2):
+                on_held = await held_reader.read(1)
+        except TimeoutError:
+            on_held = None
+        finally:
+            held_writer.close()
     assert statuses == [403] * BUDGET
     # The refusal ends its connection (read to the end: not kept alive for the next try)...
     assert refused_on_early.startswith(b"HTTP/1.1 429")
-    # ...and the next connection is closed without a byte of HTTP.
-    assert answer_on_fresh == b""
+    assert answer_elsewhere.startswith(b"HTTP/1.1 200")
+    assert on_held is None
+
+
+OTHER = "127.0.0.2"  # Linux answers on all of 127.0.0.0/8
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"
 
 
 UPGRADE = (
@@ -193,3 +214,26 @@ def test_a_refused_source_is_shut_out_only_until_its_retry_after() -> None:
     now[0] = RETRY_AFTER_S
     assert not admission.in_penalty(ATTACKER)
     assert admission.take_handshake(ATTACKER)
+
+
+def test_the_tarpit_holds_a_bounded_number_and_resets_each_when_its_time_is_up() -> None:
+    now = [0.0]
+    tarpit = Tarpit(capacity=2, hold_s=10.0, clock=lambda: now[0])
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        held = [tarpit.hold(ours) for ours, _ in pairs]
+        now[0] = 9.0
+        early = tarpit.release_due(at_most=10)
+        now[0] = 10.0
+        due = tarpit.release_due(at_most=1)  # spread out: one per call here
+        peers_after_first = [theirs.recv(1) for _, theirs in pairs[:1]]
+        rest = tarpit.release_due(at_most=10)
+        ends = [theirs.recv(1) for _, theirs in pairs[:2]]
+    finally:
+        for ours, theirs in pairs:
+            ours.close()
+            theirs.close()
+    assert held == [True, True, False]  # full: the third is the caller's to reset at once
+    assert (early, due, rest) == (0, 1, 1)
+    assert peers_after_first == [b""] and ends == [b"", b""]
+    assert len(tarpit) == 0
