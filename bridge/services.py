@@ -18,6 +18,7 @@ from bridge.agent.base import CallContext
 from bridge.agent.factory import LlmClients, build_agent
 from bridge.agent.instant import InstantAgent
 from bridge.agent.orders import open_order_lookup
+from bridge.agent.phrases import PHRASES
 from bridge.agent.realtime.factory import link_config
 from bridge.agent.tools import ToolExecutor
 from bridge.audio.voice import warm_up as warm_up_voice
@@ -32,6 +33,7 @@ from bridge.call.returns import DIAL_OUTCOMES, ReturnedCall, returned_from_trans
 from bridge.call.session import CallSession
 from bridge.call.sink_tap import TappedSink
 from bridge.call.speaker import AudioSink
+from bridge.call.turn_voice import TurnLanguageVoice
 from bridge.campaign.dialer import Dialer, check_call
 from bridge.campaign.verdicts import AmdVerdicts
 from bridge.config import Settings
@@ -40,6 +42,7 @@ from bridge.dialplan.models import Dialplan
 from bridge.dialplan.outbound import outbound_dialplan
 from bridge.observability import metrics
 from bridge.records import CallDirection, CallLeg, CallRecord, TwilioAction, utcnow
+from bridge.speech.base import TextToSpeech
 from bridge.speech.counted import CountedSTT, CountedTTS
 from bridge.speech.factory import SpeechModels, load_speech
 from bridge.speech.phrases import PhraseVoice
@@ -235,13 +238,11 @@ class Services:
         )
 
         def cascaded() -> CallSession:
-            voice = self.speech.tts_for(dialplan.voice)
             return CallSession(
                 call_sid=start.call_sid,
                 dialplan=dialplan,
                 stt=CountedSTT(self.speech.stt_for(dialplan)),
-                # Fixed phrases from the cache: no synthesis, and they play when TTS fails.
-                tts=PhraseVoice(self.speech.phrases, voice, CountedTTS(voice)),
+                tts=self._call_voice(dialplan),
                 agent=InstantAgent()
                 if self.settings.bridge_agent == "instant"
                 else build_agent(dialplan, self.settings, tools, context, self.llm),
@@ -269,6 +270,19 @@ class Services:
             cascade=cascaded,
             on_closed=lambda: self._closed(start.call_sid),
         )
+
+    def _call_voice(self, dialplan: Dialplan) -> TextToSpeech:
+        """The call's voice in the line's language; with `language: auto`, in each turn's
+        (those the rules agent answers in, or the line has a voice for)."""
+
+        def voice_for(language: str) -> TextToSpeech:
+            voice = self.speech.tts_for(dialplan.voice, language)
+            # Fixed phrases from the cache: no synthesis, and they play when TTS fails.
+            return PhraseVoice(self.speech.phrases, voice, CountedTTS(voice))
+
+        if dialplan.recognition.language != "auto":
+            return voice_for(dialplan.recognition.language)
+        return TurnLanguageVoice(voice_for, {*PHRASES, *dialplan.voice.languages})
 
     async def end_live_calls(self, timeout_s: float) -> None:
         """Past the drain timeout: each live call hears a goodbye, then is hung up via REST."""
@@ -346,7 +360,8 @@ async def _warm_phrases(speech: SpeechModels, dialplans: DialplanSet) -> None:
     # In the background lane: the first calls' own speech goes first.
     with background():
         for dialplan in dialplans:
-            await speech.phrases.warm(speech.tts_for(dialplan.voice), fixed_pieces(dialplan))
+            voice = speech.tts_for(dialplan.voice, dialplan.recognition.language)
+            await speech.phrases.warm(voice, fixed_pieces(dialplan))
 
 
 def _recorded_and_counted(

@@ -54,6 +54,7 @@ from bridge.call.reply_voice import ReplyVoice
 from bridge.call.speaker import AudioSink, Speaker
 from bridge.call.speculation import SpeculativeTranscriber
 from bridge.call.tasks import CallTasks
+from bridge.call.turn_voice import HeardLanguage
 from bridge.call.turns import PendingTurn, ReplyState
 from bridge.dialplan.models import Dialplan
 from bridge.observability import metrics
@@ -102,6 +103,8 @@ class CallSession:
             tts, sink, self._tracker, self._clock, self._floor_free, dialplan.call.voice_timeout_ms
         )
         self._voice = ReplyVoice(self._speaker, self._tracker, dialplan.call)
+        # A `language: auto` line's voice follows the language each turn was heard in.
+        self._turn_language = tts if isinstance(tts, HeardLanguage) else None
 
         self._reply: ReplyState | None = None
         self._queued: list[PendingTurn] = []
@@ -315,6 +318,8 @@ class CallSession:
                 said = await hear(turn, self._stt, self._dialplan.call, clock)
                 text, scripted, confidence = said.text, said.scripted, said.confidence
                 language = said.language
+                if self._turn_language is not None:
+                    self._turn_language.heard(language)
                 if not text.strip():
                     return
             if scripted:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import Field, TypeAdapter, ValidationError
@@ -17,11 +17,13 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from bridge.addresses import entry_rank
 from bridge.dialplan.models import CsvOrders, Dialplan, OrderBackend, SqliteOrders
+from bridge.dialplan.voice_settings import LanguageVoice, VoiceSettings
 
 # Serves calls when the folder holds no dialplan at all.
 BUILTIN_DEFAULT = Dialplan(name="builtin-default", default=True)
 # The `orders:` block alone, to check its file even when the rest of the dialplan is wrong.
 _ORDERS = TypeAdapter(Annotated[OrderBackend, Field(discriminator="type")])
+_WithModel = TypeVar("_WithModel", VoiceSettings, LanguageVoice)
 
 
 @dataclass(frozen=True)
@@ -256,10 +258,17 @@ def _child(node: Node, part: str | int) -> Node | None:
 
 def _resolve_paths(dialplan: Dialplan, path: Path) -> Dialplan:
     orders = _resolved(dialplan.orders, path)
-    voice = dialplan.voice
-    if voice.model is not None and not voice.model.is_absolute():
-        voice = voice.model_copy(update={"model": (path.parent / voice.model).absolute()})
+    voice = _beside(dialplan.voice, path)
+    languages = {code: _beside(choice, path) for code, choice in voice.languages.items()}
+    voice = voice.model_copy(update={"languages": languages})
     return dialplan.model_copy(update={"orders": orders, "voice": voice, "source": path})
+
+
+def _beside(voice: _WithModel, path: Path) -> _WithModel:
+    """A voice file named relative to the dialplan, as an absolute path."""
+    if voice.model is None or voice.model.is_absolute():
+        return voice
+    return voice.model_copy(update={"model": (path.parent / voice.model).absolute()})
 
 
 def _resolved(orders: OrderBackend | None, path: Path) -> OrderBackend | None:
@@ -281,17 +290,27 @@ def _order_file_problems(data: dict[str, Any], path: Path, root: Node) -> list[P
 
 
 def _voice_file_problems(data: dict[str, Any], path: Path, root: Node) -> list[Problem]:
-    """A local voice file that is missing, or has no piper config beside it."""
+    """Local voice files (the line's, and each language's) that are missing, or have no
+    piper config beside them."""
     voice = data.get("voice")
-    model = voice.get("model") if isinstance(voice, dict) else None
-    if not isinstance(model, str) or not model:
+    if not isinstance(voice, dict):
         return []
-    file = (path.parent / model).absolute()
-    missing = file if not file.is_file() else Path(f"{file}.json")
-    if missing.is_file():
-        return []
-    loc = ("voice", "model")
-    return [Problem(path, _line_of(root, loc), "voice.model", f"no such file: {missing}")]
+    named: list[tuple[tuple[str, ...], object]] = [(("voice", "model"), voice.get("model"))]
+    languages = voice.get("languages")
+    if isinstance(languages, dict):
+        for code, choice in languages.items():
+            if isinstance(choice, dict):
+                named.append((("voice", "languages", str(code), "model"), choice.get("model")))
+    problems = []
+    for loc, model in named:
+        if not isinstance(model, str) or not model:
+            continue
+        file = (path.parent / model).absolute()
+        missing = file if not file.is_file() else Path(f"{file}.json")
+        if not missing.is_file():
+            where = ".".join(loc)
+            problems.append(Problem(path, _line_of(root, loc), where, f"no such file: {missing}"))
+    return problems
 
 
 def _cross_file_problems(claims: list[_Claims]) -> list[Problem]:

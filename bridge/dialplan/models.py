@@ -13,6 +13,7 @@ from bridge.addresses import E164, check_number_entry
 from bridge.dialplan.agent_settings import AgentSettings
 from bridge.dialplan.language import with_language_defaults
 from bridge.dialplan.outbound import OutboundSettings
+from bridge.dialplan.voice_settings import VoiceSettings
 
 
 class Strict(BaseModel):
@@ -143,15 +144,6 @@ class Overflow(Strict):
     message: str = "Sorry, all our lines are busy right now. Please call again in a few minutes."
     department: str | None = None  # dial this department after the message; else hang up
     reject: bool = False  # refuse the call unanswered (`<Reject>`): no message, no charge
-
-
-class VoiceSettings(Strict):
-    provider: Literal["local", "openai"] = "local"
-    name: str = ""  # provider's voice name; empty for its default
-    # A local voice other than the bundled English one: a piper `.onnx` file with its
-    # `.onnx.json` beside it (relative paths are relative to the dialplan file).
-    model: Path | None = None
-    speed: float = Field(default=1.0, gt=0.25, le=4.0)
 
 
 DEFAULT_BACKCHANNELS = [

@@ -93,8 +93,9 @@ class DialplanVoices(Protocol):
         """What a dialplan's `voice.provider` calls this vendor."""
         ...
 
-    def for_voice(self, voice: VoiceSettings) -> TextToSpeech:
-        """This TTS as `voice` asks for it: its speed, and its name where the vendor has names."""
+    def for_voice(self, voice: VoiceSettings, language: str = "auto") -> TextToSpeech:
+        """This TTS as `voice` asks for it: its speed, its name where the vendor has names,
+        and the voice it speaks `language` with where the vendor needs one per language."""
         ...
 
 

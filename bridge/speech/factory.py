@@ -52,7 +52,7 @@ class SpeechModels:
         # None: no model installed, or instant speech; dialplans then end turns on silence_ms.
         self.turn_model = turn_model
         self.tts = tts  # the process's voice, at the default speed
-        self._voices: dict[tuple[str, str, float, str], TextToSpeech] = {}
+        self._voices: dict[tuple[str, str], TextToSpeech] = {}
         self._recognisers: dict[RecognitionHints, SpeechToText] = {}
         # Simulated callers speak without piper's random variation, so a script that is
         # heard right once is heard the same way on every run.
@@ -67,18 +67,19 @@ class SpeechModels:
             self._recognisers[hints] = self.stt.for_call(hints)
         return self._recognisers[hints]
 
-    def tts_for(self, voice: VoiceSettings) -> TextToSpeech:
-        """The process's TTS at this dialplan's speed (and voice name, for OpenAI).
+    def tts_for(self, voice: VoiceSettings, language: str = "auto") -> TextToSpeech:
+        """The process's TTS at this dialplan's speed (and voice name, for OpenAI), speaking
+        `language` (the line's `recognition.language`) with the voice set for it.
 
         The provider is the process's (its models are what is loaded); a dialplan asking for
         another one is served by this one, with a warning.
         """
-        key = (voice.provider, voice.name, voice.speed, str(voice.model or ""))
+        key = (voice.model_dump_json(), language)
         if key not in self._voices:
-            self._voices[key] = self._make_voice(voice)
+            self._voices[key] = self._make_voice(voice, language)
         return self._voices[key]
 
-    def _make_voice(self, voice: VoiceSettings) -> TextToSpeech:
+    def _make_voice(self, voice: VoiceSettings, language: str) -> TextToSpeech:
         base = self.tts
         if not isinstance(base, DialplanVoices):
             return base  # one sound for every line (instant speech)
@@ -88,7 +89,7 @@ class SpeechModels:
                 voice.provider,
                 base.provider,
             )
-        return base.for_voice(voice)
+        return base.for_voice(voice, language)
 
     async def warm_up(self) -> None:
         """Load the local models and run each once, so the first caller isn't the slow one."""

@@ -98,9 +98,10 @@ class OpenAITTS:
     def provider(self) -> str:
         return "openai"
 
-    def for_voice(self, voice: VoiceSettings) -> OpenAITTS:
+    def for_voice(self, voice: VoiceSettings, language: str = "auto") -> OpenAITTS:
         """The dialplan's voice name (when it asks for OpenAI's) and speed, clamped to the API's
-        range; this very TTS when that is what it already speaks."""
+        range; this very TTS when that is what it already speaks. Every OpenAI voice speaks
+        the language of its text, so `language` changes nothing."""
         name = voice.name if voice.provider == self.provider else ""
         speed = min(MAX_SPEED, max(MIN_SPEED, voice.speed))
         if (name or self._voice) == self._voice and speed == self._speed:
