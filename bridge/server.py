@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import os
+import resource
 import signal
 
 from bridge.app import create_app
@@ -37,8 +38,20 @@ def serve(settings: Settings) -> int:
     # Everything the server writes (call records, recordings, uploads) holds callers' data:
     # never readable by other users of the host, whatever umask it was started with.
     os.umask(0o077)
+    _raise_file_limit()
     asyncio.run(_serve_until_stopped(settings))
     return 0
+
+
+def _raise_file_limit() -> None:
+    """Soft file limit up to the hard one: every call holds sockets, and the flood tarpit
+    (bridge/twilio/accept.py) sizes itself from it; a default soft limit of 1,024 is short."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:  # some systems refuse an unlimited soft limit
+            log.warning("file limit left at %d: %s", soft, exc, extra=NOT_CALLER_DATA)
 
 
 async def _serve_until_stopped(settings: Settings) -> None:
