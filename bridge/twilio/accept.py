@@ -122,6 +122,7 @@ class AcceptGate:
         self._listeners: list[socket.socket] = []
         self._handing: set[asyncio.Task[Any]] = set()
         self._sweeping: asyncio.TimerHandle | None = None
+        self.out_of_files = 0  # times accept found no file descriptor left
 
     def listen(self, listener: socket.socket) -> None:
         listener.setblocking(False)
@@ -199,6 +200,7 @@ class AcceptGate:
     def _out_of_files(self, listener: socket.socket, exc: OSError) -> None:
         """No descriptor for a new connection: the tarpit's go first, and if it held none,
         accepting pauses (the pending connections wait in the kernel's backlog)."""
+        self.out_of_files += 1
         held = len(self.tarpit)
         self.tarpit.release_all()
         if held:

@@ -7,7 +7,10 @@ in production, behind a proxy named in TRUSTED_PROXIES that says who the client 
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import socket
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +18,7 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType
 
 from bridge.sim.calls import TwilioSide
-from bridge.twilio.accept import Tarpit
+from bridge.twilio.accept import AcceptGate, Tarpit
 from bridge.twilio.admission import RETRY_AFTER_S, MediaAdmission
 from bridge.twilio.limits import StreamLimits
 from bridge.twilio.signature import sign_request
@@ -237,3 +240,73 @@ def test_the_tarpit_holds_a_bounded_number_and_resets_each_when_its_time_is_up()
     assert (early, due, rest) == (0, 1, 1)
     assert peers_after_first == [b""] and ends == [b"", b""]
     assert len(tarpit) == 0
+
+
+class Echo(asyncio.Protocol):
+    """Stands in for aiohttp's server behind the gate: answers what it is sent."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._transport.write(data)
+
+
+async def test_out_of_file_descriptors_the_tarpit_lets_go_before_a_real_client_waits() -> None:
+    """An attacker held in the tarpit until the process has no descriptor left: the held
+    connections are reset, and the next connection, from another address, is served."""
+    admission = MediaAdmission(StreamLimits(handshake_burst_per_source=1))
+    while admission.take_handshake(OTHER):
+        pass  # OTHER has been refused: in penalty
+    gate = AcceptGate(Echo, admission, [], Tarpit(capacity=1000, hold_s=600.0))
+    listener = socket.create_server(("127.0.0.1", 0))
+    gate.listen(listener)
+    port = listener.getsockname()[1]
+    # The attacker is another process (its sockets are not this one's descriptors); the real
+    # client's socket is made before descriptors run short, as a client elsewhere has its own.
+    attacker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ATTACKER_PROCESS, OTHER, str(port),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert attacker.stdin is not None and attacker.stdout is not None
+    client = socket.socket()
+    client.setblocking(False)
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 20, limits[1])
+        )
+        attacker.stdin.write(b"go\n")
+        async with asyncio.timeout(GIVE_UP_S):
+            await attacker.stdout.readline()  # its 60 connections wait to be accepted, first
+        await asyncio.get_running_loop().sock_connect(client, ("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection(sock=client)
+        writer.write(b"ping")
+        async with asyncio.timeout(GIVE_UP_S):
+            echo = await reader.readexactly(4)
+        writer.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+        attacker.kill()
+        await attacker.wait()
+        gate.unlisten(listener)
+        gate.close()
+        listener.close()
+        client.close()
+    assert gate.out_of_files  # the descriptors did run out
+    assert echo == b"ping"
+
+
+ATTACKER_PROCESS = """
+import socket, sys, time
+sys.stdin.readline()
+held = []
+for _ in range(60):
+    sock = socket.socket()
+    sock.bind((sys.argv[1], 0))
+    sock.connect(("127.0.0.1", int(sys.argv[2])))
+    held.append(sock)
+print("open", flush=True)
+time.sleep(600)
+"""
