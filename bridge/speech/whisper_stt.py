@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import math
 import os
 import threading
 from pathlib import Path
@@ -19,13 +21,19 @@ from bridge.speech.models import resolve_model
 from bridge.speech.pool import ModelWorkerPool, inference_threads
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
+    from bridge.speech.whisper_model import TurnWhisper
 
 # faster-whisper imports huggingface_hub, which reads this once at import: never download.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 # Whisper models take 16 kHz mono float32.
 WHISPER_RATE = 16_000
+# Tokens a turn may decode into: room for fast speech (about 4 tokens a second) three times
+# over, timestamps included. A decode that falls into a loop otherwise runs on to Whisper's
+# 448 tokens, seconds of dead air for words the guards then throw away.
+MAX_TOKENS_BASE = 24
+MAX_TOKENS_PER_S = 12
+WHISPER_MAX_LENGTH = 448
 
 
 class WhisperOptions(BaseModel):
@@ -50,17 +58,19 @@ class _Models:
     def __init__(self, pool: ModelWorkerPool, threads: int) -> None:
         self._pool = pool
         self._threads = threads
-        self._loaded: dict[Path, WhisperModel] = {}
+        self._loaded: dict[Path, TurnWhisper] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> WhisperModel:
+    def get(self, name: str) -> TurnWhisper:
         """The model, loading it on first use (blocking: call from a worker thread)."""
         path = resolve_model(name)
         with self._lock:
             if path not in self._loaded:
-                from faster_whisper import WhisperModel  # slow import, kept off the loop
+                # faster_whisper is a slow import, kept off the loop.
+                from bridge.speech.whisper_model import TurnWhisper, keep_freed_memory
 
-                self._loaded[path] = WhisperModel(
+                keep_freed_memory()
+                self._loaded[path] = TurnWhisper(
                     str(path),  # ctranslate2 rejects PosixPath
                     device="cpu",
                     compute_type="int8",
@@ -104,10 +114,26 @@ class WhisperSTT:
     async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         if not pcm16:
             return Transcript()
-        return await self._pool.run(self._transcribe_sync, pcm16, sample_rate)
+        abandoned = threading.Event()
+        try:
+            return await self._pool.run(self._transcribe_sync, pcm16, sample_rate, abandoned)
+        except asyncio.CancelledError:
+            abandoned.set()  # e.g. the caller spoke on: the worker stops at its next step
+            raise
 
-    def _transcribe_sync(self, pcm16: bytes, sample_rate: int) -> Transcript:
+    def _transcribe_sync(
+        self, pcm16: bytes, sample_rate: int, abandoned: threading.Event
+    ) -> Transcript:
+        from bridge.speech.whisper_model import Abandoned
+
         model = self._models.get(self.hints.model)
+        try:
+            with model.job(abandoned):
+                return self._decode(model, pcm16, sample_rate)
+        except Abandoned:
+            return Transcript()  # nobody is waiting for it
+
+    def _decode(self, model: TurnWhisper, pcm16: bytes, sample_rate: int) -> Transcript:
         options, hints = self.options, self.hints
         pcm = resample(pcm16, sample_rate, WHISPER_RATE, options.resample)
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
@@ -131,6 +157,7 @@ class WhisperSTT:
             without_timestamps=not options.timestamps,
             initial_prompt=prompt if options.hints == "prompt" or hints.digits else None,
             hotwords=prompt if options.hints == "hotwords" and not hints.digits else None,
+            max_new_tokens=max_new_tokens(len(audio) / WHISPER_RATE),
         )
         # `segments` is lazy: decoding happens while iterating, so iterate here, in the worker.
         decoded = [
@@ -138,3 +165,11 @@ class WhisperSTT:
         ]
         text, confidence = judge(decoded)
         return Transcript(text=text, language=info.language, confidence=confidence)
+
+
+def max_new_tokens(seconds: float) -> int:
+    """How many tokens a turn of this length may decode into (prompt not counted)."""
+    window = min(seconds, 30.0)  # Whisper decodes 30 s windows; the bound is per window
+    # Whisper's own cap, less room for the longest prompt faster-whisper builds (sot_prev,
+    # 223 prompt tokens, the start-of-transcript tokens): with it, under the model's 448.
+    return min(WHISPER_MAX_LENGTH // 2 - 4, MAX_TOKENS_BASE + math.ceil(MAX_TOKENS_PER_S * window))
