@@ -58,6 +58,8 @@ def create_app(services: Services) -> web.Application:
     limits = StreamLimits(
         start_timeout_s=settings.media_start_timeout_s,
         max_waiting_for_start=settings.media_waiting_limit,
+        connections_per_s_per_source=settings.connections_per_s_per_address,
+        connection_burst_per_source=max(1, round(4 * settings.connections_per_s_per_address)),
     )
     media = MediaStreamHandler(settings, services.tokens, services.start_call, probe.stream, limits)
     app.router.add_get(MEDIA_PATH, media.handle)

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # A connection from an address refused for its media flood is held unread this long (0:
     # reset at once), so the flood's reconnect loop waits on it.
     tarpit_hold_s: float = Field(default=10.0, alias="TARPIT_HOLD_S", ge=0, le=300)
+    # New connections a second from one address (not a trusted proxy), bursts of 4x; faster, it
+    # is shut out as a refused flood is. 0: no limit (the proxy in front limits them).
+    connections_per_s_per_address: float = Field(
+        default=0.0, alias="CONNECTIONS_PER_S_PER_ADDRESS", ge=0
+    )
     log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     # "json": one JSON object per log line (with the CallSid), for log collectors.
     log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")

@@ -2,13 +2,14 @@
 its address alone, before asyncio or aiohttp builds anything for it.
 
 - A connection from a source in penalty (refused a media handshake less than Retry-After ago,
-  see `admission.py`) goes to the tarpit: held open and unread, not watched by the event loop,
-  for TARPIT_HOLD_S, then reset. Its client waits on it instead of reconnecting, so a flood's
-  reconnect loop stalls; a held socket costs a file descriptor and no CPU. Closed at once
-  instead, a flood that reconnects straight away came back hundreds of times a second, and each
-  connection cost an accept, a transport, a task and a close on the loop that reads live calls.
-  The tarpit is bounded (TARPIT_MAX, and a quarter of the process's file limit); past it, a
-  connection is reset at once. Out of file descriptors, the tarpit is emptied first.
+  or over its connection budget when one is set; see `admission.py`) goes to the tarpit:
+  held open and unread, not watched by the event loop, for TARPIT_HOLD_S, then reset. Its
+  client waits on it instead of reconnecting, so a flood's reconnect loop stalls; a held
+  socket costs a file descriptor and no CPU. Closed at once instead, a flood that reconnects
+  straight away came back hundreds of times a second, and each connection cost an accept, a
+  transport, a task and a close on the loop that reads live calls. The tarpit is bounded
+  (TARPIT_MAX, and a quarter of the process's file limit); past it, a connection is reset at
+  once. Out of file descriptors, the tarpit is emptied first.
 - At most ACCEPTS_PER_TURN connections are taken per turn of the event loop, so a burst of
   connects is spread over turns with live calls' frames read in between.
 - Every other connection is handed to aiohttp as asyncio's own server would hand it.
@@ -160,7 +161,7 @@ class AcceptGate:
             self._route(conn, peer)
 
     def _route(self, conn: socket.socket, peer: Any) -> None:
-        if self._admission.shutting_out and isinstance(peer, tuple) and self._shut_out(peer[0]):
+        if isinstance(peer, tuple) and self._shut_out(peer[0]):
             if self.tarpit.hold(conn):
                 self._sweep_soon()
             else:
@@ -180,7 +181,7 @@ class AcceptGate:
             return False
         if any(address in network for network in self._trusted):
             return False
-        return self._admission.in_penalty(source_of(peer))
+        return not self._admission.take_connection(source_of(peer))
 
     def _handed(self, task: asyncio.Task[Any]) -> None:
         self._handing.discard(task)

@@ -71,6 +71,7 @@ class MediaAdmission:
         self._limits = limits
         self._clock = clock
         self._budgets: dict[str, TokenBucket] = {}
+        self._connection_budgets: dict[str, TokenBucket] = {}
         self._waiting: dict[str, OrderedDict[int, Waiter]] = {}
         self._total_waiting = 0
         self._penalty_until: dict[str, float] = {}
@@ -83,19 +84,46 @@ class MediaAdmission:
 
     def take_handshake(self, source: str) -> bool:
         """Spend one of the source's handshakes; False (and a penalty) when it has none left."""
-        if self._budget(source).take():
+        limits = self._limits
+        budget = self._budget(
+            self._budgets,
+            source,
+            limits.handshakes_per_s_per_source,
+            limits.handshake_burst_per_source,
+        )
+        if budget.take():
             return True
+        self._penalise(source)
+        return False
+
+    def take_connection(self, source: str) -> bool:
+        """A new connection from `source` (a direct peer): False when it is to be shut out,
+        for a penalty, or for connecting faster than its connection budget (a penalty then).
+        Connecting while in penalty renews it: only a source that stops for Retry-After is
+        heard again."""
+        if self.in_penalty(source):
+            self._penalise(source)
+            return False
+        limits = self._limits
+        if not limits.connections_per_s_per_source:
+            return True
+        budget = self._budget(
+            self._connection_budgets,
+            source,
+            limits.connections_per_s_per_source,
+            limits.connection_burst_per_source,
+        )
+        if budget.take():
+            return True
+        self._penalise(source)
+        return False
+
+    def _penalise(self, source: str) -> None:
         if len(self._penalty_until) >= MAX_SOURCES:
             now = self._clock()
             self._penalty_until = {k: t for k, t in self._penalty_until.items() if t > now}
         if len(self._penalty_until) < MAX_SOURCES:
             self._penalty_until[source] = self._clock() + RETRY_AFTER_S
-        return False
-
-    @property
-    def shutting_out(self) -> bool:
-        """Whether any source may be in penalty: else no connection needs looking at."""
-        return bool(self._penalty_until)
 
     def in_penalty(self, source: str) -> bool:
         """Refused a handshake under RETRY_AFTER_S ago: its connections are not worth reading."""
@@ -153,22 +181,21 @@ class MediaAdmission:
         self.pushed_out += 1
         oldest.push_out()
 
-    def _budget(self, source: str) -> TokenBucket:
-        budget = self._budgets.get(source)
+    def _budget(
+        self, budgets: dict[str, TokenBucket], source: str, rate: float, burst: int
+    ) -> TokenBucket:
+        budget = budgets.get(source)
         if budget is not None:
             return budget
-        if len(self._budgets) >= MAX_SOURCES:
-            self._budgets = {key: b for key, b in self._budgets.items() if not b.full}
-        if len(self._budgets) >= MAX_SOURCES:
+        if len(budgets) >= MAX_SOURCES:
+            for key in [key for key, b in budgets.items() if b.full]:
+                del budgets[key]
+        if len(budgets) >= MAX_SOURCES:
             source = CROWD
-            if CROWD in self._budgets:
-                return self._budgets[CROWD]
-        budget = TokenBucket(
-            self._limits.handshakes_per_s_per_source,
-            self._limits.handshake_burst_per_source,
-            self._clock,
-        )
-        self._budgets[source] = budget
+            if CROWD in budgets:
+                return budgets[CROWD]
+        budget = TokenBucket(rate, burst, self._clock)
+        budgets[source] = budget
         return budget
 
 

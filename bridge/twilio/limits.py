@@ -34,6 +34,10 @@ class StreamLimits(BaseModel):
     waiting_per_source: int = Field(default=20, ge=1)
     handshakes_per_s_per_source: float = Field(default=2.0, gt=0)
     handshake_burst_per_source: int = Field(default=40, ge=1)
+    # New connections per direct peer (not a trusted proxy), sustained and at once; faster, it
+    # is shut out like a refused source (bridge/twilio/accept.py). 0: no limit.
+    connections_per_s_per_source: float = Field(default=0.0, ge=0)
+    connection_burst_per_source: int = Field(default=1, ge=1)
     # Handshakes (signature check and upgrade) running at once, over all sources.
     concurrent_handshakes: int = Field(default=4, ge=1)
 

@@ -242,6 +242,64 @@ def test_the_tarpit_holds_a_bounded_number_and_resets_each_when_its_time_is_up()
     assert len(tarpit) == 0
 
 
+def test_a_source_that_reconnects_while_shut_out_stays_shut_out() -> None:
+    now = [0.0]
+    limits = StreamLimits(handshake_burst_per_source=1)
+    admission = MediaAdmission(limits, clock=lambda: now[0])
+    assert admission.take_connection(ATTACKER)  # no connection budget set: only penalties
+    admission.take_handshake(ATTACKER)
+    assert not admission.take_handshake(ATTACKER)  # refused: in penalty until RETRY_AFTER_S
+    heard = []
+    for tick in (1.5, 3.0, 4.5):  # reconnecting within each Retry-After window
+        now[0] = tick
+        heard.append(admission.take_connection(ATTACKER))
+    now[0] = 4.5 + RETRY_AFTER_S  # quiet for a whole window
+    heard.append(admission.take_connection(ATTACKER))
+    assert heard == [False, False, False, True]
+    assert admission.take_connection(TWILIO)
+
+
+def test_connecting_faster_than_the_connection_budget_shuts_a_source_out() -> None:
+    now = [0.0]
+    limits = StreamLimits(connections_per_s_per_source=1.0, connection_burst_per_source=3)
+    admission = MediaAdmission(limits, clock=lambda: now[0])
+    burst = [admission.take_connection(ATTACKER) for _ in range(4)]
+    assert burst == [True, True, True, False]
+    assert admission.take_connection(TWILIO)  # another address has its own budget
+    now[0] = RETRY_AFTER_S  # the penalty is over and its budget has refilled
+    assert admission.take_connection(ATTACKER)
+
+
+async def test_an_address_over_its_connection_budget_waits_in_the_tarpit(
+    tmp_path: Path,
+) -> None:
+    """Set for a bridge that Twilio reaches directly: a burst of connections from one address
+    beyond its budget (here 1 a second, bursts of 4) is held, unread, while others are served."""
+    async with bridge_with(tmp_path, CONNECTIONS_PER_S_PER_ADDRESS=1, TARPIT_HOLD_S=60) as bridge:
+        url = urlsplit(bridge.twilio.bridge_url)
+        burst = [
+            await asyncio.open_connection(url.hostname, url.port, local_addr=(OTHER, 0))
+            for _ in range(5)
+        ]
+        for _, writer in burst:
+            writer.write(HEALTHZ)
+        # Accepted after them, a request from another address is answered...
+        elsewhere = await asyncio.open_connection(url.hostname, url.port)
+        answer_elsewhere = await answer_and_close(elsewhere, HEALTHZ)
+        answers = [await answer_and_close(connection, b"") for connection in burst[:4]]
+        held_reader, held_writer = burst[4]
+        try:
+            async with asyncio.timeout(0.2):
+                on_held = await held_reader.read(1)
+        except TimeoutError:
+            on_held = None
+        finally:
+            held_writer.close()
+    assert answer_elsewhere.startswith(b"HTTP/1.1 200")
+    assert all(answer.startswith(b"HTTP/1.1 200") for answer in answers)
+    assert on_held is None
+
+
 class Echo(asyncio.Protocol):
     """Stands in for aiohttp's server behind the gate: answers what it is sent."""
 
