@@ -185,6 +185,9 @@ class RecognitionSettings(Strict):
     # Words callers say that the recogniser should expect, beyond the ones the dialplan
     # already names (business name, departments and their synonyms).
     vocabulary: list[str] = Field(default_factory=list)
+    # Steady line noise reduced in each turn before the local recogniser hears it
+    # (audio/denoise.py); "off" hands it the line as it is.
+    denoise: Literal["off", "spectral"] = "spectral"
 
     @model_validator(mode="after")
     def _english_model_hears_english(self) -> RecognitionSettings:

@@ -7,7 +7,7 @@ asks for instead of asking which vendor it holds.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,8 @@ class RecognitionHints(BaseModel):
     vocabulary: str = ""
     # The agent asked for digits (an order number, a ZIP): the turn is decoded expecting them.
     digits: bool = False
+    # Reduce the line's steady noise in each turn first (dialplan `recognition.denoise`).
+    denoise: Literal["off", "spectral"] = "spectral"
 
 
 class SpeechToText(Protocol):

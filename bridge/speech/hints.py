@@ -12,8 +12,10 @@ MAX_VOCABULARY_CHARS = 400
 # time make it write what it hears a digit at a time too, instead of guessing a number
 # ("36000", "$17,000") or stopping after the first digit. Measured with `bridge wer` (the
 # "digits" setting): order ids exact 84 -> 96 % clean, 44 -> 72 % in white noise at 10 dB.
+# "Order" opens it: prompted with digits only, Whisper wrote a caller's leading "Order ..." as
+# a 4 ("4 9 6 5 0 double 8"): 92 -> 96 % clean, 60 -> 72 % white, 48 % babble either way.
 DIGITS_PROMPTS = {
-    "en": "My order number is 4 5 7 2. It's 3 0 9 1 8. 6 6 2 0. 24 72.",
+    "en": "Order 4 5 7 2. My order number is 3 0 9 1 8. It's 6 6 2 0. 24 72.",
     "es": "Mi número de pedido es 4 5 7 2. Es el 3 0 9 1 8. 6 6 2 0. 24 72.",
 }
 
@@ -41,4 +43,5 @@ def hints_for(dialplan: Dialplan) -> RecognitionHints:
         model=dialplan.recognition.model,
         language=dialplan.recognition.language,
         vocabulary=f"{vocabulary}." if vocabulary else "",
+        denoise=dialplan.recognition.denoise,
     )

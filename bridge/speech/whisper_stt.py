@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.audio.denoise import denoise_turn
 from bridge.audio.resample import DEFAULT_METHOD, ResampleMethod, resample
 from bridge.speech.base import RecognitionHints, Transcript
 from bridge.speech.guards import Segment, judge
@@ -135,6 +136,8 @@ class WhisperSTT:
 
     def _decode(self, model: TurnWhisper, pcm16: bytes, sample_rate: int) -> Transcript:
         options, hints = self.options, self.hints
+        if hints.denoise == "spectral":
+            pcm16 = denoise_turn(pcm16)
         pcm = resample(pcm16, sample_rate, WHISPER_RATE, options.resample)
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         language = None if hints.language == "auto" else hints.language

@@ -53,6 +53,12 @@ def add_wer_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
         f"off,{','.join(FILTERS)}",
     )
     wer.add_argument(
+        "--denoise",
+        default="spectral",
+        help="the recogniser's per-turn noise reduction (recognition.denoise), comma-separated, "
+        "of off,spectral",
+    )
+    wer.add_argument(
         "--vad",
         nargs="?",
         const=",".join(FRONT_ENDS),
@@ -84,13 +90,14 @@ def _pct(value: float | None) -> str:
 
 def render(scores: list[Score]) -> str:
     rows = [
-        "| model | setting | suppression | line | WER human | WER tts | order ids exact | "
-        "routed | p50 ms | p95 ms | CPU p50 ms | turns |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | setting | suppression | denoise | line | WER human | WER tts | "
+        "order ids exact | routed | p50 ms | p95 ms | CPU p50 ms | turns |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
         rows.append(
-            f"| {s.model} | {s.setting} | {s.suppression} | {s.noise} | {_pct(s.wer_human)} | "
+            f"| {s.model} | {s.setting} | {s.suppression} | {s.denoise} | {s.noise} | "
+            f"{_pct(s.wer_human)} | "
             f"{_pct(s.wer_tts)} | "
             f"{_pct(s.digits_exact)} | {_pct(s.routed)} | {s.p50_ms:.0f} | {s.p95_ms:.0f} | "
             f"{s.cpu_p50_ms:.0f} | {s.turns} |"
@@ -120,6 +127,10 @@ def _recognition(
     for name in suppressions:
         if name != "off" and name not in FILTERS:
             raise SystemExit(f"--suppression {name!r}: expected some of off,{','.join(FILTERS)}")
+    denoises = tuple(name for name in args.denoise.split(",") if name)
+    for name in denoises:
+        if name not in ("off", "spectral"):
+            raise SystemExit(f"--denoise {name!r}: expected some of off,spectral")
     if not args.json:
         print(render([]))
     scores: list[Score] = []
@@ -132,7 +143,7 @@ def _recognition(
             if not args.json:
                 print(render([score]).splitlines()[-1], flush=True)
 
-        run(clips, models, chosen, noises, snr, args.threads, progress, suppressions)
+        run(clips, models, chosen, noises, snr, args.threads, progress, suppressions, denoises)
     return scores
 
 

@@ -59,6 +59,7 @@ class Score(BaseModel):
     setting: str
     noise: str
     suppression: str = "off"  # noise suppression before the recogniser (turns.noise_suppression)
+    denoise: str = "spectral"  # the recogniser's own per-turn noise reduction (recognition.denoise)
     wer_human: float | None
     wer_tts: float | None
     digits_exact: float | None
@@ -167,9 +168,10 @@ async def evaluate(
     threads: int,
     progress: Callable[[Score], None] = lambda _: None,
     suppressions: tuple[str, ...] = ("off",),
+    denoises: tuple[str, ...] = ("spectral",),
 ) -> list[Score]:
-    """Scores for every model x setting x suppression x condition (the clips are all of one
-    language)."""
+    """Scores for every model x setting x suppression x denoise x condition (the clips are all
+    of one language)."""
     heard_lines = {name: phone_lines(clips, noises, snr_db, name) for name in suppressions}
     scores = []
     for model_name, model_path in models.items():
@@ -180,19 +182,23 @@ async def evaluate(
                 update={"model": model_path, "language": language}
             )
             try:
-                stt = WhisperSTT(pool, threads=threads, options=SETTINGS[setting]).for_call(hints)
-                await stt.load()
-                digits_stt = None
-                if setting in DIGITS_MODE_SETTINGS:
-                    digits_stt = stt.for_call(hints.model_copy(update={"digits": True}))
-                for suppression, lines in heard_lines.items():
-                    for noise in noises:
-                        score = await score_setting(
-                            clips, lines, stt, model_name, setting, noise, digits_stt
-                        )
-                        score = score.model_copy(update={"suppression": suppression})
-                        progress(score)
-                        scores.append(score)
+                whisper = WhisperSTT(pool, threads=threads, options=SETTINGS[setting])
+                await whisper.for_call(hints).load()
+                for denoise in denoises:
+                    line_hints = hints.model_copy(update={"denoise": denoise})
+                    stt = whisper.for_call(line_hints)
+                    digits_stt = None
+                    if setting in DIGITS_MODE_SETTINGS:
+                        digits_stt = stt.for_call(line_hints.model_copy(update={"digits": True}))
+                    for suppression, lines in heard_lines.items():
+                        for noise in noises:
+                            score = await score_setting(
+                                clips, lines, stt, model_name, setting, noise, digits_stt
+                            )
+                            update = {"suppression": suppression, "denoise": denoise}
+                            score = score.model_copy(update=update)
+                            progress(score)
+                            scores.append(score)
             finally:
                 pool.close()
     return scores
@@ -207,7 +213,8 @@ def run(
     threads: int,
     progress: Callable[[Score], None] = lambda _: None,
     suppressions: tuple[str, ...] = ("off",),
+    denoises: tuple[str, ...] = ("spectral",),
 ) -> list[Score]:
     return asyncio.run(
-        evaluate(clips, models, settings, noises, snr_db, threads, progress, suppressions)
+        evaluate(clips, models, settings, noises, snr_db, threads, progress, suppressions, denoises)
     )

@@ -47,3 +47,11 @@ def test_a_model_that_is_neither_bundled_nor_a_folder_is_refused(tmp_path: Path)
     (tmp_path / "model.bin").write_bytes(b"")
     assert resolve_model(str(tmp_path)) == tmp_path
     assert (resolve_model("") / "model.bin").is_file()
+
+
+def test_a_line_chooses_whether_its_turns_are_denoised_before_recognition():
+    assert hints_for(Dialplan(name="x")).denoise == "spectral"
+    quiet = Dialplan(name="x", recognition=RecognitionSettings(denoise="off"))
+    assert hints_for(quiet).denoise == "off"
+    with pytest.raises(ValidationError):
+        RecognitionSettings(denoise="rnnoise")  # type: ignore[arg-type]
