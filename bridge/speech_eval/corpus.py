@@ -75,6 +75,15 @@ def load_corpus(built: Path = BUILT_CORPUS, repo: Path = REPO_CORPUS) -> list[Cl
     return [clip for clip in read_manifest(repo) + read_manifest(built) if clip.path.is_file()]
 
 
+def babble_talkers(clips: list[Clip], clip: Clip) -> list[Clip]:
+    """The real read speech that talks behind `clip` in babble: other speakers only. A caller's
+    background is other people; the same voice behind itself (same pitch, same timbre) is a
+    case no call has, and the hardest there is to separate."""
+    return [
+        c for c in clips if c.kind == "read" and c.voice == "human" and c.speaker != clip.speaker
+    ]
+
+
 def read_clip(clip: Clip, sample_rate: int = CLIP_RATE) -> np.ndarray:
     """The clip as float32 samples in [-1, 1) at `sample_rate`."""
     pcm = read_wav_mono(clip.path, sample_rate)

@@ -20,7 +20,7 @@ from bridge.speech.base import SpeechToText
 from bridge.speech.hints import hints_for
 from bridge.speech.pool import ModelWorkerPool
 from bridge.speech.whisper_stt import WhisperOptions, WhisperSTT
-from bridge.speech_eval.corpus import CLIP_RATE, Clip, read_clip
+from bridge.speech_eval.corpus import CLIP_RATE, Clip, babble_talkers, read_clip
 from bridge.speech_eval.phone_line import Noise, babble_from, phone_line, suppressed
 from bridge.speech_eval.wer import wer
 
@@ -145,14 +145,13 @@ def phone_lines(
 ) -> dict[tuple[str, str], bytes]:
     """Every clip through the phone line under every condition (the same for every setting),
     then through `suppression` as the turn detector runs it for the recogniser.
-    Babble is the real read speech of the corpus, less the clip itself."""
+    Babble is the corpus's real read speech by other speakers (corpus.babble_talkers)."""
     audio = {clip.id: read_clip(clip) for clip in clips}
-    talkers = [c.id for c in clips if c.kind == "read" and c.voice == "human"]
     lines = {}
     for n, clip in enumerate(clips):
         babble = None
         if "babble" in noises:
-            babble = babble_from([audio[i] for i in talkers if i != clip.id], CLIP_RATE)
+            babble = babble_from([audio[c.id] for c in babble_talkers(clips, clip)], CLIP_RATE)
         for noise in noises:
             line = phone_line(audio[clip.id], CLIP_RATE, noise, snr_db, seed=n, babble=babble)
             lines[(clip.id, noise)] = suppressed(line, suppression)

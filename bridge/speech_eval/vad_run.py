@@ -30,7 +30,7 @@ from bridge.audio.turns import SpeechStarted, TurnDropped, TurnEnded
 from bridge.audio.vad import PREROLL_MS, TAIL_MS, TurnDetector
 from bridge.audio.voice import DETECTORS, FILTERS
 from bridge.dialplan.models import TurnSettings
-from bridge.speech_eval.corpus import CLIP_RATE, Clip, read_clip
+from bridge.speech_eval.corpus import CLIP_RATE, Clip, babble_talkers, read_clip
 from bridge.speech_eval.phone_line import Noise, babble_from, phone_line
 
 LEAD_S = 3.0
@@ -146,14 +146,11 @@ def score_front_end(
 def vad_lines(clips: list[Clip], noise: Noise, snr_db: float) -> dict[str, tuple[bytes, bytes]]:
     """Every clip, padded with nothing, as (clean line, line with `noise`)."""
     audio = {clip.id: _padded(read_clip(clip)) for clip in clips}
-    talkers = [c.id for c in clips if c.kind == "read" and c.voice == "human"]
     lines = {}
     for n, clip in enumerate(clips):
         babble = None
         if noise == "babble":
-            babble = babble_from(
-                [read_clip(c) for c in clips if c.id in talkers and c.id != clip.id], CLIP_RATE
-            )
+            babble = babble_from([read_clip(c) for c in babble_talkers(clips, clip)], CLIP_RATE)
         clean = phone_line(audio[clip.id], CLIP_RATE, "clean")
         noisy = (
             clean

@@ -7,6 +7,7 @@ from bridge.audio.wav import write_wav
 from bridge.speech_eval.corpus import (
     REPO_CORPUS,
     Clip,
+    babble_talkers,
     load_corpus,
     read_clip,
     read_manifest,
@@ -38,3 +39,12 @@ def test_a_bad_manifest_line_names_its_file_and_line(tmp_path: Path):
     (tmp_path / "manifest.jsonl").write_text('\n{"id": "x", "unknown": 1}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"manifest.jsonl:2"):
         read_manifest(tmp_path)
+
+
+def test_babble_behind_a_clip_is_other_speakers_real_speech():
+    clips = read_manifest(REPO_CORPUS)
+    cards = next(clip for clip in clips if clip.speaker == "cards")
+    talkers = babble_talkers(clips, cards)
+    assert talkers and all(t.speaker != "cards" and t.voice == "human" for t in talkers)
+    readers = {c.speaker for c in clips if c.kind == "read"}
+    assert {t.speaker for t in talkers} == readers - {"cards"}
