@@ -132,10 +132,12 @@ class RealtimeSession:
         self._clock.now_ms = timestamp_ms
         if self._link is None:
             return
-        if not await self._send_audio(self._caller.add(ulaw)):
+        batch = self._caller.add(ulaw)
+        if batch and not await self._send_audio(batch):
             return
-        for event in self._caller.turn_events(ulaw):
-            await self._own_turn(event)
+        if self._caller.own_turns:
+            for event in self._caller.turn_events(ulaw):
+                await self._own_turn(event)
 
     async def _send_audio(self, batch: bytes) -> bool:
         """Send a batch of caller audio; False when the link dropped (the cascade took over)."""
