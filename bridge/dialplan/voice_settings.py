@@ -21,9 +21,12 @@ class LanguageVoice(_Strict):
     """How the local voice speaks one language (`voice.languages.<code>`)."""
 
     # "piper": a piper voice (`model`, else the line's); "espeak": espeak-ng's own voice for
-    # the language (robotic, but understood better than an English voice reading Spanish;
-    # needs the `espeak` extra). Unset: piper in the voice's own language, else espeak.
-    engine: Literal["piper", "espeak"] | None = None
+    # the language (the `espeak` extra; robotic, costs nothing); "kokoro": Kokoro-82M reading
+    # its phonemes (the `kokoro` extra; understood far better, ten times piper's CPU). Unset:
+    # piper in its own language, else espeak, else kokoro, whichever is installed.
+    engine: Literal["piper", "kokoro", "espeak"] | None = None
+    # Kokoro's speaker: jm_kumo (default), jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro.
+    speaker: Literal["", "jm_kumo", "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro"] = ""
     # A piper voice file for this language (its `.onnx.json` beside it); else the line's.
     model: Path | None = None
     # espeak-ng rules the text is read with (`es-419`: Latin American); else the language's.

@@ -1,14 +1,15 @@
 """How well the local voice is understood in another language, over the phone line.
 
     python -m bridge.speech_eval.spoken_language [--language es]
-        [--voices piper:en-us,piper:es,espeak:es,espeak:es-419]
+        [--voices piper:en-us,kokoro:es,espeak:es]
 
 A line's own sentences in that language (its fixed phrases and the rules agent's answers)
 are spoken by each voice, put through the phone line (300-3400 Hz, 8 kHz mu-law, as `bridge
 wer` does) and transcribed by the multilingual recogniser in that language. The word error
 rate says how much of what the agent said a caller would make out. A voice is ENGINE:RULES:
 `piper` (the bundled English voice reading with espeak-ng's RULES; `piper:en-us` is how
-every line spoke before) or `espeak` (espeak-ng's own voice for RULES).
+every line spoke before), `kokoro` (Kokoro-82M reading RULES' phonemes; `kokoro:es:jf_alpha`
+names its speaker) or `espeak` (espeak-ng's own voice for RULES).
 """
 
 from __future__ import annotations
@@ -73,8 +74,10 @@ async def measure(
         )
         texts = sentences(language)
         for name in voices:
-            engine, _, rules = name.partition(":")
-            choice = LanguageVoice.model_validate({"engine": engine, "pronounce": rules})
+            engine, rules, speaker = [*name.split(":"), "", ""][:3]
+            choice = LanguageVoice.model_validate(
+                {"engine": engine, "pronounce": rules, "speaker": speaker}
+            )
             voice = base.for_voice(VoiceSettings(languages={language: choice}), language)
             pairs, synth_s, audio_s = [], 0.0, 0.0
             for text in texts:
@@ -98,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", default="es")
     parser.add_argument(
         "--voices",
-        default="piper:en-us,piper:es,espeak:es,espeak:es-419",
-        help="ENGINE:RULES, comma-separated (piper or espeak, and espeak-ng's rules)",
+        default="piper:en-us,piper:es,kokoro:es,kokoro:es:jf_alpha,espeak:es,espeak:es-419",
+        help="ENGINE:RULES[:SPEAKER], comma-separated (piper, kokoro or espeak; espeak-ng's "
+        "rules; Kokoro's speaker)",
     )
     parser.add_argument("--model", default="base", help="a multilingual recogniser")
     parser.add_argument("--threads", type=int, default=2)

