@@ -12,7 +12,7 @@ from __future__ import annotations
 from bridge.agent.phrases import asks_for_digits
 from bridge.audio.phone import PHONE_RATE
 from bridge.dialplan.models import Dialplan
-from bridge.speech.base import RecognitionHints, SpeechToText, Transcript
+from bridge.speech.base import RecognitionHints, SharedCores, SpeechToText, Transcript
 from bridge.speech.hints import hints_for
 
 
@@ -29,6 +29,11 @@ class DigitsMode:
         """The agent's latest words: whether they ask for digits (and so the next turn is)."""
         self.on = asks_for_digits(text)
         return self.on
+
+    @property
+    def busy(self) -> bool:
+        """The recogniser's cores are busy (`SharedCores`; never for a remote one)."""
+        return isinstance(self._words, SharedCores) and self._words.busy
 
     def for_call(self, hints: RecognitionHints) -> SpeechToText:
         """The line's recogniser with other hints (they decide about digits themselves)."""

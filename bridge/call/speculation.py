@@ -4,6 +4,14 @@ The turn detector says SilenceStarted on the first quiet frame and TurnEnded a s
 later. Transcribing from the first moment hides STT inside that window; if speech resumes the
 result is thrown away. Until then the turn's audio only grows by silence, so the speculation
 is used when the final audio starts with exactly the audio it heard.
+
+Most pauses inside a sentence are a single quiet frame (a stop consonant): speech resumes
+`onset_ms` (60 ms) later. A local recogniser cannot be stopped once its encoder runs, so each
+of those costs a whole transcription (3-4 per line of the demo). When the recogniser's cores
+are already busy, it is asked only once the pause has lasted SPECULATE_AFTER_S, which lets
+those pauses resume first. That wait costs the real end of the turn nothing: started at once,
+its transcription would share the cores with the running job until that one finished anyway.
+An idle recogniser is asked at once.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Protocol
 
-from bridge.speech.base import SpeechToText, Transcript
+from bridge.speech.base import SharedCores, SpeechToText, Transcript
+
+# Just over the resume debounce (TurnSettings.onset_ms, 60 ms by default) plus a frame.
+SPECULATE_AFTER_S = 0.08
 
 
 class OwnTask(Protocol):
@@ -35,10 +46,18 @@ class SpeculativeTranscriber:
         self.discard()
         self._audio = audio
         # Its failure is the turn's: `hear` reports it when it takes the transcript.
+        busy = isinstance(self._stt, SharedCores) and self._stt.busy
         self._task = self._own(
-            self._stt.transcribe(audio, self._rate), "speculative-stt", awaited=True
+            self._transcribe(audio, SPECULATE_AFTER_S if busy else 0.0),
+            "speculative-stt",
+            awaited=True,
         )
         return self._task
+
+    async def _transcribe(self, audio: bytes, after_s: float) -> Transcript:
+        if after_s:
+            await asyncio.sleep(after_s)
+        return await self._stt.transcribe(audio, self._rate)
 
     def discard(self) -> None:
         """The caller went on (or the turn was dropped): the transcript is of the wrong audio."""

@@ -87,6 +87,15 @@ class LocalModel(Protocol):
 
 
 @runtime_checkable
+class SharedCores(Protocol):
+    """A recogniser that runs on this machine's cores, shared by every call and by the voice:
+    `busy` while they are already working on something."""
+
+    @property
+    def busy(self) -> bool: ...
+
+
+@runtime_checkable
 class DialplanVoices(Protocol):
     """A TTS with voices a dialplan's `voice:` block chooses among."""
 

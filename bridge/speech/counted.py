@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from bridge.observability import metrics
-from bridge.speech.base import RecognitionHints, SpeechToText, TextToSpeech, Transcript
+from bridge.speech.base import (
+    RecognitionHints,
+    SharedCores,
+    SpeechToText,
+    TextToSpeech,
+    Transcript,
+)
 from bridge.speech.pool import PoolClosed, PoolSaturated
 
 
@@ -27,6 +33,11 @@ class CountedSTT:
 
     def for_call(self, hints: RecognitionHints) -> CountedSTT:
         return CountedSTT(self._inner.for_call(hints))
+
+    @property
+    def busy(self) -> bool:
+        """`SharedCores` of the recogniser inside (never for a remote one)."""
+        return isinstance(self._inner, SharedCores) and self._inner.busy
 
     async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         try:

@@ -134,6 +134,11 @@ class ModelWorkerPool:
         self._counters = _Counters()
         self._closed = False
 
+    @property
+    def busy(self) -> bool:
+        """A job is running in a worker now."""
+        return self._running > 0
+
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` in a worker and return its result (or raise its exception)."""
         if _BACKGROUND.get():

@@ -108,6 +108,11 @@ class WhisperSTT:
         other.options = options
         return other
 
+    @property
+    def busy(self) -> bool:
+        """The speech pool is running a job (a transcription or the voice): `SharedCores`."""
+        return self._pool.busy
+
     async def load(self) -> None:
         """Load this line's model now (else the first `transcribe` does)."""
         await self._pool.run(self._models.get, self.hints.model)

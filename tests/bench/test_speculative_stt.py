@@ -25,10 +25,12 @@ SPEED = 4.0
 
 
 class CountingSTT:
-    """Names the audio it heard by its length, and remembers every request."""
+    """Names the audio it heard by its length, and remembers every request. `busy`: it says
+    its cores are (a local recogniser's `SharedCores`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, busy: bool = False) -> None:
         self.heard: list[int] = []
+        self.busy = busy
 
     def for_call(self, hints: RecognitionHints) -> CountingSTT:
         return self
@@ -42,9 +44,11 @@ def silence(ms: int) -> bytes:
     return np.zeros(PHONE_RATE * ms // 1000, dtype="<i2").tobytes()
 
 
-async def one_turn(tmp_path: Path, line: bytes) -> tuple[CountingSTT, list[str]]:
+async def one_turn(
+    tmp_path: Path, line: bytes, busy: bool = False
+) -> tuple[CountingSTT, list[str]]:
     """One caller turn into a bridge with instant speech; the STT's requests and the turns."""
-    stt = CountingSTT()
+    stt = CountingSTT(busy)
     pool = ModelWorkerPool(1, 4, name="test")
     speech = SpeechModels(pool, stt, InstantTTS())
     settings = Settings(  # type: ignore[call-arg]
@@ -100,3 +104,17 @@ async def test_speculative_transcript_is_discarded_when_the_caller_resumes(
     assert len(stt.heard) == 2
     assert stt.heard[0] < stt.heard[1]
     assert callers == [f"heard {stt.heard[1]} bytes"]
+
+
+async def test_a_busy_recogniser_is_not_asked_about_a_pause_of_one_quiet_frame(
+    tmp_path: Path,
+) -> None:
+    line = buzz(700) + silence(20) + buzz(700)
+    idle, _ = await one_turn(tmp_path / "idle", line)
+    busy, callers = await one_turn(tmp_path / "busy", line, busy=True)
+
+    # Idle, it is asked at once, even about the dip; busy, speech resumed (onset_ms later)
+    # before it was asked, so only the end of the turn was transcribed.
+    assert len(idle.heard) == 2
+    assert len(busy.heard) == 1
+    assert callers == [f"heard {busy.heard[0]} bytes"]
