@@ -4,7 +4,9 @@ the Spanish voice; the next English turn by the English one. A line of one langu
 voice and needs none of this.
 
 The voice changes when a turn's words are known, before the agent answers: what plays
-before then (a filler for that turn) is still in the previous turn's voice.
+before then (a filler for that turn) is still in the previous turn's voice. The line's own
+fixed phrases (fillers, keep-alives, apologies: in the line's language) keep the line's
+voice whatever the turn's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection
 from typing import Protocol, runtime_checkable
 
+from bridge.audio.resample import Resampler
 from bridge.speech.base import TextToSpeech
+
+
+@runtime_checkable
+class KeptPhrases(Protocol):
+    """A voice with phrases already made (the phrase cache)."""
+
+    def keeps(self, text: str) -> bool: ...
 
 
 @runtime_checkable
@@ -32,7 +42,7 @@ class TurnLanguageVoice:
     def __init__(self, voice_for: Callable[[str], TextToSpeech], spoken: Collection[str]) -> None:
         self._voice_for = voice_for
         self._spoken = spoken
-        self._voice = voice_for("auto")
+        self._line = self._voice = voice_for("auto")
 
     def heard(self, language: str) -> None:
         self._voice = self._voice_for(language if language in self._spoken else "auto")
@@ -42,5 +52,12 @@ class TurnLanguageVoice:
         return self._voice.sample_rate
 
     async def synthesize(self, text: str) -> AsyncIterator[bytes]:
-        async for chunk in self._voice.synthesize(text):
-            yield chunk
+        voice, rate = self._voice, self._voice.sample_rate
+        if isinstance(self._line, KeptPhrases) and self._line.keeps(text):
+            voice = self._line
+        # The caller's side read `sample_rate` before asking: the turn voice's.
+        resampler = Resampler(voice.sample_rate, rate)
+        async for chunk in voice.synthesize(text):
+            yield resampler.process(chunk)
+        if tail := resampler.flush():
+            yield tail

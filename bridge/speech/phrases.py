@@ -58,6 +58,10 @@ class PhraseVoice:
     def sample_rate(self) -> int:
         return self._voice.sample_rate
 
+    def keeps(self, text: str) -> bool:
+        """Whether `text` is a kept phrase of this voice (plays without synthesis)."""
+        return self._cache.audio(self._voice, text) is not None
+
     async def synthesize(self, text: str) -> AsyncIterator[bytes]:
         kept = self._cache.audio(self._voice, text)
         if kept is None:

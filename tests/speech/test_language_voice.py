@@ -19,6 +19,7 @@ from bridge.dialplan.models import Dialplan
 from bridge.speech.base import TextToSpeech
 from bridge.speech.espeak_tts import EspeakTTS
 from bridge.speech.kokoro_tts import KokoroTTS
+from bridge.speech.phrases import PhraseCache, PhraseVoice
 from bridge.speech.piper_tts import PiperTTS
 from bridge.speech.pool import ModelWorkerPool
 
@@ -121,25 +122,34 @@ def test_a_language_must_be_a_two_letter_code() -> None:
 
 async def test_an_auto_line_answers_each_turn_in_the_voice_of_its_language() -> None:
     pool = ModelWorkerPool(1, 0, name="turn-voice")
+    phrases = PhraseCache()
+    voices = {"auto": EspeakTTS(pool, "en-us"), "es": EspeakTTS(pool, "es")}
+    line = PhraseVoice(phrases, voices["auto"])
 
-    def voice_for(language: str) -> EspeakTTS:
-        return EspeakTTS(pool, "en-us" if language == "auto" else language)
+    def voice_for(language: str) -> TextToSpeech:
+        return line if language == "auto" else voices[language]
 
-    async def length(voice: TextToSpeech) -> int:
+    async def length(voice: TextToSpeech, text: str = "Hola, buenos días.") -> int:
         """Bytes of speech: espeak-ng varies its samples a little from one run to the next,
         its length for a text by well under 1 %; Spanish and English by over 10 %."""
-        return len(b"".join([chunk async for chunk in voice.synthesize("Hola, buenos días.")]))
+        return len(b"".join([chunk async for chunk in voice.synthesize(text)]))
 
     def same(a: int, b: int) -> bool:
         return abs(a - b) < 0.02 * b
 
     try:
-        english, spanish = await length(voice_for("auto")), await length(voice_for("es"))
+        english, spanish = await length(voices["auto"]), await length(voices["es"])
         assert not same(english, spanish)
+        await phrases.warm(voices["auto"], ["One moment."])
+        kept = len(phrases.audio(voices["auto"], "One moment.") or b"")
+        assert not same(await length(voices["es"], "One moment."), kept)
+
         voice = TurnLanguageVoice(voice_for, spoken={"en", "es"})
         assert same(await length(voice), english)
         voice.heard("es")
         assert same(await length(voice), spanish)
+        # The line's own (English) filler keeps the line's voice after a Spanish turn.
+        assert await length(voice, "One moment.") == kept
         voice.heard("fr")  # answered in the line's language: its voice
         assert same(await length(voice), english)
     finally:
