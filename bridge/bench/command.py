@@ -64,6 +64,12 @@ def add_bench_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="with --realtime: its audio at this many times real time (0: all at once)",
     )
     where.add_argument(
+        "--stand-in-chunk-ms",
+        type=int,
+        default=100,
+        help="with --realtime: audio per delta (instant TTS, the cascaded bench's voice: 500)",
+    )
+    where.add_argument(
         "--data-dir",
         default=DEFAULT_DATA_PARENT,
         help="where the spawned server keeps its SQLite call store (default: tmpfs)",
@@ -150,7 +156,9 @@ async def run_bench(args: argparse.Namespace) -> BenchReport:
     )
     stand_in: FakeRealtime | None = None
     if args.realtime:
-        stand_in = FakeRealtime(delay_s=args.stand_in_delay_ms / 1000)
+        stand_in = FakeRealtime(
+            delay_s=args.stand_in_delay_ms / 1000, chunk_ms=args.stand_in_chunk_ms
+        )
         stand_in.stamp_audio = True
         # The instant agent's words and as much audio as instant TTS makes of them: both
         # modes then play the caller the same reply, and their figures compare.

@@ -41,7 +41,7 @@ def test_bench_in_realtime_mode_times_the_relay_the_clear_and_the_truncate(
     report = bench_report(
         tmp_path,
         "--realtime", "--calls", "2", "--duration", "8", "--ramp", "0.3", "--speed", "2",
-        "--barge-every", "2", "--plot", "",
+        "--barge-every", "2", "--plot", "", "--stand-in-chunk-ms", "500",
     )  # fmt: skip
     assert report["agent_mode"] == "realtime"
     (level,) = report["levels"]
