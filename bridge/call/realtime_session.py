@@ -45,6 +45,7 @@ from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.playback import MediaClock
 from bridge.call.realtime_caller_audio import CallerAudio
+from bridge.call.realtime_deadline import AnswerDeadline
 from bridge.call.realtime_playout import ModelPlayout
 from bridge.call.realtime_turns import PROVIDER, RealtimeTurns, log_call_usage, turn_usage
 from bridge.call.session import HANGUP_GRACE_S, CallSession
@@ -102,7 +103,11 @@ class RealtimeSession:
         self._responding = False  # a response is being generated (cancel has something to do)
         self._response_audio = False  # the response in flight sent audio
         self._tool_runs: list[asyncio.Task[None]] = []
-        self._watchdog: asyncio.Task[None] | None = None
+        self._deadline = AnswerDeadline(
+            self._tasks,
+            self._settings.answer_timeout_ms / 1000,
+            lambda: self._fall_back("no answer in time"),
+        )
         self._status: CallStatus = "active"
         self._hangup_due = False
         self._last_words = ""  # a tool's words to say as written before the hang-up
@@ -226,7 +231,7 @@ class RealtimeSession:
             self._playout.ledger.item(event.item_id).text = event.text
             self._turns.agent_words(event.text)
         elif isinstance(event, ToolRequest):
-            self._answered()
+            self._deadline.stop()
             self._tool_runs.append(self._tasks.own(self._run_tool(event), "tool"))
         elif isinstance(event, ResponseDone):
             await self._response_done(event)
@@ -237,7 +242,7 @@ class RealtimeSession:
 
     async def _play(self, audio: AudioOut) -> None:
         """Pass the model's audio to Twilio as it is."""
-        self._answered()
+        self._deadline.stop()
         if self._status == "transferred" or not audio.ulaw:
             return
         await self._playout.send(audio.item_id, audio.ulaw, self._clock.now_ms)
@@ -247,7 +252,7 @@ class RealtimeSession:
         self._turns.audio_sent(audio.item_id)
 
     async def _response_done(self, done: ResponseDone) -> None:
-        self._answered()
+        self._deadline.stop()
         self._responding = False
         usage = turn_usage(self._config.model, done.usage)
         self._usage.add(usage)
@@ -302,7 +307,7 @@ class RealtimeSession:
         """A caller turn ended: the model answers it (its VAD asked already, or we commit)."""
         self._turns.open("speech", endpointing_ms=endpointing_ms, speech_ms=speech_ms)
         self._responding = True
-        self._expect_answer()
+        self._deadline.start()
 
     # -- tools and the end of the call ----------------------------------------------------
 
@@ -355,7 +360,7 @@ class RealtimeSession:
     async def _ask(self, instructions: str | None) -> bool:
         """Request a response; False when the link is gone (the cascade took over)."""
         self._responding = True
-        self._expect_answer()
+        self._deadline.start()
         return await self._call_link(lambda link: link.respond(instructions))
 
     async def _call_link(self, send: Callable[[RealtimeLink], Awaitable[None]]) -> bool:
@@ -369,22 +374,6 @@ class RealtimeSession:
             return False
         return True
 
-    def _expect_answer(self) -> None:
-        """Start the deadline for the model's first answer to this turn."""
-        self._answered()
-        self._watchdog = self._tasks.own(self._deadline(), "realtime-deadline")
-
-    def _answered(self) -> None:
-        if self._watchdog is not None:
-            if self._watchdog is not asyncio.current_task():
-                self._watchdog.cancel()
-            self._watchdog = None
-
-    async def _deadline(self) -> None:
-        await asyncio.sleep(self._settings.answer_timeout_ms / 1000)
-        self._watchdog = None
-        await self._fall_back("no answer in time")
-
     async def _fall_back(self, reason: str) -> None:
         """Hand the call to the cascaded pipeline, with the conversation so far; it greets the
         caller if nothing was said yet, else says the bridging phrase."""
@@ -392,7 +381,7 @@ class RealtimeSession:
             return
         log.warning("realtime session failed (%s): the cascaded pipeline takes over", reason)
         metrics.realtime_fallback()
-        self._answered()
+        self._deadline.stop()
         if self._playout.playing:
             await self._playout.clear(self._clock.now_ms)
         self._turns.close()
