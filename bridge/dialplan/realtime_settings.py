@@ -22,7 +22,7 @@ class RealtimeSettings(BaseModel):
     # Caller audio goes to the model this many ms at a time: each message costs far more CPU
     # than its bytes (`bridge bench --realtime` shows the cost per call), but the model hears
     # the caller up to this much later.
-    audio_batch_ms: int = Field(default=200, ge=20, le=200)
+    audio_batch_ms: int = Field(default=100, ge=20, le=200)
     connect_timeout_ms: int = Field(default=3000, ge=200, le=30000)
     # A caller turn with no audio back in this long falls back to the cascaded pipeline.
     answer_timeout_ms: int = Field(default=5000, ge=500, le=60000)
