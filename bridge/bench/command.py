@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -120,6 +121,9 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if flooding and not is_loopback(f"http://{args.flood_from}"):
         print("bridge bench: --flood-from must be a loopback address")
+        return 2
+    if args.uvloop and importlib.util.find_spec("uvloop") is None:
+        print("bridge bench: --uvloop needs uvloop (pip install -e '.[bench]')")
         return 2
     if args.generator_cpu and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu) for cpu in args.generator_cpu.split(",")})
