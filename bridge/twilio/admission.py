@@ -85,16 +85,12 @@ class MediaAdmission:
     def take_handshake(self, source: str) -> bool:
         """Spend one of the source's handshakes; False (and a penalty) when it has none left."""
         limits = self._limits
-        budget = self._budget(
+        return self._spend(
             self._budgets,
             source,
             limits.handshakes_per_s_per_source,
             limits.handshake_burst_per_source,
         )
-        if budget.take():
-            return True
-        self._penalise(source)
-        return False
 
     def take_connection(self, source: str) -> bool:
         """A new connection from `source` (a direct peer): False when it is to be shut out,
@@ -107,13 +103,16 @@ class MediaAdmission:
         limits = self._limits
         if not limits.connections_per_s_per_source:
             return True
-        budget = self._budget(
+        return self._spend(
             self._connection_budgets,
             source,
             limits.connections_per_s_per_source,
             limits.connection_burst_per_source,
         )
-        if budget.take():
+
+    def _spend(self, budgets: dict[str, TokenBucket], source: str, rate: float, burst: int) -> bool:
+        """Take one from the source's budget in `budgets`; out of it, a penalty and False."""
+        if self._budget(budgets, source, rate, burst).take():
             return True
         self._penalise(source)
         return False

@@ -160,19 +160,13 @@ async def test_an_address_refused_for_its_flood_waits_in_the_tarpit_unread(
                 await handshake_status(bridge.twilio, http, ATTACKER) for _ in range(BUDGET)
             ]
         refused_on_early = await answer_and_close(early, UPGRADE)
-        held_reader, held_writer = await asyncio.open_connection(url.hostname, url.port)
-        held_writer.write(UPGRADE)
+        held = await asyncio.open_connection(url.hostname, url.port)
+        held[1].write(UPGRADE)
         # Accepted after it, a request from another address is answered...
         elsewhere = await asyncio.open_connection(url.hostname, url.port, local_addr=(OTHER, 0))
         answer_elsewhere = await answer_and_close(elsewhere, HEALTHZ)
         # ...while the refused address's connection has had no byte back, and is still open.
-        try:
-            async with asyncio.timeout(0.2):
-                on_held = await held_reader.read(1)
-        except TimeoutError:
-            on_held = None
-        finally:
-            held_writer.close()
+        on_held = await first_byte_then_close(held)
     assert statuses == [403] * BUDGET
     # The refusal ends its connection (read to the end: not kept alive for the next try)...
     assert refused_on_early.startswith(b"HTTP/1.1 429")
@@ -188,6 +182,20 @@ UPGRADE = (
     b"GET /twilio/media HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
 )
+
+
+async def first_byte_then_close(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+) -> bytes | None:
+    """The first byte the server sends within 0.2 s (None: nothing, the connection held)."""
+    reader, writer = connection
+    try:
+        async with asyncio.timeout(0.2):
+            return await reader.read(1)
+    except TimeoutError:
+        return None
+    finally:
+        writer.close()
 
 
 async def answer_and_close(
@@ -287,14 +295,7 @@ async def test_an_address_over_its_connection_budget_waits_in_the_tarpit(
         elsewhere = await asyncio.open_connection(url.hostname, url.port)
         answer_elsewhere = await answer_and_close(elsewhere, HEALTHZ)
         answers = [await answer_and_close(connection, b"") for connection in burst[:4]]
-        held_reader, held_writer = burst[4]
-        try:
-            async with asyncio.timeout(0.2):
-                on_held = await held_reader.read(1)
-        except TimeoutError:
-            on_held = None
-        finally:
-            held_writer.close()
+        on_held = await first_byte_then_close(burst[4])
     assert answer_elsewhere.startswith(b"HTTP/1.1 200")
     assert all(answer.startswith(b"HTTP/1.1 200") for answer in answers)
     assert on_held is None
