@@ -22,6 +22,9 @@ _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _RATE = 1  # espeakRATE, words per minute
 _DEFAULT_WPM = 175
+# What espeak-ng's synthesizer makes (espeak_Initialize returns it; checked there). Known
+# without loading the library, so a call reading `sample_rate` never blocks the event loop.
+SAMPLE_RATE = 22_050
 _CALLBACK = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
 )
@@ -43,9 +46,9 @@ class _Library:
 
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
         data = espeakng_loader.get_data_path().encode()
-        self.sample_rate: int = self._lib.espeak_Initialize(_SYNCHRONOUS, 0, data, 0)
-        if self.sample_rate <= 0:
-            raise RuntimeError("espeak-ng did not initialise")
+        rate = self._lib.espeak_Initialize(_SYNCHRONOUS, 0, data, 0)
+        if rate != SAMPLE_RATE:
+            raise RuntimeError(f"espeak-ng did not initialise at {SAMPLE_RATE} Hz (got {rate})")
         self._chunks: list[np.ndarray] = []
         self._callback = _CALLBACK(self._collect)  # kept: the library holds a pointer to it
         self._lib.espeak_SetSynthCallback(self._callback)
@@ -94,7 +97,7 @@ class EspeakTTS:
 
     @property
     def sample_rate(self) -> int:
-        return _Library.get().sample_rate
+        return SAMPLE_RATE
 
     async def load(self) -> None:
         await self._pool.run(_Library.get)
