@@ -13,4 +13,7 @@ python -m pip install --quiet --disable-pip-version-check --no-deps "pipecat-ai>
 python -m pip install --quiet --disable-pip-version-check --no-deps "silero-vad>=6.2" "pyrnnoise>=0.4.5"
 bash tests/support/install-system-deps.sh
 export HF_HUB_OFFLINE=1
-exec python -m pytest "$@"
+# Only the plugins the suite uses: a pytest plugin some other package installed (one whose own
+# dependencies are missing breaks pytest before any test runs) is never loaded.
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+exec python -m pytest -p pytest_asyncio.plugin -p _hypothesis_pytestplugin "$@"
