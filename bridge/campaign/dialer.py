@@ -36,9 +36,11 @@ log = logging.getLogger(__name__)
 
 RETRYABLE = {"no_answer", "busy", "failed"}
 TICK_S = 0.05
-# A placed call still ringing this long after it was placed, with no final status, is asked
-# of Twilio (its status callback may have been lost), then again every RECHECK at most.
+# A placed call still ringing this long after it was placed, or ended here this long ago, with
+# no final status, is asked of Twilio (its status callback may have been lost), then again
+# every RECHECK at most. Twilio's callback follows the end of a stream within a second or two.
 STALE_AFTER = timedelta(minutes=2)
+ENDED_STALE_AFTER = timedelta(seconds=10)
 RECHECK = timedelta(minutes=1)
 # With no campaign running, look again this much later: every bridge runs a dialer, and a poll
 # every TICK_S is a store transaction and two thread hand-offs 20 times a second, for nothing.
@@ -136,7 +138,10 @@ class Dialer:
             return
         now = self._clock()
         self._checked = {sid: at for sid, at in self._checked.items() if now - at < RECHECK}
-        for call_sid in await self._campaigns.unfinished_calls(campaign_id, now - STALE_AFTER):
+        stale = await self._campaigns.unfinished_calls(
+            campaign_id, now - STALE_AFTER, now - ENDED_STALE_AFTER
+        )
+        for call_sid in stale:
             if call_sid not in self._checked:
                 self._checked[call_sid] = now
                 await self._check(call_sid)

@@ -224,16 +224,20 @@ class SqlCampaigns:
             for row in rows
         ]
 
-    async def unfinished_calls(self, campaign_id: str, placed_before: datetime) -> list[str]:
-        """Live contacts' calls placed before `placed_before` that never reached a stream and
-        are still open: their final status should have come long ago."""
+    async def unfinished_calls(
+        self, campaign_id: str, placed_before: datetime, ended_before: datetime
+    ) -> list[str]:
+        """Live contacts' calls whose final status should have come by now: still open with no
+        stream though placed before `placed_before`, or closed here before `ended_before` (the
+        stream over) with none yet: the callback was lost, to a restart of this bridge maybe."""
         async with self._db.transaction(write=False) as tx:
             rows = await self._fetch(
                 tx,
                 "SELECT k.call_sid FROM campaign_contacts c JOIN calls k ON k.call_sid = c.call_sid"
-                " WHERE c.campaign_id = ? AND c.state = 'live' AND k.status = 'active'"
-                " AND k.stream_sid = '' AND k.started_at < ?",
-                (campaign_id, self._d.ts(placed_before)),
+                " WHERE c.campaign_id = ? AND c.state = 'live' AND k.twilio_status = ''"
+                " AND ((k.status = 'active' AND k.stream_sid = '' AND k.started_at < ?)"
+                " OR (k.status NOT IN ('active', 'interrupted') AND k.ended_at < ?))",
+                (campaign_id, self._d.ts(placed_before), self._d.ts(ended_before)),
             )
         return [str(row["call_sid"]) for row in rows]
 

@@ -44,7 +44,7 @@ async def test_sigkill_mid_campaign_then_restart_resumes_it_and_dials_no_contact
     assert sorted(line["phone"] for line in lines) == phones
     for line in lines:
         # Answered and ended, or cut by the crash (live, or claimed but never dialled).
-        assert line["outcome"] in ("human", "interrupted"), line
+        assert line["outcome"] in ("human", "interrupted"), (line, server.log())
         assert line["attempts"] == 1
         if line["outcome"] == "human":
             assert dialled[line["phone"]] == 1
