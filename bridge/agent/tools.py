@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -97,11 +98,18 @@ class ToolSpec:
 
     def json_schema(self) -> dict[str, Any]:
         """The arguments as a JSON Schema object, as OpenAI and Anthropic take it."""
-        schema = _without_titles(self.args_model.model_json_schema())
+        schema = _without_titles(_model_schema(self.args_model))
         schema.setdefault("properties", {})
         for argument, values in self.enums.items():
             schema["properties"][argument]["enum"] = list(values)
         return schema
+
+
+@cache
+def _model_schema(args_model: type[BaseModel]) -> dict[str, Any]:
+    # pydantic builds a schema in about a millisecond; each call offers the same few models.
+    # Never mutated: _without_titles copies it.
+    return args_model.model_json_schema()
 
 
 def _without_titles(schema: Any) -> Any:
