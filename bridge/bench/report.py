@@ -68,6 +68,8 @@ class LevelReport(BaseModel):
     server_relay: LagSummary | None = None
     clear_after_speech_started_ms: Percentiles | None = None
     truncate_error_ms: Percentiles | None = None  # |audio_end_ms - audio actually played|
+    # Messages the bridge sent the stand-in per call-second, in the steady window.
+    model_messages_per_call_s: float | None = None
 
 
 class SequentialReport(BaseModel):
@@ -124,6 +126,10 @@ def render(report: BenchReport) -> str:
         if level.truncate_error_ms is not None:
             lines.append(
                 "  truncate audio_end_ms vs audio played:      " + level.truncate_error_ms.text()
+            )
+        if level.model_messages_per_call_s is not None:
+            lines.append(
+                f"  messages to the model: {level.model_messages_per_call_s:.1f} per call-second"
             )
         if level.server_cpu_s_per_call_s is not None:
             lines.append(

@@ -116,9 +116,11 @@ class BenchRunner:
             await asyncio.sleep(SETTLE_S)
             # The steady window: every call started, none finished yet.
             cpu_a, wall_a, own_a = server.cpu_seconds(), time.perf_counter(), time.process_time()
+            messages_a = stand_in.messages_received if stand_in else 0
             first_done = [asyncio.ensure_future(call.finished.wait()) for call in bench_calls]
             await asyncio.wait(first_done, return_when=asyncio.FIRST_COMPLETED)
             cpu_b, wall_b, own_b = server.cpu_seconds(), time.perf_counter(), time.process_time()
+            messages_b = stand_in.messages_received if stand_in else 0
             rss = server.rss_bytes()
             stats = await server.stats(http)
             results = await asyncio.gather(*running)
@@ -167,6 +169,9 @@ class BenchRunner:
             clear_after_speech_started_ms=Percentiles.of(figures.clear_ms) if stand_in else None,
             truncate_error_ms=Percentiles.of(figures.truncate_error_ms(stand_in))
             if stand_in
+            else None,
+            model_messages_per_call_s=(messages_b - messages_a) / window / calls / self._speed
+            if stand_in and window > 0
             else None,
         )
 

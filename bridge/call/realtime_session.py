@@ -44,7 +44,7 @@ from bridge.audio.turns import SpeechStarted, TurnEnded, TurnEvent
 from bridge.call.journal import CallJournal
 from bridge.call.keypad import KeyedEntry, Keypad
 from bridge.call.playback import MediaClock
-from bridge.call.realtime_caller_audio import CallerAudio
+from bridge.call.realtime_caller_audio import caller_audio_of
 from bridge.call.realtime_deadline import AnswerDeadline
 from bridge.call.realtime_playout import ModelPlayout
 from bridge.call.realtime_turns import PROVIDER, RealtimeTurns, log_call_usage, turn_usage
@@ -96,8 +96,7 @@ class RealtimeSession:
         self._clock = MediaClock()
         self._tasks = CallTasks(call_sid)
         self._keypad = Keypad(dialplan.dtmf)
-        own_turns = dialplan.turns if self._settings.turn_detection == "bridge" else None
-        self._caller = CallerAudio(self._settings.audio_batch_ms, own_turns)
+        self._caller = caller_audio_of(dialplan)
 
         self._turns = RealtimeTurns(journal, self._playout.ledger)
         self._responding = False  # a response is being generated (cancel has something to do)

@@ -47,8 +47,12 @@ class FakeRealtime(LocalServer):
         self.drop_after_responses: int | None = None  # close the socket after this many
         self.stall = False  # accept turns but never answer them
         self.fail = False  # answer every response with status "failed" and no output
+        # Report this output format in session.updated whatever was asked (as some accounts
+        # are said to do: 24 kHz PCM16 for a request of mu-law).
+        self.output_format = ""
         self.sessions: list[dict[str, Any]] = []  # each connection's last session.update
         self.client_events: list[dict[str, Any]] = []  # every client event but audio appends
+        self.messages_received = 0  # every client event, audio appends too
         self.truncations: list[Truncation] = []
         self.cancels = 0
         # For `bridge bench`: each audio delta starts with STAMP and a number, kept here with

@@ -100,10 +100,14 @@ class Conversation:
 
     async def _handle(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        self._server.messages_received += 1
         if kind != "input_audio_buffer.append":
             self._server.client_events.append(event)
         if kind == "session.update":
             self._session.update(event.get("session", {}))
+            if self._server.output_format:
+                output = self._session.setdefault("audio", {}).setdefault("output", {})
+                output["format"] = {"type": self._server.output_format, "rate": 24000}
             self._server.sessions.append(self._session)
             self._vad = _server_vad(self._session)
             await self.send({"type": "session.updated", "session": self._session})
