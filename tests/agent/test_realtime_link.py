@@ -155,6 +155,12 @@ async def test_a_refused_connection_is_link_closed(fake: FakeRealtime) -> None:
         await connector(fake).open(config())
 
 
+async def test_a_session_that_will_not_speak_mulaw_is_link_closed(fake: FakeRealtime) -> None:
+    fake.output_format = "audio/pcm"  # passed on to Twilio as mu-law, it would be loud noise
+    with pytest.raises(LinkClosed, match="output audio is 'audio/pcm'"):
+        await connector(fake).open(config())
+
+
 async def test_a_dropped_session_ends_the_events_with_link_closed(fake: FakeRealtime) -> None:
     fake.drop_after_responses = 0
     link = await connector(fake).open(config("bridge"))

@@ -139,10 +139,14 @@ async def test_the_caller_saying_goodbye_ends_the_call_after_the_goodbye_played(
     assert any(action["path"].endswith(".json") for action in report.twilio_actions)
 
 
+@pytest.mark.parametrize("failure", ["refused", "not mu-law"])
 async def test_a_model_that_cannot_be_reached_leaves_the_call_to_the_cascade(
-    tmp_path: Path, fake: FakeRealtime, line: PlayAudio
+    tmp_path: Path, fake: FakeRealtime, line: PlayAudio, failure: str
 ) -> None:
-    fake.refuse = True
+    if failure == "refused":
+        fake.refuse = True
+    else:
+        fake.output_format = "audio/pcm"
     report = await realtime_call(tmp_path, fake, [line])
     greeting, answered = report.turns
     assert greeting.heard.startswith("Thanks for calling Acme")  # said by the cascade's TTS

@@ -38,12 +38,13 @@ from bridge.openai_client import openai_client
 log = logging.getLogger(__name__)
 
 CLOSE_WAIT_S = 1.0  # the closing handshake is a courtesy; never hold up a call's teardown for it
+MULAW = "audio/pcmu"
 
 
 def session_config(config: LinkConfig) -> dict[str, Any]:
     """The `session.update` body (the GA Realtime session shape)."""
     audio_in: dict[str, Any] = {
-        "format": {"type": "audio/pcmu"},
+        "format": {"type": MULAW},
         "transcription": {"model": config.transcription_model},
         "turn_detection": _turn_detection(config),
     }
@@ -53,7 +54,7 @@ def session_config(config: LinkConfig) -> dict[str, Any]:
         "output_modalities": ["audio"],
         "audio": {
             "input": audio_in,
-            "output": {"format": {"type": "audio/pcmu"}, "voice": config.voice},
+            "output": {"format": {"type": MULAW}, "voice": config.voice},
         },
         "tools": [{"type": "function", **tool} for tool in config.tools],
         "tool_choice": "auto",
@@ -113,6 +114,9 @@ class OpenAIRealtimeLink:
         while True:
             event = json.loads(await self._connection.recv_bytes())
             if event.get("type") == "session.updated":
+                refused = not_mulaw(event.get("session") or {})
+                if refused:
+                    raise LinkClosed(f"realtime session did not take mu-law audio: {refused}")
                 return
             if event.get("type") == "error":
                 raise LinkClosed(f"realtime session refused its settings: {event.get('error')}")
@@ -198,6 +202,17 @@ def translate(event: dict[str, Any], received_at: float = 0.0) -> LinkEvent | No
         error = event.get("error") or {}
         return LinkError(str(error.get("code") or ""), str(error.get("message") or ""))
     return None
+
+
+def not_mulaw(session: dict[str, Any]) -> str:
+    """What a `session.updated` says the audio is, if not the mu-law asked for ('' when it is,
+    or when it does not say): passed on to Twilio as mu-law, anything else is loud noise."""
+    audio = session.get("audio") or {}
+    for direction in ("input", "output"):
+        kind = ((audio.get(direction) or {}).get("format") or {}).get("type")
+        if kind is not None and kind != MULAW:
+            return f"{direction} audio is {kind!r}"
+    return ""
 
 
 def _arguments(raw: Any) -> dict[str, Any]:
