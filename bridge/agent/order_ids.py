@@ -38,6 +38,10 @@ DEFAULT_MIN_DIGITS = 3
 DEFAULT_MAX_DIGITS = 12
 
 
+_WRITTEN_TENS = re.compile(r"[2-9]0")
+_WRITTEN_UNIT = re.compile(r"[1-9]")
+
+
 def order_id_candidates(
     text: str, min_digits: int = DEFAULT_MIN_DIGITS, max_digits: int = DEFAULT_MAX_DIGITS
 ) -> list[str]:
@@ -70,7 +74,11 @@ def _digit_runs(tokens: list[str], trailing_soundalikes: bool = False) -> list[l
     while i < len(tokens):
         token = tokens[i]
         if token[0].isdigit():
-            current.append(re.sub(r"\D", "", token))
+            digits = re.sub(r"\D", "", token)
+            if current and _WRITTEN_TENS.fullmatch(current[-1]) and _WRITTEN_UNIT.fullmatch(token):
+                current[-1] = current[-1][0] + digits  # Whisper's "80 8" for "eighty eight"
+            else:
+                current.append(digits)
             i += 1
             continue
         if token in ("oh", "o") and not current and tokens[i + 1 : i + 2] == [","]:

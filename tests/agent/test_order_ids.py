@@ -61,6 +61,8 @@ def say_cardinal(n: int) -> str:
         ("4 5 7 2", "4572"),
         ("Oh, it's 4572", "4572"),
         ("Oh four five one", "0451"),
+        ("Order 80 8 14 60.", "881460"),  # Whisper's way with "eighty eight fourteen sixty"
+        ("It's 8 0 8 1.", "8081"),
     ],
 )
 def test_transcript_yields_the_order_id_first(transcript: str, expected: str) -> None:
