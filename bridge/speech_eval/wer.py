@@ -33,21 +33,53 @@ def number_words(n: int) -> str:
 
 
 def _digits_as_words(match: re.Match[str]) -> str:
-    token = match.group(0)
-    # A leading zero or a long string is read digit by digit; otherwise as a number.
-    if (token.startswith("0") and len(token) > 1) or len(token) > 6:
-        return " ".join(_ONES[int(d)] for d in token)
-    return f" {number_words(int(token))} "
+    return f" {' '.join(_readings(match.group(0))[0])} "
+
+
+def _readings(digits: str) -> list[list[str]]:
+    """The ways a string of digits is said; the first is how it is read by default.
+
+    A leading zero or a long string is read digit by digit; otherwise as a number, then digit
+    by digit ("345": "three four five"), then in pairs ("5079": "fifty seventy nine").
+    """
+    one_by_one = [_ONES[int(d)] for d in digits]
+    if (digits.startswith("0") and len(digits) > 1) or len(digits) > 6:
+        return [one_by_one]
+    readings = [number_words(int(digits)).split()]
+    if len(digits) > 1:
+        readings.append(one_by_one)
+    pairs = [digits[i : i + 2] for i in range(0, len(digits), 2)]
+    if len(digits) in (4, 6) and all(pair[0] != "0" for pair in pairs):
+        readings.append([word for pair in pairs for word in number_words(int(pair)).split()])
+    return readings
+
+
+def _clean(text: str) -> str:
+    text = text.lower().replace("-", " ")
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 4,572 -> 4572
+
+
+def _words(text: str) -> list[str]:
+    text = re.sub(r"[^a-z' ]+", " ", text)
+    words = [word.strip("'") for word in text.split()]
+    return [_ABBREVIATIONS.get(word, word) for word in words if word]
 
 
 def normalise(text: str) -> list[str]:
     """Lower-case words without punctuation, numbers spelled out."""
-    text = text.lower().replace("-", " ")
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 4,572 -> 4572
-    text = re.sub(r"\d+", _digits_as_words, text)
-    text = re.sub(r"[^a-z' ]+", " ", text)
-    words = [word.strip("'") for word in text.split()]
-    return [_ABBREVIATIONS.get(word, word) for word in words if word]
+    return _words(re.sub(r"\d+", _digits_as_words, _clean(text)))
+
+
+def _hypothesis_lattice(text: str) -> list[list[list[str]]]:
+    """The words written, as a row of slots: a word is a slot with one reading, a number
+    written in digits a slot with every way of saying it (see `_readings`)."""
+    slots: list[list[list[str]]] = []
+    for piece in re.split(r"(\d+)", _clean(text)):
+        if piece.isdigit():
+            slots.append(_readings(piece))
+        else:
+            slots.extend([[word]] for word in _words(piece))
+    return slots
 
 
 @dataclass(frozen=True)
@@ -65,24 +97,61 @@ class Errors:
 
 
 def word_errors(reference: str, hypothesis: str) -> Errors:
-    """Levenshtein alignment of the normalised words, split by kind of error."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    # cost[j] = (edits, subs, dels, ins) to turn ref[:i] into hyp[:j]
-    row = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
+    """Levenshtein alignment of the normalised words, split by kind of error. A number the
+    recogniser wrote in digits counts as whichever way of saying it is closest to what was
+    said: "345" is a right hearing of "three four five", and "$55" of "five five"."""
+    ref = normalise(reference)
+    # The hypothesis as a graph of words: node 0 starts it, each word is a node, and the
+    # readings of one slot run side by side from the ends of the slot before.
+    words: list[str] = [""]
+    before: list[list[int]] = [[]]
+    ends = [0]
+    for slot in _hypothesis_lattice(hypothesis):
+        slot_ends = []
+        for reading in slot:
+            previous = ends
+            for word in reading:
+                words.append(word)
+                before.append(previous)
+                previous = [len(words) - 1]
+            slot_ends.extend(previous)
+        ends = slot_ends
+    # cost[v] = (edits, subs, dels, ins) to turn ref[:i] into a path ending at node v
+    row = [(0, 0, 0, 0)]
+    for v in range(1, len(words)):
+        row.append(min(_plus(row[u], insertion=True) for u in before[v]))
     for i in range(1, len(ref) + 1):
         new = [(i, 0, i, 0)]
-        for j in range(1, len(hyp) + 1):
-            same = ref[i - 1] == hyp[j - 1]
-            diag = row[j - 1]
-            options = [
-                (diag[0] + (not same), diag[1] + (not same), diag[2], diag[3]),
-                (row[j][0] + 1, row[j][1], row[j][2] + 1, row[j][3]),
-                (new[j - 1][0] + 1, new[j - 1][1], new[j - 1][2], new[j - 1][3] + 1),
-            ]
+        for v in range(1, len(words)):
+            same = _same(ref[i - 1], words[v])
+            options = [_plus(row[v], deletion=True)]
+            for u in before[v]:
+                options.append(_plus(row[u], substitution=not same))
+                options.append(_plus(new[u], insertion=True))
             new.append(min(options))
         row = new
-    _, subs, dels, ins = row[-1]
+    _, subs, dels, ins = min(row[v] for v in ends)
     return Errors(subs, dels, ins, len(ref))
+
+
+def _same(said: str, heard: str) -> bool:
+    return said == heard or {said, heard} == {"oh", "zero"}
+
+
+def _plus(
+    cost: tuple[int, int, int, int],
+    *,
+    substitution: bool = False,
+    deletion: bool = False,
+    insertion: bool = False,
+) -> tuple[int, int, int, int]:
+    edits, subs, dels, ins = cost
+    return (
+        edits + substitution + deletion + insertion,
+        subs + substitution,
+        dels + deletion,
+        ins + insertion,
+    )
 
 
 def wer(pairs: list[tuple[str, str]]) -> float:

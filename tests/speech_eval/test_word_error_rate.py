@@ -35,3 +35,19 @@ def test_corpus_wer_weighs_every_word_not_every_clip():
     ]
     assert wer(pairs) == 1 / 11
     assert wer([]) == 0.0
+
+
+def test_digits_written_for_any_way_of_saying_them_are_heard_right():
+    counting = "One two three four five six seven eight nine ten."
+    assert word_errors(counting, "1-2-345-67-8-9-10.").total == 0
+    assert word_errors("five five", "$55.").total == 0
+    assert word_errors("order fifty seventy nine", "Order 5079.").total == 0
+    assert word_errors("order five thousand seventy nine", "Order 5079.").total == 0
+    assert word_errors("three three oh nine", "3309").total == 0
+
+
+def test_digits_that_no_way_of_saying_matches_are_still_errors():
+    errors = word_errors("order fifty seventy nine", "Order 57.99.")
+    assert (errors.substitutions, errors.insertions) == (1, 1)
+    assert word_errors("four three three three oh nine", "4 3 3 3 3 0 9").insertions == 1
+    assert word_errors("five five", "$56.").substitutions == 1
