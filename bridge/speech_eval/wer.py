@@ -99,7 +99,8 @@ class Errors:
 def word_errors(reference: str, hypothesis: str) -> Errors:
     """Levenshtein alignment of the normalised words, split by kind of error. A number the
     recogniser wrote in digits counts as whichever way of saying it is closest to what was
-    said: "345" is a right hearing of "three four five", and "$55" of "five five"."""
+    said: "345" is a right hearing of "three four five", and "$55" of "five five" (and a
+    zero of "oh")."""
     ref = normalise(reference)
     # The hypothesis as a graph of words: node 0 starts it, each word is a node, and the
     # readings of one slot run side by side from the ends of the slot before.
