@@ -12,7 +12,7 @@ from __future__ import annotations
 from bridge.agent.phrases import asks_for_digits
 from bridge.audio.phone import PHONE_RATE
 from bridge.dialplan.models import Dialplan
-from bridge.speech.base import RecognitionHints, SharedCores, SpeechToText, Transcript
+from bridge.speech.base import RecognitionHints, SpeechToText, Transcript, cores_busy
 from bridge.speech.hints import hints_for
 
 
@@ -32,8 +32,8 @@ class DigitsMode:
 
     @property
     def busy(self) -> bool:
-        """The recogniser's cores are busy (`SharedCores`; never for a remote one)."""
-        return isinstance(self._words, SharedCores) and self._words.busy
+        """The recogniser's cores are busy (`SharedCores`: speculation waits on it)."""
+        return cores_busy(self._words)
 
     def for_call(self, hints: RecognitionHints) -> SpeechToText:
         """The line's recogniser with other hints (they decide about digits themselves)."""

@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Protocol
 
-from bridge.speech.base import SharedCores, SpeechToText, Transcript
+from bridge.speech.base import SpeechToText, Transcript, cores_busy
 
 # Just over the resume debounce (TurnSettings.onset_ms, 60 ms by default) plus a frame.
 SPECULATE_AFTER_S = 0.08
@@ -46,9 +46,8 @@ class SpeculativeTranscriber:
         self.discard()
         self._audio = audio
         # Its failure is the turn's: `hear` reports it when it takes the transcript.
-        busy = isinstance(self._stt, SharedCores) and self._stt.busy
         self._task = self._own(
-            self._transcribe(audio, SPECULATE_AFTER_S if busy else 0.0),
+            self._transcribe(audio, SPECULATE_AFTER_S if cores_busy(self._stt) else 0.0),
             "speculative-stt",
             awaited=True,
         )

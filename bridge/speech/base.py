@@ -95,6 +95,11 @@ class SharedCores(Protocol):
     def busy(self) -> bool: ...
 
 
+def cores_busy(stt: object) -> bool:
+    """Whether `stt` runs on this machine's cores and they are busy (never for a remote one)."""
+    return isinstance(stt, SharedCores) and stt.busy
+
+
 @runtime_checkable
 class DialplanVoices(Protocol):
     """A TTS with voices a dialplan's `voice:` block chooses among."""

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from bridge.observability import metrics
 from bridge.speech.base import (
     RecognitionHints,
-    SharedCores,
     SpeechToText,
     TextToSpeech,
     Transcript,
+    cores_busy,
 )
 from bridge.speech.pool import PoolClosed, PoolSaturated
 
@@ -37,7 +37,7 @@ class CountedSTT:
     @property
     def busy(self) -> bool:
         """`SharedCores` of the recogniser inside (never for a remote one)."""
-        return isinstance(self._inner, SharedCores) and self._inner.busy
+        return cores_busy(self._inner)
 
     async def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
         try:
